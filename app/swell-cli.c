@@ -1,0 +1,71 @@
+/* swell-cli: headless front end to the Swell engine and projects. */
+#include "swell-config.h"
+
+#include <glib.h>
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "swell-cli.h"
+
+/* Commands, one block per area. Each block declares its functions and adds its
+ * table entries; keep to your own block. */
+/* -- decl: inspection (classify, forward) -- */
+/* -- end decl: inspection -- */
+/* -- decl: data (new, import, info, export) -- */
+/* -- end decl: data -- */
+/* -- decl: training (train, lr-find, report, predict) -- */
+/* -- end decl: training -- */
+/* -- decl: weights -- */
+/* -- end decl: weights -- */
+
+static const SwellCliCommand commands[] = {
+  /* -- table: inspection -- */
+  /* -- end table: inspection -- */
+  /* -- table: data -- */
+  /* -- end table: data -- */
+  /* -- table: training -- */
+  /* -- end table: training -- */
+  /* -- table: weights -- */
+  /* -- end table: weights -- */
+  {NULL, NULL, NULL},
+};
+
+int swell_cli_fail(const char *format, ...) {
+  va_list ap;
+  va_start(ap, format);
+  g_autofree char *msg = g_strdup_vprintf(format, ap);
+  va_end(ap);
+  fprintf(stderr, "swell-cli: %s\n", msg);
+  return 1;
+}
+
+static void print_help(FILE *out) {
+  fprintf(out, "%s\n\n", _("Usage: swell-cli COMMAND [OPTIONS...]"));
+  fprintf(out, "%s\n", _("Commands:"));
+  for (const SwellCliCommand *c = commands; c->name; c++)
+    fprintf(out, "  %s\n", _(c->usage));
+  fprintf(out, "\n%s\n", _("Run “swell-cli COMMAND --help” for a command’s options."));
+}
+
+int main(int argc, char **argv) {
+  setlocale(LC_ALL, "");
+  bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+  textdomain(GETTEXT_PACKAGE);
+
+  if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+      strcmp(argv[1], "-h") == 0) {
+    print_help(stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("swell-cli %s\n", PACKAGE_VERSION);
+    return 0;
+  }
+  for (const SwellCliCommand *c = commands; c->name; c++)
+    if (strcmp(c->name, argv[1]) == 0) return c->func(argc - 1, argv + 1);
+  return swell_cli_fail(_("unknown command “%s”; run “swell-cli help” for the list"), argv[1]);
+}

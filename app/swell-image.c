@@ -1,0 +1,568 @@
+/* swell-image.c: GdkPixbuf decoding to RGB, PIL-exact bilinear resize,
+ * thumbnails. See swell-image.h for the contract. */
+#include "swell-image.h"
+
+#include <glib/gi18n.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <math.h>
+#include <string.h>
+
+#include "swell-config.h"
+
+G_DEFINE_QUARK(swell-image-error-quark, swell_image_error)
+
+/* ---------------------------------------------------------------- images */
+
+SwellRgbImage *swell_rgb_image_new(int width, int height) {
+  if (width <= 0 || height <= 0) return NULL;
+  gsize n = (gsize)width * (gsize)height * 3;
+  guint8 *px = g_try_malloc0(n);
+  if (!px) return NULL;
+  SwellRgbImage *img = g_new0(SwellRgbImage, 1);
+  img->width = width;
+  img->height = height;
+  img->pixels = px;
+  return img;
+}
+
+SwellRgbImage *swell_rgb_image_copy(const SwellRgbImage *img) {
+  SwellRgbImage *out = swell_rgb_image_new(img->width, img->height);
+  if (out) memcpy(out->pixels, img->pixels, (gsize)img->width * img->height * 3);
+  return out;
+}
+
+void swell_rgb_image_free(SwellRgbImage *img) {
+  if (!img) return;
+  g_free(img->pixels);
+  g_free(img);
+}
+
+gsize swell_rgb_image_size_bytes(const SwellRgbImage *img) {
+  return sizeof *img + (gsize)img->width * (gsize)img->height * 3;
+}
+
+/* -------------------------------------------------------------- decoding */
+
+typedef struct {
+  gboolean got_size;
+  gboolean too_large;
+  gboolean probe; /* stop at the header */
+  int width, height;
+  /* Rows the loader reported as decoded (area-updated); an image with rows
+   * never decoded is truncated even when the loader closes without error
+   * (GdkPixbuf's PNG, baseline JPEG, BMP and WebP loaders do that). */
+  guint8 *rows_done;
+  int rows_total;
+} HeaderState;
+
+static void on_area_prepared(GdkPixbufLoader *loader, gpointer data) {
+  HeaderState *st = data;
+  GdkPixbuf *pb = gdk_pixbuf_loader_get_pixbuf(loader);
+  if (!pb || st->rows_done) return;
+  st->rows_total = gdk_pixbuf_get_height(pb);
+  st->rows_done = g_new0(guint8, st->rows_total);
+}
+
+static void on_area_updated(GdkPixbufLoader *loader, int x, int y, int width, int height,
+                            gpointer data) {
+  HeaderState *st = data;
+  if (!st->rows_done) return;
+  int y0 = MAX(y, 0), y1 = MIN(y + height, st->rows_total);
+  if (y1 > y0) memset(st->rows_done + y0, 1, (gsize)(y1 - y0));
+}
+
+static gboolean all_rows_done(const HeaderState *st) {
+  if (!st->rows_done) return FALSE;
+  for (int i = 0; i < st->rows_total; i++)
+    if (!st->rows_done[i]) return FALSE;
+  return TRUE;
+}
+
+static void on_size_prepared(GdkPixbufLoader *loader, int width, int height, gpointer data) {
+  HeaderState *st = data;
+  st->got_size = TRUE;
+  st->width = width;
+  st->height = height;
+  if (width <= 0 || height <= 0 || (gint64)width * height > SWELL_IMAGE_MAX_PIXELS) st->too_large = TRUE;
+  /* A 0x0 requested size makes every GdkPixbuf loader stop before it
+   * allocates the pixel buffer (the trick gdk_pixbuf_get_file_info uses). */
+  if (st->too_large) gdk_pixbuf_loader_set_size(loader, 0, 0);
+}
+
+static void set_too_large(GError **error, const char *name, int w, int h) {
+  double mp = (double)w * (double)h / 1e6;
+  g_set_error(error, SWELL_IMAGE_ERROR, SWELL_IMAGE_ERROR_TOO_LARGE,
+              _("%s: %dx%d is too large (%.0f megapixels; the limit is %d)"), name, w, h, mp,
+              (int)(SWELL_IMAGE_MAX_PIXELS / 1000000));
+}
+
+static void set_not_image(GError **error, const char *name) {
+  g_set_error(error, SWELL_IMAGE_ERROR, SWELL_IMAGE_ERROR_UNKNOWN_FORMAT,
+              _("%s: not an image (unrecognised format)"), name);
+}
+
+static void set_corrupt(GError **error, const char *name, const char *detail) {
+  if (detail && *detail)
+    g_set_error(error, SWELL_IMAGE_ERROR, SWELL_IMAGE_ERROR_CORRUPT,
+                _("%s: truncated or corrupt image data (%s)"), name, detail);
+  else
+    g_set_error(error, SWELL_IMAGE_ERROR, SWELL_IMAGE_ERROR_CORRUPT,
+                _("%s: truncated or corrupt image data"), name);
+}
+
+/* Container-level completeness checks for formats whose GdkPixbuf loaders
+ * return a partly grey image without an error when the data is cut short. */
+
+static guint32 be32(const guint8 *p) {
+  return ((guint32)p[0] << 24) | ((guint32)p[1] << 16) | ((guint32)p[2] << 8) | p[3];
+}
+
+/* Walks the JPEG marker segments (skipping APPn payloads such as an EXIF
+ * thumbnail by their lengths, and entropy-coded data after each SOS) and
+ * succeeds only when the EOI marker is reached inside the data. */
+static gboolean jpeg_complete(const guint8 *d, gsize n) {
+  if (n < 4 || d[0] != 0xFF || d[1] != 0xD8) return FALSE;
+  gsize pos = 2;
+  while (pos + 1 < n) {
+    if (d[pos] != 0xFF) return FALSE; /* garbage where a marker should be */
+    while (pos + 1 < n && d[pos + 1] == 0xFF) pos++; /* fill bytes */
+    if (pos + 1 >= n) return FALSE;
+    guint8 m = d[pos + 1];
+    if (m == 0xD9) return TRUE;
+    if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) {
+      pos += 2;
+      continue;
+    }
+    if (pos + 3 >= n) return FALSE;
+    gsize seglen = ((gsize)d[pos + 2] << 8) | d[pos + 3];
+    if (seglen < 2) return FALSE;
+    pos += 2 + seglen;
+    if (pos > n) return FALSE;
+    if (m == 0xDA) {
+      /* Entropy-coded data runs to the next marker that is not a stuffed
+       * 0xFF00 or a restart marker. */
+      while (pos + 1 < n) {
+        if (d[pos] == 0xFF && d[pos + 1] != 0x00 && !(d[pos + 1] >= 0xD0 && d[pos + 1] <= 0xD7))
+          break;
+        pos++;
+      }
+      if (pos + 1 >= n) return FALSE;
+    }
+  }
+  return FALSE;
+}
+
+/* Walks the PNG chunks up to IEND. */
+static gboolean png_complete(const guint8 *d, gsize n) {
+  static const guint8 sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  if (n < 8 || memcmp(d, sig, 8) != 0) return FALSE;
+  gsize pos = 8;
+  while (pos + 12 <= n) {
+    guint32 len = be32(d + pos);
+    if ((gsize)len > n - pos - 12) return FALSE;
+    if (memcmp(d + pos + 4, "IEND", 4) == 0) return TRUE;
+    pos += 12 + (gsize)len;
+  }
+  return FALSE;
+}
+
+/* The RIFF header states the WebP file's length. */
+static gboolean webp_complete(const guint8 *d, gsize n) {
+  if (n < 12 || memcmp(d, "RIFF", 4) != 0 || memcmp(d + 8, "WEBP", 4) != 0) return FALSE;
+  guint32 riff = (guint32)d[4] | ((guint32)d[5] << 8) | ((guint32)d[6] << 16) | ((guint32)d[7] << 24);
+  return (guint64)riff + 8 <= n;
+}
+
+static gboolean container_complete(const char *format, const guint8 *d, gsize n) {
+  if (!format) return TRUE;
+  if (strcmp(format, "jpeg") == 0) return jpeg_complete(d, n);
+  if (strcmp(format, "png") == 0) return png_complete(d, n);
+  if (strcmp(format, "webp") == 0) return webp_complete(d, n);
+  return TRUE;
+}
+
+/* Feeds `bytes` to a fresh loader in chunks, stopping early once the header
+ * says the image is too large (or, when probing, once the header is read).
+ * Returns the loader after close (caller unrefs) or NULL with `error` set.
+ * `*pixbuf_out` gets a new reference to the decoded first frame unless
+ * probing. */
+static GdkPixbufLoader *run_loader(GBytes *bytes, const char *name, HeaderState *st,
+                                   GdkPixbuf **pixbuf_out, GError **error) {
+  gsize len = 0;
+  const guint8 *data = bytes ? g_bytes_get_data(bytes, &len) : NULL;
+  if (len == 0) {
+    g_set_error(error, SWELL_IMAGE_ERROR, SWELL_IMAGE_ERROR_EMPTY, _("%s: empty file (0 bytes)"),
+                name);
+    return NULL;
+  }
+
+  GdkPixbufLoader *loader = gdk_pixbuf_loader_new();
+  g_signal_connect(loader, "size-prepared", G_CALLBACK(on_size_prepared), st);
+  if (!st->probe) {
+    g_signal_connect(loader, "area-prepared", G_CALLBACK(on_area_prepared), st);
+    g_signal_connect(loader, "area-updated", G_CALLBACK(on_area_updated), st);
+  }
+
+  g_autoptr(GError) werr = NULL;
+  gboolean write_ok = TRUE;
+  /* Small chunks when probing: the header is in the first few KB. */
+  const gsize chunk = st->probe ? 4096 : 64 * 1024;
+  for (gsize off = 0; off < len; off += chunk) {
+    gsize n = MIN(chunk, len - off);
+    if (!gdk_pixbuf_loader_write(loader, data + off, n, &werr)) {
+      write_ok = FALSE;
+      break;
+    }
+    if (st->too_large || (st->probe && st->got_size)) break;
+  }
+  g_autoptr(GError) cerr = NULL;
+  /* Always close (a loader must be closed before it is finalised). */
+  gboolean close_ok = gdk_pixbuf_loader_close(loader, write_ok ? &cerr : NULL);
+
+  if (st->too_large) {
+    set_too_large(error, name, st->width, st->height);
+    g_object_unref(loader);
+    return NULL;
+  }
+  if (st->probe && st->got_size) return loader;
+
+  GdkPixbufFormat *fmt = gdk_pixbuf_loader_get_format(loader);
+  if (!fmt) {
+    /* No loader recognised the content. */
+    set_not_image(error, name);
+    g_object_unref(loader);
+    return NULL;
+  }
+  if (!write_ok || !close_ok) {
+    GError *e = werr ? werr : cerr;
+    if (e && e->domain == GDK_PIXBUF_ERROR && e->code == GDK_PIXBUF_ERROR_UNKNOWN_TYPE)
+      set_not_image(error, name);
+    else if (e && e->domain == GDK_PIXBUF_ERROR && e->code == GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY)
+      g_set_error(error, SWELL_IMAGE_ERROR, SWELL_IMAGE_ERROR_FAILED,
+                  _("%s: not enough memory to decode the image"), name);
+    else
+      set_corrupt(error, name, e ? e->message : NULL);
+    g_object_unref(loader);
+    return NULL;
+  }
+  if (st->probe) {
+    /* Closed cleanly without ever announcing a size: nothing to decode. */
+    set_corrupt(error, name, NULL);
+    g_object_unref(loader);
+    return NULL;
+  }
+  g_autofree char *fmt_name = gdk_pixbuf_format_get_name(fmt);
+  GdkPixbuf *pb = gdk_pixbuf_loader_get_pixbuf(loader);
+  if (!pb || !all_rows_done(st) || !container_complete(fmt_name, data, len)) {
+    set_corrupt(error, name, NULL);
+    g_object_unref(loader);
+    return NULL;
+  }
+  *pixbuf_out = g_object_ref(pb);
+  return loader;
+}
+
+/* Converts a (possibly alpha) 8-bit pixbuf to tightly packed RGB,
+ * compositing alpha onto white with rounding: (a*c + (255-a)*255 + 127)/255. */
+static SwellRgbImage *pixbuf_to_rgb(GdkPixbuf *pb, const char *name, GError **error) {
+  int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb);
+  int nch = gdk_pixbuf_get_n_channels(pb);
+  int stride = gdk_pixbuf_get_rowstride(pb);
+  if (gdk_pixbuf_get_bits_per_sample(pb) != 8 || gdk_pixbuf_get_colorspace(pb) != GDK_COLORSPACE_RGB ||
+      (nch != 3 && nch != 4)) {
+    set_corrupt(error, name, "unsupported pixel layout");
+    return NULL;
+  }
+  if ((gint64)w * h > SWELL_IMAGE_MAX_PIXELS) {
+    set_too_large(error, name, w, h);
+    return NULL;
+  }
+  SwellRgbImage *img = swell_rgb_image_new(w, h);
+  if (!img) {
+    g_set_error(error, SWELL_IMAGE_ERROR, SWELL_IMAGE_ERROR_FAILED,
+                _("%s: not enough memory to decode the image"), name);
+    return NULL;
+  }
+  const guint8 *src = gdk_pixbuf_read_pixels(pb);
+  for (int y = 0; y < h; y++) {
+    const guint8 *s = src + (gsize)y * stride;
+    guint8 *d = img->pixels + (gsize)y * w * 3;
+    if (nch == 3) {
+      memcpy(d, s, (gsize)w * 3);
+    } else {
+      for (int x = 0; x < w; x++, s += 4, d += 3) {
+        unsigned a = s[3];
+        for (int c = 0; c < 3; c++) d[c] = (guint8)((a * s[c] + (255 - a) * 255 + 127) / 255);
+      }
+    }
+  }
+  return img;
+}
+
+SwellRgbImage *swell_image_decode_bytes(GBytes *bytes, const char *name, GError **error) {
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+  if (!name) name = "image";
+  HeaderState st = {0};
+  GdkPixbuf *pb = NULL;
+  GdkPixbufLoader *loader = run_loader(bytes, name, &st, &pb, error);
+  g_free(st.rows_done);
+  if (!loader) return NULL;
+  /* Applies the "orientation" option (EXIF in JPEG/WebP, the TIFF tag). */
+  GdkPixbuf *oriented = gdk_pixbuf_apply_embedded_orientation(pb);
+  g_object_unref(pb);
+  g_object_unref(loader);
+  if (!oriented) {
+    g_set_error(error, SWELL_IMAGE_ERROR, SWELL_IMAGE_ERROR_FAILED,
+                _("%s: not enough memory to decode the image"), name);
+    return NULL;
+  }
+  SwellRgbImage *img = pixbuf_to_rgb(oriented, name, error);
+  g_object_unref(oriented);
+  return img;
+}
+
+static GBytes *read_file_bytes(const char *path, const char *name, GError **error) {
+  g_autoptr(GError) ferr = NULL;
+  gchar *contents = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents(path, &contents, &len, &ferr)) {
+    g_set_error(error, SWELL_IMAGE_ERROR, SWELL_IMAGE_ERROR_READ, _("%s: cannot read the file (%s)"),
+                name, ferr->message);
+    return NULL;
+  }
+  return g_bytes_new_take(contents, len);
+}
+
+SwellRgbImage *swell_image_decode_file(const char *path, GError **error) {
+  g_return_val_if_fail(path != NULL, NULL);
+  g_autofree char *name = g_filename_display_name(path);
+  g_autoptr(GBytes) bytes = read_file_bytes(path, name, error);
+  if (!bytes) return NULL;
+  return swell_image_decode_bytes(bytes, name, error);
+}
+
+gboolean swell_image_probe_bytes(GBytes *bytes, const char *name, SwellImageInfo *info,
+                                 GError **error) {
+  g_return_val_if_fail(info != NULL, FALSE);
+  if (!name) name = "image";
+  memset(info, 0, sizeof *info);
+  HeaderState st = {.probe = TRUE};
+  GdkPixbuf *pb = NULL;
+  GdkPixbufLoader *loader = run_loader(bytes, name, &st, &pb, error);
+  if (!loader) return FALSE;
+  GdkPixbufFormat *fmt = gdk_pixbuf_loader_get_format(loader);
+  if (!fmt) {
+    set_not_image(error, name);
+    g_object_unref(loader);
+    return FALSE;
+  }
+  g_autofree char *fname = gdk_pixbuf_format_get_name(fmt);
+  g_strlcpy(info->format, fname ? fname : "", sizeof info->format);
+  info->width = st.width;
+  info->height = st.height;
+  g_object_unref(loader);
+  return TRUE;
+}
+
+/* ------------------------------------------------- PIL-exact bilinear resize
+ *
+ * PIL (Pillow's Resample.c) resizes 8-bit images in two separable passes,
+ * horizontal then vertical, each storing rounded, clipped 8-bit results. The
+ * filter is the triangle 1 - |x| with support 1, stretched by the scale
+ * factor when shrinking (antialiasing). Weights are normalised, then turned
+ * into fixed point with PRECISION_BITS = 22. Reproduced here so eval
+ * transforms match torchvision's PIL pipeline bit for bit. */
+
+#define PIL_PRECISION_BITS (32 - 8 - 2)
+
+typedef struct {
+  int ksize;
+  int *bounds;  /* (xmin, count) per output pixel */
+  gint32 *kk;   /* ksize fixed-point weights per output pixel */
+} ResampleCoeffs;
+
+static double tri_filter(double x) {
+  if (x < 0.0) x = -x;
+  return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+static void coeffs_init(ResampleCoeffs *rc, int in_size, int out_size) {
+  double scale = (double)in_size / out_size;
+  double filterscale = scale < 1.0 ? 1.0 : scale;
+  double support = 1.0 * filterscale;
+  int ksize = (int)ceil(support) * 2 + 1;
+  rc->ksize = ksize;
+  rc->bounds = g_new(int, (gsize)out_size * 2);
+  rc->kk = g_new0(gint32, (gsize)out_size * ksize);
+  double *pre = g_new(double, ksize);
+  for (int xx = 0; xx < out_size; xx++) {
+    double center = (xx + 0.5) * scale;
+    double ww = 0.0, ss = 1.0 / filterscale;
+    int xmin = (int)(center - support + 0.5);
+    if (xmin < 0) xmin = 0;
+    int xmax = (int)(center + support + 0.5);
+    if (xmax > in_size) xmax = in_size;
+    xmax -= xmin;
+    for (int x = 0; x < xmax; x++) {
+      double w = tri_filter((x + xmin - center + 0.5) * ss);
+      pre[x] = w;
+      ww += w;
+    }
+    for (int x = 0; x < xmax; x++)
+      if (ww != 0.0) pre[x] /= ww;
+    gint32 *k = rc->kk + (gsize)xx * ksize;
+    for (int x = 0; x < ksize; x++) {
+      double v = x < xmax ? pre[x] : 0.0;
+      k[x] = v < 0 ? (gint32)(-0.5 + v * (1 << PIL_PRECISION_BITS))
+                   : (gint32)(0.5 + v * (1 << PIL_PRECISION_BITS));
+    }
+    rc->bounds[xx * 2] = xmin;
+    rc->bounds[xx * 2 + 1] = xmax;
+  }
+  g_free(pre);
+}
+
+static void coeffs_clear(ResampleCoeffs *rc) {
+  g_free(rc->bounds);
+  g_free(rc->kk);
+}
+
+static inline guint8 clip8(gint64 v) {
+  v >>= PIL_PRECISION_BITS;
+  return v < 0 ? 0 : v > 255 ? 255 : (guint8)v;
+}
+
+/* (h, in_w, 3) -> (h, out_w, 3) */
+static void resample_horizontal(const guint8 *in, int in_w, int h, guint8 *out, int out_w,
+                                const ResampleCoeffs *rc) {
+  for (int y = 0; y < h; y++) {
+    const guint8 *row = in + (gsize)y * in_w * 3;
+    guint8 *orow = out + (gsize)y * out_w * 3;
+    for (int xx = 0; xx < out_w; xx++) {
+      int xmin = rc->bounds[xx * 2], xmax = rc->bounds[xx * 2 + 1];
+      const gint32 *k = rc->kk + (gsize)xx * rc->ksize;
+      gint64 s0 = 1 << (PIL_PRECISION_BITS - 1), s1 = s0, s2 = s0;
+      for (int x = 0; x < xmax; x++) {
+        const guint8 *p = row + (gsize)(x + xmin) * 3;
+        s0 += (gint64)p[0] * k[x];
+        s1 += (gint64)p[1] * k[x];
+        s2 += (gint64)p[2] * k[x];
+      }
+      orow[xx * 3] = clip8(s0);
+      orow[xx * 3 + 1] = clip8(s1);
+      orow[xx * 3 + 2] = clip8(s2);
+    }
+  }
+}
+
+/* (in_h, w, 3) -> (out_h, w, 3) */
+static void resample_vertical(const guint8 *in, int w, guint8 *out, int out_h,
+                              const ResampleCoeffs *rc) {
+  gsize stride = (gsize)w * 3;
+  gint64 *acc = g_new(gint64, stride);
+  for (int yy = 0; yy < out_h; yy++) {
+    int ymin = rc->bounds[yy * 2], ymax = rc->bounds[yy * 2 + 1];
+    const gint32 *k = rc->kk + (gsize)yy * rc->ksize;
+    for (gsize i = 0; i < stride; i++) acc[i] = 1 << (PIL_PRECISION_BITS - 1);
+    for (int y = 0; y < ymax; y++) {
+      const guint8 *row = in + (gsize)(y + ymin) * stride;
+      gint64 ky = k[y];
+      for (gsize i = 0; i < stride; i++) acc[i] += (gint64)row[i] * ky;
+    }
+    guint8 *orow = out + (gsize)yy * stride;
+    for (gsize i = 0; i < stride; i++) orow[i] = clip8(acc[i]);
+  }
+  g_free(acc);
+}
+
+SwellRgbImage *swell_rgb_image_resize(const SwellRgbImage *img, int width, int height) {
+  if (width <= 0 || height <= 0) return NULL;
+  if (width == img->width && height == img->height) return swell_rgb_image_copy(img);
+  const guint8 *cur = img->pixels;
+  int cw = img->width;
+  guint8 *tmp = NULL;
+  if (width != img->width) {
+    ResampleCoeffs rc;
+    coeffs_init(&rc, img->width, width);
+    tmp = g_try_malloc((gsize)width * img->height * 3);
+    if (!tmp) {
+      coeffs_clear(&rc);
+      return NULL;
+    }
+    resample_horizontal(img->pixels, img->width, img->height, tmp, width, &rc);
+    coeffs_clear(&rc);
+    cur = tmp;
+    cw = width;
+  }
+  SwellRgbImage *out = swell_rgb_image_new(width, height);
+  if (!out) {
+    g_free(tmp);
+    return NULL;
+  }
+  if (height != img->height) {
+    ResampleCoeffs rc;
+    coeffs_init(&rc, img->height, height);
+    resample_vertical(cur, cw, out->pixels, height, &rc);
+    coeffs_clear(&rc);
+  } else {
+    memcpy(out->pixels, cur, (gsize)width * height * 3);
+  }
+  g_free(tmp);
+  return out;
+}
+
+SwellRgbImage *swell_rgb_image_resize_short_side(const SwellRgbImage *img, int short_side) {
+  if (short_side <= 0) return NULL;
+  int w = img->width, h = img->height;
+  int nw, nh;
+  if (w <= h) {
+    nw = short_side;
+    nh = (int)((gint64)short_side * h / w);
+  } else {
+    nh = short_side;
+    nw = (int)((gint64)short_side * w / h);
+  }
+  return swell_rgb_image_resize(img, MAX(nw, 1), MAX(nh, 1));
+}
+
+/* ------------------------------------------------------------ thumbnails */
+
+GBytes *swell_image_thumbnail(const SwellRgbImage *img, int max_side, SwellThumbnailFormat format,
+                              GError **error) {
+  g_return_val_if_fail(img != NULL && max_side > 0, NULL);
+  int w = img->width, h = img->height;
+  g_autoptr(SwellRgbImage) small = NULL;
+  const SwellRgbImage *src = img;
+  if (MAX(w, h) > max_side) {
+    int nw, nh;
+    if (w >= h) {
+      nw = max_side;
+      nh = MAX(1, (int)lround((double)h * max_side / w));
+    } else {
+      nh = max_side;
+      nw = MAX(1, (int)lround((double)w * max_side / h));
+    }
+    small = swell_rgb_image_resize(img, nw, nh);
+    if (!small) {
+      g_set_error(error, SWELL_IMAGE_ERROR, SWELL_IMAGE_ERROR_FAILED,
+                  _("not enough memory for a thumbnail"));
+      return NULL;
+    }
+    src = small;
+  }
+  g_autoptr(GdkPixbuf) pb =
+      gdk_pixbuf_new_from_data(src->pixels, GDK_COLORSPACE_RGB, FALSE, 8, src->width, src->height,
+                               src->width * 3, NULL, NULL);
+  gchar *buf = NULL;
+  gsize len = 0;
+  g_autoptr(GError) perr = NULL;
+  gboolean ok = format == SWELL_THUMBNAIL_JPEG
+                    ? gdk_pixbuf_save_to_buffer(pb, &buf, &len, "jpeg", &perr, "quality", "85", NULL)
+                    : gdk_pixbuf_save_to_buffer(pb, &buf, &len, "png", &perr, NULL);
+  if (!ok) {
+    g_set_error(error, SWELL_IMAGE_ERROR, SWELL_IMAGE_ERROR_FAILED,
+                _("cannot encode the thumbnail (%s)"), perr ? perr->message : "unknown error");
+    return NULL;
+  }
+  return g_bytes_new_take(buf, len);
+}

@@ -1,0 +1,624 @@
+/* layers.c: batch norm, activations, pools, dropout, add, linear and
+ * cross-entropy (convolutions are in conv.c). Each fast kernel runs its
+ * independent items (planes, channels, element chunks) through
+ * sw_parallel_for; reductions happen inside one item in a fixed order, so the
+ * bits do not depend on the thread count. */
+#include <cblas.h>
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "layers.h"
+#include "parallel.h"
+
+/* Elementwise loops hand at least this many floats to a thread. */
+#define SW_ELEM_CHUNK 32768
+
+/* ---- batch norm -------------------------------------------------------- */
+
+typedef struct {
+  const sw_batchnorm *bn;
+  float *out, *save_mean, *save_invstd;
+  const float *inp, *weight, *bias;
+  float *running_mean, *running_var;
+  bool train;
+  /* backward */
+  float *dinp, *dweight, *dbias;
+  const float *dout;
+  const float *mean_in, *invstd_in;
+} bn_ctx;
+
+/* Sum of n floats: 8 float lanes per row, folded into double per row. */
+static double row_sum(const float *x, int n) {
+  float acc[8] = {0};
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; k++) acc[k] += x[i + k];
+  double s = 0;
+  for (int k = 0; k < 8; k++) s += acc[k];
+  for (; i < n; i++) s += x[i];
+  return s;
+}
+
+static double row_sqdev(const float *x, int n, float m) {
+  float acc[8] = {0};
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; k++) {
+      float d = x[i + k] - m;
+      acc[k] += d * d;
+    }
+  double s = 0;
+  for (int k = 0; k < 8; k++) s += acc[k];
+  for (; i < n; i++) {
+    float d = x[i] - m;
+    s += (double)d * d;
+  }
+  return s;
+}
+
+/* Training forward for channels [c0, c1). */
+static void bn_train_fwd_chunk(void *vctx, int64_t c0, int64_t c1) {
+  bn_ctx *x = vctx;
+  const int B = x->bn->B, C = x->bn->C, HW = x->bn->HW;
+  const double N = (double)B * HW;
+  for (int64_t c = c0; c < c1; c++) {
+    double s = 0;
+    for (int b = 0; b < B; b++) s += row_sum(x->inp + ((size_t)b * C + c) * HW, HW);
+    float mean = (float)(s / N);
+    double sq = 0;
+    for (int b = 0; b < B; b++) sq += row_sqdev(x->inp + ((size_t)b * C + c) * HW, HW, mean);
+    double var = sq / N;
+    float invstd = (float)(1.0 / sqrt(var + x->bn->eps));
+    if (x->save_mean) x->save_mean[c] = mean;
+    if (x->save_invstd) x->save_invstd[c] = invstd;
+    if (x->running_mean) {
+      float m = x->bn->momentum;
+      x->running_mean[c] = (1.0f - m) * x->running_mean[c] + m * mean;
+      /* PyTorch refuses N == 1 in training; keep the biased value rather than divide by 0. */
+      double unbiased = N > 1 ? sq / (N - 1) : var;
+      x->running_var[c] = (1.0f - m) * x->running_var[c] + m * (float)unbiased;
+    }
+    float scale = (x->weight ? x->weight[c] : 1.0f) * invstd;
+    float shift = (x->bias ? x->bias[c] : 0.0f) - mean * scale;
+    for (int b = 0; b < B; b++) {
+      const float *in = x->inp + ((size_t)b * C + c) * HW;
+      float *o = x->out + ((size_t)b * C + c) * HW;
+      for (int i = 0; i < HW; i++) o[i] = in[i] * scale + shift;
+    }
+  }
+}
+
+/* Eval forward for planes [p0, p1) of the (B*C) planes. */
+static void bn_eval_fwd_chunk(void *vctx, int64_t p0, int64_t p1) {
+  bn_ctx *x = vctx;
+  const int C = x->bn->C, HW = x->bn->HW;
+  for (int64_t p = p0; p < p1; p++) {
+    int c = (int)(p % C);
+    float invstd = 1.0f / sqrtf(x->running_var[c] + x->bn->eps);
+    float scale = (x->weight ? x->weight[c] : 1.0f) * invstd;
+    float shift = (x->bias ? x->bias[c] : 0.0f) - x->running_mean[c] * scale;
+    const float *in = x->inp + (size_t)p * HW;
+    float *o = x->out + (size_t)p * HW;
+    for (int i = 0; i < HW; i++) o[i] = in[i] * scale + shift;
+  }
+}
+
+/* inp (B, C, HW) -> out (B, C, HW) */
+void sw_batchnorm_forward(const sw_batchnorm *bn, float *out, float *save_mean,
+                          float *save_invstd, const float *inp, const float *weight,
+                          const float *bias, float *running_mean, float *running_var, bool train) {
+  bn_ctx x = {.bn = bn, .out = out, .save_mean = save_mean, .save_invstd = save_invstd,
+              .inp = inp, .weight = weight, .bias = bias, .running_mean = running_mean,
+              .running_var = running_var, .train = train};
+  size_t per_c = (size_t)bn->B * bn->HW;
+  if (train) {
+    int64_t min_c = (int64_t)(SW_ELEM_CHUNK / (per_c ? per_c : 1)) + 1;
+    sw_parallel_for(bn->C, min_c, bn_train_fwd_chunk, &x);
+  } else {
+    int64_t min_p = SW_ELEM_CHUNK / (bn->HW ? bn->HW : 1) + 1;
+    sw_parallel_for((int64_t)bn->B * bn->C, min_p, bn_eval_fwd_chunk, &x);
+  }
+}
+
+/* Naive reference: doubles everywhere, no threads. */
+void sw_batchnorm_forward_ref(const sw_batchnorm *bn, float *out, float *save_mean,
+                              float *save_invstd, const float *inp, const float *weight,
+                              const float *bias, float *running_mean, float *running_var,
+                              bool train) {
+  const int B = bn->B, C = bn->C, HW = bn->HW;
+  const double N = (double)B * HW;
+  for (int c = 0; c < C; c++) {
+    double mean, var;
+    if (train) {
+      double s = 0;
+      for (int b = 0; b < B; b++)
+        for (int i = 0; i < HW; i++) s += inp[((size_t)b * C + c) * HW + i];
+      mean = s / N;
+      double sq = 0;
+      for (int b = 0; b < B; b++)
+        for (int i = 0; i < HW; i++) {
+          double d = inp[((size_t)b * C + c) * HW + i] - mean;
+          sq += d * d;
+        }
+      var = sq / N;
+      if (save_mean) save_mean[c] = (float)mean;
+      if (save_invstd) save_invstd[c] = (float)(1.0 / sqrt(var + bn->eps));
+      if (running_mean) {
+        double m = bn->momentum;
+        running_mean[c] = (float)((1 - m) * running_mean[c] + m * mean);
+        running_var[c] = (float)((1 - m) * running_var[c] + m * (N > 1 ? sq / (N - 1) : var));
+      }
+    } else {
+      mean = running_mean[c];
+      var = running_var[c];
+    }
+    double invstd = 1.0 / sqrt(var + bn->eps);
+    double w = weight ? weight[c] : 1.0, bb = bias ? bias[c] : 0.0;
+    for (int b = 0; b < B; b++)
+      for (int i = 0; i < HW; i++) {
+        size_t k = ((size_t)b * C + c) * HW + i;
+        out[k] = (float)((inp[k] - mean) * invstd * w + bb);
+      }
+  }
+}
+
+/* Backward for channels [c0, c1): dweight/dbias need a reduction over the
+ * batch, so one item is one channel with all its planes. */
+static void bn_bwd_chunk(void *vctx, int64_t c0, int64_t c1) {
+  bn_ctx *x = vctx;
+  const int B = x->bn->B, C = x->bn->C, HW = x->bn->HW;
+  const double N = (double)B * HW;
+  for (int64_t c = c0; c < c1; c++) {
+    float mean, invstd;
+    if (x->train) {
+      mean = x->mean_in[c];
+      invstd = x->invstd_in[c];
+    } else {
+      mean = x->running_mean[c];
+      invstd = 1.0f / sqrtf(x->running_var[c] + x->bn->eps);
+    }
+    /* sum(dy) and sum(dy * xhat) */
+    double sdy = 0, sdyx = 0;
+    for (int b = 0; b < B; b++) {
+      const float *dy = x->dout + ((size_t)b * C + c) * HW;
+      const float *in = x->inp + ((size_t)b * C + c) * HW;
+      float a0[8] = {0}, a1[8] = {0};
+      int i = 0;
+      for (; i + 8 <= HW; i += 8)
+        for (int k = 0; k < 8; k++) {
+          a0[k] += dy[i + k];
+          a1[k] += dy[i + k] * (in[i + k] - mean);
+        }
+      double r0 = 0, r1 = 0;
+      for (int k = 0; k < 8; k++) {
+        r0 += a0[k];
+        r1 += a1[k];
+      }
+      for (; i < HW; i++) {
+        r0 += dy[i];
+        r1 += (double)dy[i] * (in[i] - mean);
+      }
+      sdy += r0;
+      sdyx += r1 * invstd;
+    }
+    if (x->dbias) x->dbias[c] += (float)sdy;
+    if (x->dweight) x->dweight[c] += (float)sdyx;
+    if (!x->dinp) continue;
+    float w = x->weight ? x->weight[c] : 1.0f;
+    if (x->train) {
+      /* dx = w*invstd * (dy - mean(dy) - xhat * mean(dy*xhat)) */
+      float k = w * invstd;
+      float mdy = (float)(sdy / N);
+      float mdyx = (float)(sdyx / N);
+      for (int b = 0; b < B; b++) {
+        const float *dy = x->dout + ((size_t)b * C + c) * HW;
+        const float *in = x->inp + ((size_t)b * C + c) * HW;
+        float *dx = x->dinp + ((size_t)b * C + c) * HW;
+        for (int i = 0; i < HW; i++) {
+          float xhat = (in[i] - mean) * invstd;
+          dx[i] += k * (dy[i] - mdy - xhat * mdyx);
+        }
+      }
+    } else {
+      float k = w * invstd;
+      for (int b = 0; b < B; b++) {
+        const float *dy = x->dout + ((size_t)b * C + c) * HW;
+        float *dx = x->dinp + ((size_t)b * C + c) * HW;
+        for (int i = 0; i < HW; i++) dx[i] += k * dy[i];
+      }
+    }
+  }
+}
+
+void sw_batchnorm_backward(const sw_batchnorm *bn, float *dinp, float *dweight, float *dbias,
+                           const float *dout, const float *inp, const float *weight,
+                           const float *save_mean, const float *save_invstd,
+                           const float *running_mean, const float *running_var, bool train) {
+  bn_ctx x = {.bn = bn, .inp = inp, .weight = weight, .train = train, .dinp = dinp,
+              .dweight = dweight, .dbias = dbias, .dout = dout, .mean_in = save_mean,
+              .invstd_in = save_invstd, .running_mean = (float *)running_mean,
+              .running_var = (float *)running_var};
+  size_t per_c = (size_t)bn->B * bn->HW;
+  int64_t min_c = (int64_t)(SW_ELEM_CHUNK / (per_c ? per_c : 1)) + 1;
+  sw_parallel_for(bn->C, min_c, bn_bwd_chunk, &x);
+}
+
+/* ---- activations ------------------------------------------------------- */
+
+typedef struct {
+  float *out;
+  const float *a, *b, *c;
+  int kind;
+} elem_ctx;
+
+enum { EL_RELU, EL_RELU_B, EL_RELU6, EL_RELU6_B, EL_ADD, EL_ACC };
+
+static void elem_chunk(void *vctx, int64_t i0, int64_t i1) {
+  elem_ctx *x = vctx;
+  float *o = x->out;
+  const float *a = x->a, *b = x->b;
+  switch (x->kind) {
+  case EL_RELU:
+    for (int64_t i = i0; i < i1; i++) o[i] = a[i] > 0.0f ? a[i] : 0.0f;
+    break;
+  case EL_RELU_B: /* a = dout, b = forward output */
+    for (int64_t i = i0; i < i1; i++) o[i] += b[i] > 0.0f ? a[i] : 0.0f;
+    break;
+  case EL_RELU6:
+    for (int64_t i = i0; i < i1; i++) {
+      float v = a[i] > 0.0f ? a[i] : 0.0f;
+      o[i] = v < 6.0f ? v : 6.0f;
+    }
+    break;
+  case EL_RELU6_B:
+    for (int64_t i = i0; i < i1; i++) o[i] += (b[i] > 0.0f && b[i] < 6.0f) ? a[i] : 0.0f;
+    break;
+  case EL_ADD:
+    for (int64_t i = i0; i < i1; i++) o[i] = a[i] + b[i];
+    break;
+  case EL_ACC:
+    for (int64_t i = i0; i < i1; i++) o[i] += a[i];
+    break;
+  }
+}
+
+static void elem_run(int kind, float *out, const float *a, const float *b, size_t n) {
+  elem_ctx x = {.out = out, .a = a, .b = b, .kind = kind};
+  sw_parallel_for((int64_t)n, SW_ELEM_CHUNK, elem_chunk, &x);
+}
+
+/* (n) -> (n); NaN propagates as in PyTorch's relu only for the sign test. */
+void sw_relu_forward(float *out, const float *inp, size_t n) { elem_run(EL_RELU, out, inp, NULL, n); }
+void sw_relu_backward(float *dinp, const float *dout, const float *out, size_t n) {
+  if (dinp) elem_run(EL_RELU_B, dinp, dout, out, n);
+}
+void sw_relu6_forward(float *out, const float *inp, size_t n) { elem_run(EL_RELU6, out, inp, NULL, n); }
+void sw_relu6_backward(float *dinp, const float *dout, const float *out, size_t n) {
+  if (dinp) elem_run(EL_RELU6_B, dinp, dout, out, n);
+}
+
+/* ---- residual add ------------------------------------------------------ */
+
+void sw_add_forward(float *out, const float *a, const float *b, size_t n) {
+  elem_run(EL_ADD, out, a, b, n);
+}
+void sw_add_backward(float *da, float *db, const float *dout, size_t n) {
+  if (da) elem_run(EL_ACC, da, dout, NULL, n);
+  if (db) elem_run(EL_ACC, db, dout, NULL, n);
+}
+
+/* ---- max pool ---------------------------------------------------------- */
+
+static int out_size(int in, int k, int stride, int pad_lo, int pad_hi) {
+  int o = (in + pad_lo + pad_hi - k) / stride + 1;
+  return o > 0 ? o : 0;
+}
+
+void sw_maxpool_init(sw_maxpool *p, int B, int C, int H, int W, int K, int stride, int pad) {
+  p->B = B;
+  p->C = C;
+  p->H = H;
+  p->W = W;
+  p->K = K;
+  p->stride = stride;
+  p->pad = pad;
+  p->OH = out_size(H, K, stride, pad, pad);
+  p->OW = out_size(W, K, stride, pad, pad);
+}
+
+typedef struct {
+  const sw_maxpool *p;
+  float *out;
+  int32_t *argmax;
+  const float *inp;
+  float *dinp;
+  const float *dout;
+  const int32_t *amax_in;
+} pool_ctx;
+
+/* Planes [p0, p1) of (B*C). Ties keep the first maximum in scan order and a
+ * NaN wins, as PyTorch's CPU kernel does. */
+static void maxpool_fwd_chunk(void *vctx, int64_t p0, int64_t p1) {
+  pool_ctx *x = vctx;
+  const sw_maxpool *p = x->p;
+  const int H = p->H, W = p->W, OH = p->OH, OW = p->OW, K = p->K, s = p->stride, pad = p->pad;
+  for (int64_t pl = p0; pl < p1; pl++) {
+    const float *in = x->inp + (size_t)pl * H * W;
+    float *o = x->out + (size_t)pl * OH * OW;
+    int32_t *am = x->argmax + (size_t)pl * OH * OW;
+    for (int oh = 0; oh < OH; oh++) {
+      int h0 = oh * s - pad, h1 = h0 + K;
+      if (h0 < 0) h0 = 0;
+      if (h1 > H) h1 = H;
+      for (int ow = 0; ow < OW; ow++) {
+        int w0 = ow * s - pad, w1 = w0 + K;
+        if (w0 < 0) w0 = 0;
+        if (w1 > W) w1 = W;
+        float best = -INFINITY;
+        int32_t bi = h0 * W + w0;
+        for (int h = h0; h < h1; h++)
+          for (int w = w0; w < w1; w++) {
+            float v = in[h * W + w];
+            if (v > best || isnan(v)) {
+              best = v;
+              bi = h * W + w;
+              if (isnan(v)) goto done;
+            }
+          }
+      done:
+        o[oh * OW + ow] = best == -INFINITY ? in[bi] : best;
+        am[oh * OW + ow] = bi;
+      }
+    }
+  }
+}
+
+/* inp (B, C, H, W) -> out, argmax (B, C, OH, OW) */
+void sw_maxpool_forward(const sw_maxpool *p, float *out, int32_t *argmax, const float *inp) {
+  pool_ctx x = {.p = p, .out = out, .argmax = argmax, .inp = inp};
+  int64_t min_p = SW_ELEM_CHUNK / ((int64_t)p->H * p->W + 1) + 1;
+  sw_parallel_for((int64_t)p->B * p->C, min_p, maxpool_fwd_chunk, &x);
+}
+
+static void maxpool_bwd_chunk(void *vctx, int64_t p0, int64_t p1) {
+  pool_ctx *x = vctx;
+  const sw_maxpool *p = x->p;
+  const size_t in_sz = (size_t)p->H * p->W, out_sz = (size_t)p->OH * p->OW;
+  for (int64_t pl = p0; pl < p1; pl++) {
+    float *di = x->dinp + (size_t)pl * in_sz;
+    const float *dy = x->dout + (size_t)pl * out_sz;
+    const int32_t *am = x->amax_in + (size_t)pl * out_sz;
+    for (size_t i = 0; i < out_sz; i++) di[am[i]] += dy[i];
+  }
+}
+
+void sw_maxpool_backward(const sw_maxpool *p, float *dinp, const float *dout,
+                         const int32_t *argmax) {
+  if (!dinp) return;
+  pool_ctx x = {.p = p, .dinp = dinp, .dout = dout, .amax_in = argmax};
+  int64_t min_p = SW_ELEM_CHUNK / ((int64_t)p->H * p->W + 1) + 1;
+  sw_parallel_for((int64_t)p->B * p->C, min_p, maxpool_bwd_chunk, &x);
+}
+
+/* ---- adaptive pools to 1x1 --------------------------------------------- */
+
+typedef struct {
+  float *out;
+  int out_stride;
+  int32_t *argmax;
+  const float *inp;
+  int C, HW;
+  float *dinp;
+  const float *dout;
+  const int32_t *amax_in;
+} gpool_ctx;
+
+static void gavg_fwd_chunk(void *vctx, int64_t p0, int64_t p1) {
+  gpool_ctx *x = vctx;
+  for (int64_t p = p0; p < p1; p++) {
+    int b = (int)(p / x->C), c = (int)(p % x->C);
+    x->out[(size_t)b * x->out_stride + c] =
+        (float)(row_sum(x->inp + (size_t)p * x->HW, x->HW) / x->HW);
+  }
+}
+
+/* inp (B, C, HW) -> out[b*out_stride + c] = mean over HW */
+void sw_global_avgpool_forward(float *out, int out_stride, const float *inp, int B, int C, int HW) {
+  gpool_ctx x = {.out = out, .out_stride = out_stride, .inp = inp, .C = C, .HW = HW};
+  sw_parallel_for((int64_t)B * C, SW_ELEM_CHUNK / (HW + 1) + 1, gavg_fwd_chunk, &x);
+}
+
+static void gavg_bwd_chunk(void *vctx, int64_t p0, int64_t p1) {
+  gpool_ctx *x = vctx;
+  for (int64_t p = p0; p < p1; p++) {
+    int b = (int)(p / x->C), c = (int)(p % x->C);
+    float g = x->dout[(size_t)b * x->out_stride + c] / (float)x->HW;
+    float *di = x->dinp + (size_t)p * x->HW;
+    for (int i = 0; i < x->HW; i++) di[i] += g;
+  }
+}
+
+void sw_global_avgpool_backward(float *dinp, const float *dout, int dout_stride, int B, int C,
+                                int HW) {
+  if (!dinp) return;
+  gpool_ctx x = {.dinp = dinp, .dout = dout, .out_stride = dout_stride, .C = C, .HW = HW};
+  sw_parallel_for((int64_t)B * C, SW_ELEM_CHUNK / (HW + 1) + 1, gavg_bwd_chunk, &x);
+}
+
+static void gmax_fwd_chunk(void *vctx, int64_t p0, int64_t p1) {
+  gpool_ctx *x = vctx;
+  for (int64_t p = p0; p < p1; p++) {
+    int b = (int)(p / x->C), c = (int)(p % x->C);
+    const float *in = x->inp + (size_t)p * x->HW;
+    float best = in[0];
+    int32_t bi = 0;
+    for (int i = 1; i < x->HW && !isnan(best); i++)
+      if (in[i] > best || isnan(in[i])) {
+        best = in[i];
+        bi = i;
+      }
+    x->out[(size_t)b * x->out_stride + c] = best;
+    x->argmax[p] = bi;
+  }
+}
+
+/* inp (B, C, HW) -> out[b*out_stride + c] = max over HW, argmax (B, C) */
+void sw_global_maxpool_forward(float *out, int out_stride, int32_t *argmax, const float *inp,
+                               int B, int C, int HW) {
+  gpool_ctx x = {.out = out, .out_stride = out_stride, .argmax = argmax, .inp = inp, .C = C,
+                 .HW = HW};
+  sw_parallel_for((int64_t)B * C, SW_ELEM_CHUNK / (HW + 1) + 1, gmax_fwd_chunk, &x);
+}
+
+void sw_global_maxpool_backward(float *dinp, const float *dout, int dout_stride,
+                                const int32_t *argmax, int B, int C, int HW) {
+  if (!dinp) return;
+  for (int b = 0; b < B; b++)
+    for (int c = 0; c < C; c++) {
+      size_t p = (size_t)b * C + c;
+      dinp[p * HW + argmax[p]] += dout[(size_t)b * dout_stride + c];
+    }
+}
+
+/* ---- dropout ----------------------------------------------------------- */
+
+/* (n) -> (n). The mask is drawn sequentially from rng so the same seed gives
+ * the same mask whatever the thread count. */
+void sw_dropout_forward(float *out, float *mask, const float *inp, size_t n, float p, bool train,
+                        sw_rng *rng) {
+  if (!train || p <= 0.0f) {
+    if (out != inp) memmove(out, inp, n * sizeof(float));
+    if (mask)
+      for (size_t i = 0; i < n; i++) mask[i] = 1.0f;
+    return;
+  }
+  float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
+  for (size_t i = 0; i < n; i++) {
+    float m = sw_rng_uniform(rng) < p ? 0.0f : scale;
+    mask[i] = m;
+    out[i] = inp[i] * m;
+  }
+}
+
+void sw_dropout_backward(float *dinp, const float *dout, const float *mask, size_t n, bool train) {
+  if (!dinp) return;
+  if (!train) {
+    elem_run(EL_ACC, dinp, dout, NULL, n);
+    return;
+  }
+  for (size_t i = 0; i < n; i++) dinp[i] += dout[i] * mask[i];
+}
+
+/* ---- linear ------------------------------------------------------------ */
+
+/* inp (B, IN) @ weight (OUT, IN)^T + bias (OUT) -> out (B, OUT) */
+void sw_linear_forward(float *out, const float *inp, const float *weight, const float *bias, int B,
+                       int IN, int OUT) {
+  float beta = 0.0f;
+  if (bias) {
+    for (int b = 0; b < B; b++) memcpy(out + (size_t)b * OUT, bias, (size_t)OUT * sizeof(float));
+    beta = 1.0f;
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, OUT, IN, 1.0f, inp, IN, weight, IN, beta,
+              out, OUT);
+}
+
+void sw_linear_forward_ref(float *out, const float *inp, const float *weight, const float *bias,
+                           int B, int IN, int OUT) {
+  for (int b = 0; b < B; b++)
+    for (int o = 0; o < OUT; o++) {
+      double s = bias ? bias[o] : 0.0;
+      for (int i = 0; i < IN; i++) s += (double)inp[(size_t)b * IN + i] * weight[(size_t)o * IN + i];
+      out[(size_t)b * OUT + o] = (float)s;
+    }
+}
+
+/* dout (B, OUT) -> dinp (B, IN) += dout @ weight; dweight (OUT, IN) += dout^T @ inp;
+ * dbias (OUT) += column sums of dout */
+void sw_linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, int B, int IN, int OUT) {
+  if (dinp)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, IN, OUT, 1.0f, dout, OUT, weight, IN,
+                1.0f, dinp, IN);
+  if (dweight)
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OUT, IN, B, 1.0f, dout, OUT, inp, IN,
+                1.0f, dweight, IN);
+  if (dbias)
+    for (int o = 0; o < OUT; o++) {
+      double s = 0;
+      for (int b = 0; b < B; b++) s += dout[(size_t)b * OUT + o];
+      dbias[o] += (float)s;
+    }
+}
+
+/* ---- softmax cross-entropy --------------------------------------------- */
+
+void sw_softmax(float *probs, const float *logits, int B, int C) {
+  for (int b = 0; b < B; b++) {
+    const float *l = logits + (size_t)b * C;
+    float *p = probs + (size_t)b * C;
+    float m = -INFINITY;
+    for (int c = 0; c < C; c++)
+      if (l[c] > m) m = l[c];
+    double s = 0;
+    for (int c = 0; c < C; c++) s += exp((double)l[c] - m);
+    for (int c = 0; c < C; c++) p[c] = (float)(exp((double)l[c] - m) / s);
+  }
+}
+
+static int ce_valid(const int32_t *targets, int B, int C) {
+  int n = 0;
+  for (int b = 0; b < B; b++) n += targets[b] >= 0 && targets[b] < C;
+  return n;
+}
+
+/* logits (B, C), targets (B) -> mean loss; probs (B, C). A target outside
+ * [0, C) (e.g. PyTorch's ignore_index -100) marks a row that is left out of
+ * the loss, its gradient and the mean, as PyTorch does. */
+float sw_cross_entropy_forward(float *probs, const float *logits, const int32_t *targets, int B,
+                               int C, float smoothing) {
+  int valid = ce_valid(targets, B, C);
+  double total = 0;
+  for (int b = 0; b < B; b++) {
+    const float *l = logits + (size_t)b * C;
+    float m = -INFINITY;
+    for (int c = 0; c < C; c++)
+      if (l[c] > m) m = l[c];
+    double s = 0;
+    for (int c = 0; c < C; c++) s += exp((double)l[c] - m);
+    double lse = m + log(s);
+    if (probs)
+      for (int c = 0; c < C; c++) probs[(size_t)b * C + c] = (float)exp((double)l[c] - lse);
+    int t = targets[b];
+    if (t < 0 || t >= C) continue;
+    /* -sum_c q_c log p_c with q = (1-s) onehot + s/C */
+    double nll = lse - l[t];
+    double smooth = 0;
+    if (smoothing != 0.0f) {
+      double sum_logp = 0;
+      for (int c = 0; c < C; c++) sum_logp += (double)l[c] - lse;
+      smooth = -sum_logp / C;
+    }
+    total += (1.0 - smoothing) * nll + smoothing * smooth;
+  }
+  return valid ? (float)(total / valid) : NAN;
+}
+
+void sw_cross_entropy_backward(float *dlogits, const float *probs, const int32_t *targets, int B,
+                               int C, float smoothing) {
+  int valid = ce_valid(targets, B, C);
+  if (!valid) return;
+  float inv = 1.0f / (float)valid;
+  float off = smoothing / (float)C;
+  for (int b = 0; b < B; b++) {
+    int t = targets[b];
+    if (t < 0 || t >= C) continue;
+    const float *p = probs + (size_t)b * C;
+    float *d = dlogits + (size_t)b * C;
+    for (int c = 0; c < C; c++) {
+      float q = off + (c == t ? 1.0f - smoothing : 0.0f);
+      d[c] += (p[c] - q) * inv;
+    }
+  }
+}

@@ -8,6 +8,9 @@ exact float32 values, so the fixtures hold the best answer float32 inputs
 allow. Gradients come from out.backward(dy) with a random upstream gradient
 dy (also stored), so every element of the backward pass is exercised.
 
+Class targets are stored as float32 (the engine's reader skips integer
+tensors).
+
 Naming: "<case>.<tensor>", e.g. "conv.c3s1p1_bias.dw". The C test keeps the
 matching table of shapes and hyper-parameters.
 
@@ -153,7 +156,7 @@ for name, smoothing in (("ce.plain", 0.0), ("ce.smooth", 0.1)):
     t = torch.tensor([0, 4, 2, 2, 1, 3])
     loss = F.cross_entropy(logits, t, label_smoothing=smoothing)
     loss.backward()
-    put(name, logits=logits, targets=t.to(torch.int32).numpy(), loss=loss.reshape(1),
+    put(name, logits=logits, targets=t.to(torch.float32), loss=loss.reshape(1),
         probs=F.softmax(logits, 1), dlogits=logits.grad)
 
 # ---- residual add -------------------------------------------------------------

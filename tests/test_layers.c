@@ -1,0 +1,561 @@
+/* test_layers.c: every layer against PyTorch (fixtures from
+ * tests/golden/gen_layers.py), fast kernels against the naive *_ref kernels,
+ * backward ADD/NULL semantics, dropout semantics and bit-determinism.
+ *
+ * Tolerances (relative error, see testutil.h): golden outputs and running
+ * statistics SW_TOL_OUTPUT (1e-4), golden gradients SW_TOL_GRAD (1e-3).
+ * Fast vs ref: TOL_FAST_FWD (1e-5) forward, TOL_FAST_BWD (1e-4) backward
+ * (same float32 inputs, different summation order). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "layers.h"
+#include "testutil.h"
+
+#define TOL_FAST_FWD 1e-5
+#define TOL_FAST_BWD 1e-4
+
+static sw_state_dict g_fx;
+
+static const float *T(const char *prefix, const char *name, size_t want_n) {
+  char key[128];
+  snprintf(key, sizeof key, "%s.%s", prefix, name);
+  const sw_named_tensor *t = sw_test_tensor(&g_fx, key);
+  size_t n = (size_t)sw_shape_numel(&t->shape);
+  if (want_n && n != want_n) {
+    fprintf(stderr, "fixture %s has %zu values, expected %zu\n", key, n, want_n);
+    exit(1);
+  }
+  return t->data;
+}
+
+static float *zeros(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
+
+static float *filled(size_t n, float v) {
+  float *p = malloc((n ? n : 1) * sizeof(float));
+  for (size_t i = 0; i < n; i++) p[i] = v;
+  return p;
+}
+
+static float *randn(size_t n, sw_rng *r, float scale) {
+  float *p = malloc((n ? n : 1) * sizeof(float));
+  for (size_t i = 0; i < n; i++) p[i] = sw_rng_normal(r) * scale;
+  return p;
+}
+
+static void check(const char *prefix, const char *what, const float *got, const float *want,
+                  size_t n, double tol) {
+  char label[160];
+  snprintf(label, sizeof label, "%s %s", prefix, what);
+  sw_test_close(label, got, want, n, tol);
+}
+
+/* ---- golden: conv2d ----------------------------------------------------- */
+
+typedef struct {
+  const char *name;
+  int B, Cin, H, W, Cout, K, stride, pt, pl, pb, pr, groups;
+} conv_case;
+
+/* Must match CONVS in gen_layers.py. */
+static const conv_case CONVS[] = {
+    {"c3s1p1", 2, 4, 9, 9, 6, 3, 1, 1, 1, 1, 1, 1},
+    {"c3s2tf", 2, 4, 8, 8, 6, 3, 2, 0, 0, 1, 1, 1},
+    {"c7s2p3", 2, 3, 12, 11, 8, 7, 2, 3, 3, 3, 3, 1},
+    {"c1s1", 2, 8, 5, 5, 6, 1, 1, 0, 0, 0, 0, 1},
+    {"c1s2", 2, 8, 7, 7, 6, 1, 2, 0, 0, 0, 0, 1},
+    {"g2", 2, 4, 7, 7, 6, 3, 1, 1, 1, 1, 1, 2},
+    {"dw3s1", 2, 6, 7, 7, 6, 3, 1, 1, 1, 1, 1, 6},
+    {"dw3s2", 2, 6, 8, 9, 6, 3, 2, 1, 1, 1, 1, 6},
+    {"dw3s2tf", 2, 6, 8, 8, 6, 3, 2, 0, 0, 1, 1, 6},
+};
+
+static void golden_conv(void) {
+  for (size_t i = 0; i < sizeof CONVS / sizeof CONVS[0]; i++) {
+    const conv_case *k = &CONVS[i];
+    for (int with_bias = 1; with_bias >= 0; with_bias--) {
+      char p[64];
+      snprintf(p, sizeof p, "conv.%s_%s", k->name, with_bias ? "bias" : "nobias");
+      sw_conv2d c;
+      sw_conv2d_init_pad(&c, k->B, k->Cin, k->H, k->W, k->Cout, k->K, k->stride, k->pt, k->pl,
+                         k->pb, k->pr, k->groups);
+      size_t nx = (size_t)c.B * c.Cin * c.H * c.W, ny = (size_t)c.B * c.Cout * c.OH * c.OW;
+      size_t nw = (size_t)c.Cout * (c.Cin / c.groups) * c.KH * c.KW;
+      const float *x = T(p, "x", nx), *w = T(p, "w", nw), *dy = T(p, "dy", ny);
+      const float *b = with_bias ? T(p, "b", (size_t)c.Cout) : NULL;
+      float *ws = zeros(sw_conv2d_workspace(&c));
+      float *y = zeros(ny), *dx = zeros(nx), *dw = zeros(nw), *db = zeros((size_t)c.Cout);
+      sw_conv2d_forward(&c, y, x, w, b, ws);
+      check(p, "y", y, T(p, "y", ny), ny, SW_TOL_OUTPUT);
+      sw_conv2d_backward(&c, dx, dw, with_bias ? db : NULL, dy, x, w, ws);
+      check(p, "dx", dx, T(p, "dx", nx), nx, SW_TOL_GRAD);
+      check(p, "dw", dw, T(p, "dw", nw), nw, SW_TOL_GRAD);
+      if (with_bias) check(p, "db", db, T(p, "db", (size_t)c.Cout), (size_t)c.Cout, SW_TOL_GRAD);
+      /* the reference kernels against PyTorch too */
+      memset(dx, 0, nx * sizeof(float));
+      memset(dw, 0, nw * sizeof(float));
+      memset(db, 0, (size_t)c.Cout * sizeof(float));
+      sw_conv2d_forward_ref(&c, y, x, w, b);
+      check(p, "ref y", y, T(p, "y", ny), ny, SW_TOL_OUTPUT);
+      sw_conv2d_backward_ref(&c, dx, dw, with_bias ? db : NULL, dy, x, w);
+      check(p, "ref dx", dx, T(p, "dx", nx), nx, SW_TOL_GRAD);
+      check(p, "ref dw", dw, T(p, "dw", nw), nw, SW_TOL_GRAD);
+      free(ws);
+      free(y);
+      free(dx);
+      free(dw);
+      free(db);
+    }
+  }
+}
+
+/* ---- golden: batch norm ------------------------------------------------- */
+
+static void golden_bn(const char *name, int B, int C, int HW) {
+  for (int train = 1; train >= 0; train--) {
+    char p[64];
+    snprintf(p, sizeof p, "%s.%s", name, train ? "train" : "eval");
+    sw_batchnorm bn = {.B = B, .C = C, .HW = HW, .momentum = 0.1f, .eps = 1e-5f};
+    size_t n = (size_t)B * C * HW;
+    const float *x = T(p, "x", n), *w = T(p, "w", C), *b = T(p, "b", C), *dy = T(p, "dy", n);
+    for (int ref = 0; ref <= 1; ref++) {
+      float *rm = malloc(C * sizeof(float)), *rv = malloc(C * sizeof(float));
+      memcpy(rm, T(p, "rm0", C), C * sizeof(float));
+      memcpy(rv, T(p, "rv0", C), C * sizeof(float));
+      float *y = zeros(n), *sm = zeros(C), *si = zeros(C);
+      char q[80];
+      snprintf(q, sizeof q, "%s%s", p, ref ? " ref" : "");
+      if (ref)
+        sw_batchnorm_forward_ref(&bn, y, sm, si, x, w, b, rm, rv, train);
+      else
+        sw_batchnorm_forward(&bn, y, sm, si, x, w, b, rm, rv, train);
+      check(q, "y", y, T(p, "y", n), n, SW_TOL_OUTPUT);
+      check(q, "running_mean", rm, T(p, "rm1", C), C, SW_TOL_OUTPUT);
+      check(q, "running_var", rv, T(p, "rv1", C), C, SW_TOL_OUTPUT);
+      if (!ref) {
+        float *dx = zeros(n), *dw = zeros(C), *db = zeros(C);
+        /* backward sees the running stats as they are after the forward (eval: unchanged) */
+        sw_batchnorm_backward(&bn, dx, dw, db, dy, x, w, sm, si, rm, rv, train);
+        check(q, "dx", dx, T(p, "dx", n), n, SW_TOL_GRAD);
+        check(q, "dw", dw, T(p, "dw", C), C, SW_TOL_GRAD);
+        check(q, "db", db, T(p, "db", C), C, SW_TOL_GRAD);
+        free(dx);
+        free(dw);
+        free(db);
+      }
+      free(rm);
+      free(rv);
+      free(y);
+      free(sm);
+      free(si);
+    }
+  }
+}
+
+/* ---- golden: activations, pools, linear, cross-entropy, add ------------- */
+
+static void golden_act(void) {
+  const size_t n = 2 * 3 * 5 * 5;
+  for (int six = 0; six <= 1; six++) {
+    const char *p = six ? "relu6" : "relu";
+    const float *x = T(p, "x", n), *dy = T(p, "dy", n);
+    float *y = zeros(n), *dx = zeros(n);
+    if (six) {
+      sw_relu6_forward(y, x, n);
+      sw_relu6_backward(dx, dy, y, n);
+    } else {
+      sw_relu_forward(y, x, n);
+      sw_relu_backward(dx, dy, y, n);
+    }
+    check(p, "y", y, T(p, "y", n), n, SW_TOL_OUTPUT);
+    check(p, "dx", dx, T(p, "dx", n), n, SW_TOL_GRAD);
+    /* in place, as the models run it */
+    memcpy(y, x, n * sizeof(float));
+    if (six)
+      sw_relu6_forward(y, y, n);
+    else
+      sw_relu_forward(y, y, n);
+    check(p, "y in place", y, T(p, "y", n), n, SW_TOL_OUTPUT);
+    free(y);
+    free(dx);
+  }
+}
+
+static void golden_maxpool(const char *p, int H, int W) {
+  sw_maxpool mp;
+  sw_maxpool_init(&mp, 2, 3, H, W, 3, 2, 1);
+  size_t nx = (size_t)2 * 3 * H * W, ny = (size_t)2 * 3 * mp.OH * mp.OW;
+  const float *x = T(p, "x", nx), *dy = T(p, "dy", ny);
+  float *y = zeros(ny), *dx = zeros(nx);
+  int32_t *am = calloc(ny, sizeof(int32_t));
+  sw_maxpool_forward(&mp, y, am, x);
+  check(p, "y", y, T(p, "y", ny), ny, SW_TOL_OUTPUT);
+  sw_maxpool_backward(&mp, dx, dy, am);
+  check(p, "dx", dx, T(p, "dx", nx), nx, SW_TOL_GRAD);
+  free(y);
+  free(dx);
+  free(am);
+}
+
+static void golden_gpool(void) {
+  const int B = 2, C = 5, HW = 12;
+  const size_t nx = (size_t)B * C * HW;
+  {
+    const char *p = "avgpool";
+    float *y = zeros(B * C), *dx = zeros(nx);
+    sw_global_avgpool_forward(y, C, T(p, "x", nx), B, C, HW);
+    check(p, "y", y, T(p, "y", B * C), B * C, SW_TOL_OUTPUT);
+    sw_global_avgpool_backward(dx, T(p, "dy", B * C), C, B, C, HW);
+    check(p, "dx", dx, T(p, "dx", nx), nx, SW_TOL_GRAD);
+    free(y);
+    free(dx);
+  }
+  {
+    const char *p = "maxpool1";
+    float *y = zeros(B * C), *dx = zeros(nx);
+    int32_t *am = calloc(B * C, sizeof(int32_t));
+    sw_global_maxpool_forward(y, C, am, T(p, "x", nx), B, C, HW);
+    check(p, "y", y, T(p, "y", B * C), B * C, SW_TOL_OUTPUT);
+    sw_global_maxpool_backward(dx, T(p, "dy", B * C), C, am, B, C, HW);
+    check(p, "dx", dx, T(p, "dx", nx), nx, SW_TOL_GRAD);
+    free(y);
+    free(dx);
+    free(am);
+  }
+  {
+    /* fastai AdaptiveConcatPool2d: one (B, 2C) buffer, max in [0, C), avg in [C, 2C) */
+    const char *p = "concatpool";
+    const float *x = T(p, "x", nx), *dy = T(p, "dy", 2 * B * C);
+    float *y = zeros(2 * B * C), *dx = zeros(nx);
+    int32_t *am = calloc(B * C, sizeof(int32_t));
+    sw_global_maxpool_forward(y, 2 * C, am, x, B, C, HW);
+    sw_global_avgpool_forward(y + C, 2 * C, x, B, C, HW);
+    check(p, "y", y, T(p, "y", 2 * B * C), 2 * B * C, SW_TOL_OUTPUT);
+    sw_global_maxpool_backward(dx, dy, 2 * C, am, B, C, HW);
+    sw_global_avgpool_backward(dx, dy + C, 2 * C, B, C, HW);
+    check(p, "dx", dx, T(p, "dx", nx), nx, SW_TOL_GRAD);
+    free(y);
+    free(dx);
+    free(am);
+  }
+}
+
+static void golden_linear(void) {
+  const int B = 4, IN = 7, OUT = 5;
+  for (int with_bias = 1; with_bias >= 0; with_bias--) {
+    const char *p = with_bias ? "linear.bias" : "linear.nobias";
+    const float *x = T(p, "x", B * IN), *w = T(p, "w", OUT * IN), *dy = T(p, "dy", B * OUT);
+    const float *b = with_bias ? T(p, "b", OUT) : NULL;
+    float *y = zeros(B * OUT), *dx = zeros(B * IN), *dw = zeros(OUT * IN), *db = zeros(OUT);
+    sw_linear_forward(y, x, w, b, B, IN, OUT);
+    check(p, "y", y, T(p, "y", B * OUT), B * OUT, SW_TOL_OUTPUT);
+    sw_linear_forward_ref(y, x, w, b, B, IN, OUT);
+    check(p, "ref y", y, T(p, "y", B * OUT), B * OUT, SW_TOL_OUTPUT);
+    sw_linear_backward(dx, dw, with_bias ? db : NULL, dy, x, w, B, IN, OUT);
+    check(p, "dx", dx, T(p, "dx", B * IN), B * IN, SW_TOL_GRAD);
+    check(p, "dw", dw, T(p, "dw", OUT * IN), OUT * IN, SW_TOL_GRAD);
+    if (with_bias) check(p, "db", db, T(p, "db", OUT), OUT, SW_TOL_GRAD);
+    free(y);
+    free(dx);
+    free(dw);
+    free(db);
+  }
+}
+
+static void golden_ce(void) {
+  const int B = 6, C = 5;
+  for (int sm = 0; sm <= 1; sm++) {
+    const char *p = sm ? "ce.smooth" : "ce.plain";
+    const float *logits = T(p, "logits", B * C);
+    const float *tf = T(p, "targets", B); /* stored as float32 */
+    int32_t targets[6];
+    for (int b = 0; b < B; b++) targets[b] = (int32_t)tf[b];
+    float *probs = zeros(B * C), *dl = zeros(B * C);
+    float loss = sw_cross_entropy_forward(probs, logits, targets, B, C, sm ? 0.1f : 0.0f);
+    check(p, "loss", &loss, T(p, "loss", 1), 1, SW_TOL_OUTPUT);
+    check(p, "probs", probs, T(p, "probs", B * C), B * C, SW_TOL_OUTPUT);
+    sw_cross_entropy_backward(dl, probs, targets, B, C, sm ? 0.1f : 0.0f);
+    check(p, "dlogits", dl, T(p, "dlogits", B * C), B * C, SW_TOL_GRAD);
+    sw_softmax(probs, logits, B, C);
+    check(p, "softmax", probs, T(p, "probs", B * C), B * C, SW_TOL_OUTPUT);
+    free(probs);
+    free(dl);
+  }
+}
+
+static void golden_add(void) {
+  const size_t n = 2 * 3 * 4 * 4;
+  const char *p = "add";
+  float *y = zeros(n), *da = zeros(n), *db = zeros(n);
+  sw_add_forward(y, T(p, "a", n), T(p, "b", n), n);
+  check(p, "y", y, T(p, "y", n), n, SW_TOL_OUTPUT);
+  sw_add_backward(da, db, T(p, "dy", n), n);
+  check(p, "da", da, T(p, "da", n), n, SW_TOL_GRAD);
+  check(p, "db", db, T(p, "db", n), n, SW_TOL_GRAD);
+  free(y);
+  free(da);
+  free(db);
+}
+
+/* ---- dropout semantics --------------------------------------------------- */
+
+static void test_dropout(void) {
+  const size_t n = 100000;
+  const float p = 0.25f;
+  sw_rng r;
+  sw_rng_seed(&r, 1);
+  float *x = randn(n, &r, 1.0f), *y = zeros(n), *m = zeros(n), *y2 = zeros(n), *m2 = zeros(n);
+  sw_rng a, b;
+  sw_rng_seed(&a, 42);
+  sw_rng_seed(&b, 42);
+  sw_dropout_forward(y, m, x, n, p, true, &a);
+  sw_dropout_forward(y2, m2, x, n, p, true, &b);
+  size_t dropped = 0, bad = 0;
+  const float scale = 1.0f / (1.0f - p);
+  for (size_t i = 0; i < n; i++) {
+    if (m[i] == 0.0f)
+      dropped++;
+    else if (m[i] != scale)
+      bad++;
+    if (y[i] != x[i] * m[i]) bad++;
+  }
+  double frac = (double)dropped / n;
+  /* binomial sd = sqrt(p(1-p)/n) = 0.0014; 0.01 is 7 sd */
+  CHECK(fabs(frac - p) < 0.01, "dropped fraction %.4f, expected %.2f", frac, p);
+  CHECK(bad == 0, "%zu values not x*mask with mask in {0, 1/(1-p)}", bad);
+  CHECK(memcmp(m, m2, n * sizeof(float)) == 0, "same seed gave a different mask");
+  sw_rng_seed(&b, 43);
+  sw_dropout_forward(y2, m2, x, n, p, true, &b);
+  CHECK(memcmp(m, m2, n * sizeof(float)) != 0, "a different seed gave the same mask");
+  /* backward uses the mask and adds */
+  float *dy = randn(n, &r, 1.0f), *dx = filled(n, 0.5f);
+  sw_dropout_backward(dx, dy, m, n, true);
+  bad = 0;
+  for (size_t i = 0; i < n; i++)
+    if (dx[i] != 0.5f + dy[i] * m[i]) bad++;
+  CHECK(bad == 0, "%zu dropout gradients are not 0.5 + dy*mask", bad);
+  /* eval: identity both ways */
+  sw_dropout_forward(y, m, x, n, p, false, &a);
+  CHECK(memcmp(y, x, n * sizeof(float)) == 0, "eval dropout is not the identity");
+  for (size_t i = 0; i < n; i++) dx[i] = 0.5f;
+  sw_dropout_backward(dx, dy, m, n, false);
+  bad = 0;
+  for (size_t i = 0; i < n; i++)
+    if (dx[i] != 0.5f + dy[i]) bad++;
+  CHECK(bad == 0, "%zu eval dropout gradients are not 0.5 + dy", bad);
+  printf("ok   dropout p=0.25: dropped %.4f, scale 1/(1-p), seeded, backward masked, eval identity\n",
+         frac);
+  free(x);
+  free(y);
+  free(m);
+  free(y2);
+  free(m2);
+  free(dy);
+  free(dx);
+}
+
+/* ---- fast vs ref, ADD and NULL semantics -------------------------------- */
+
+static void fast_vs_ref_conv(const conv_case *k, bool with_bias) {
+  sw_rng r;
+  sw_rng_seed(&r, 7);
+  char p[96];
+  snprintf(p, sizeof p, "fast-vs-ref conv %s%s", k->name, with_bias ? "+bias" : "");
+  sw_conv2d c;
+  sw_conv2d_init_pad(&c, k->B, k->Cin, k->H, k->W, k->Cout, k->K, k->stride, k->pt, k->pl, k->pb,
+                     k->pr, k->groups);
+  size_t nx = (size_t)c.B * c.Cin * c.H * c.W, ny = (size_t)c.B * c.Cout * c.OH * c.OW;
+  size_t nw = (size_t)c.Cout * (c.Cin / c.groups) * c.KH * c.KW;
+  float *x = randn(nx, &r, 1), *w = randn(nw, &r, 0.3f), *dy = randn(ny, &r, 1);
+  float *b = with_bias ? randn(c.Cout, &r, 1) : NULL;
+  float *ws = zeros(sw_conv2d_workspace(&c));
+  float *y1 = zeros(ny), *y2 = zeros(ny);
+  sw_conv2d_forward(&c, y1, x, w, b, ws);
+  sw_conv2d_forward_ref(&c, y2, x, w, b);
+  check(p, "y", y1, y2, ny, TOL_FAST_FWD);
+  /* gradients start at 0.5 to check that backward ADDS */
+  float *dx1 = filled(nx, 0.5f), *dw1 = filled(nw, 0.5f), *db1 = filled(c.Cout, 0.5f);
+  float *dx2 = filled(nx, 0.5f), *dw2 = filled(nw, 0.5f), *db2 = filled(c.Cout, 0.5f);
+  sw_conv2d_backward(&c, dx1, dw1, with_bias ? db1 : NULL, dy, x, w, ws);
+  sw_conv2d_backward_ref(&c, dx2, dw2, with_bias ? db2 : NULL, dy, x, w);
+  check(p, "dx", dx1, dx2, nx, TOL_FAST_BWD);
+  check(p, "dw", dw1, dw2, nw, TOL_FAST_BWD);
+  if (with_bias) check(p, "db", db1, db2, c.Cout, TOL_FAST_BWD);
+  /* NULL skips: dweight only, then dinp only, must give the same values */
+  float *dx3 = filled(nx, 0.5f), *dw3 = filled(nw, 0.5f);
+  sw_conv2d_backward(&c, NULL, dw3, NULL, dy, x, w, ws);
+  sw_conv2d_backward(&c, dx3, NULL, NULL, dy, x, w, ws);
+  CHECK(memcmp(dw3, dw1, nw * sizeof(float)) == 0, "%s: dweight alone differs", p);
+  CHECK(memcmp(dx3, dx1, nx * sizeof(float)) == 0, "%s: dinp alone differs", p);
+  /* same inputs, same thread count: same bits */
+  sw_conv2d_forward(&c, y2, x, w, b, ws);
+  CHECK(memcmp(y1, y2, ny * sizeof(float)) == 0, "%s: forward not deterministic", p);
+  free(x);
+  free(w);
+  free(dy);
+  free(b);
+  free(ws);
+  free(y1);
+  free(y2);
+  free(dx1);
+  free(dw1);
+  free(db1);
+  free(dx2);
+  free(dw2);
+  free(db2);
+  free(dx3);
+  free(dw3);
+}
+
+static const conv_case EXTRA_CONVS[] = {
+    {"c5s2p2", 3, 5, 11, 10, 7, 5, 2, 2, 2, 2, 2, 1},
+    {"c3s1p0", 2, 3, 6, 8, 4, 3, 1, 0, 0, 0, 0, 1},
+    {"c3s2asym", 2, 4, 9, 7, 5, 3, 2, 0, 1, 1, 0, 1},
+    {"g4", 2, 8, 6, 6, 12, 3, 2, 1, 1, 1, 1, 4},
+    {"dw5s1p2", 2, 5, 9, 9, 5, 5, 1, 2, 2, 2, 2, 5},
+    {"dw3s2p1big", 2, 16, 33, 31, 16, 3, 2, 1, 1, 1, 1, 16},
+    {"dwmult2", 2, 4, 7, 7, 8, 3, 1, 1, 1, 1, 1, 4}, /* groups == Cin, Cout = 2*Cin: grouped gemm */
+    {"c1s1big", 2, 32, 20, 20, 24, 1, 1, 0, 0, 0, 0, 1},
+};
+
+static void fast_vs_ref_bn(int B, int C, int HW) {
+  sw_rng r;
+  sw_rng_seed(&r, 9);
+  size_t n = (size_t)B * C * HW;
+  float *x = randn(n, &r, 2), *w = randn(C, &r, 1), *b = randn(C, &r, 1);
+  for (size_t i = 0; i < n; i++) x[i] += 3.0f; /* a mean far from 0 */
+  float *rm1 = zeros(C), *rv1 = filled(C, 1), *rm2 = zeros(C), *rv2 = filled(C, 1);
+  float *y1 = zeros(n), *y2 = zeros(n), *sm1 = zeros(C), *si1 = zeros(C), *sm2 = zeros(C),
+        *si2 = zeros(C);
+  sw_batchnorm bn = {.B = B, .C = C, .HW = HW, .momentum = 0.1f, .eps = 1e-5f};
+  char p[80];
+  snprintf(p, sizeof p, "fast-vs-ref bn B=%d C=%d HW=%d", B, C, HW);
+  for (int train = 1; train >= 0; train--) {
+    sw_batchnorm_forward(&bn, y1, sm1, si1, x, w, b, rm1, rv1, train);
+    sw_batchnorm_forward_ref(&bn, y2, sm2, si2, x, w, b, rm2, rv2, train);
+    check(p, train ? "train y" : "eval y", y1, y2, n, TOL_FAST_FWD);
+    check(p, train ? "train running_var" : "eval running_var", rv1, rv2, C, TOL_FAST_FWD);
+  }
+  free(x);
+  free(w);
+  free(b);
+  free(rm1);
+  free(rv1);
+  free(rm2);
+  free(rv2);
+  free(y1);
+  free(y2);
+  free(sm1);
+  free(si1);
+  free(sm2);
+  free(si2);
+}
+
+static void fast_vs_ref_linear(void) {
+  sw_rng r;
+  sw_rng_seed(&r, 11);
+  const int B = 16, IN = 300, OUT = 70;
+  float *x = randn(B * IN, &r, 1), *w = randn(OUT * IN, &r, 0.1f), *b = randn(OUT, &r, 1);
+  float *y1 = zeros(B * OUT), *y2 = zeros(B * OUT);
+  sw_linear_forward(y1, x, w, b, B, IN, OUT);
+  sw_linear_forward_ref(y2, x, w, b, B, IN, OUT);
+  check("fast-vs-ref linear", "y", y1, y2, B * OUT, TOL_FAST_FWD);
+  free(x);
+  free(w);
+  free(b);
+  free(y1);
+  free(y2);
+}
+
+/* Non-BLAS kernels give the same bits with 1 and 2 threads (work is split by
+ * independent items, reductions stay inside one item). */
+static void thread_determinism(void) {
+  sw_rng r;
+  sw_rng_seed(&r, 13);
+  const int B = 4, C = 8, H = 64, W = 64;
+  size_t n = (size_t)B * C * H * W;
+  float *x = randn(n, &r, 1), *dy = randn(n, &r, 1), *w = randn(C, &r, 1), *bb = randn(C, &r, 1);
+  float *wd = randn(C * 9, &r, 0.3f);
+  float *out[2], *dxo[2], *dwo[2], *dwd[2], *dxd[2], *yd[2], *mp[2];
+  sw_maxpool pool;
+  sw_maxpool_init(&pool, B, C, H, W, 3, 2, 1);
+  size_t np = (size_t)B * C * pool.OH * pool.OW;
+  int32_t *am = calloc(np, sizeof(int32_t));
+  sw_conv2d dw;
+  sw_conv2d_init(&dw, B, C, H, W, C, 3, 1, 1, C);
+  for (int t = 0; t < 2; t++) {
+    sw_set_num_threads(t + 1);
+    float *rm = zeros(C), *rv = filled(C, 1), *sm = zeros(C), *si = zeros(C);
+    sw_batchnorm bn = {.B = B, .C = C, .HW = H * W, .momentum = 0.1f, .eps = 1e-5f};
+    out[t] = zeros(n);
+    dxo[t] = zeros(n);
+    dwo[t] = zeros(2 * C);
+    sw_batchnorm_forward(&bn, out[t], sm, si, x, w, bb, rm, rv, true);
+    sw_batchnorm_backward(&bn, dxo[t], dwo[t], dwo[t] + C, dy, x, w, sm, si, rm, rv, true);
+    yd[t] = zeros(n);
+    dxd[t] = zeros(n);
+    dwd[t] = zeros(C * 9);
+    sw_conv2d_forward(&dw, yd[t], x, wd, NULL, NULL);
+    sw_conv2d_backward(&dw, dxd[t], dwd[t], NULL, dy, x, wd, NULL);
+    mp[t] = zeros(np);
+    sw_maxpool_forward(&pool, mp[t], am, x);
+    free(rm);
+    free(rv);
+    free(sm);
+    free(si);
+  }
+  sw_set_num_threads(2);
+  CHECK(memcmp(out[0], out[1], n * 4) == 0, "batchnorm forward differs between 1 and 2 threads");
+  CHECK(memcmp(dxo[0], dxo[1], n * 4) == 0, "batchnorm dinp differs between 1 and 2 threads");
+  CHECK(memcmp(dwo[0], dwo[1], 2 * C * 4) == 0, "batchnorm dweight differs between thread counts");
+  CHECK(memcmp(yd[0], yd[1], n * 4) == 0, "depthwise forward differs between 1 and 2 threads");
+  CHECK(memcmp(dxd[0], dxd[1], n * 4) == 0, "depthwise dinp differs between 1 and 2 threads");
+  CHECK(memcmp(dwd[0], dwd[1], C * 9 * 4) == 0, "depthwise dweight differs between thread counts");
+  CHECK(memcmp(mp[0], mp[1], np * 4) == 0, "maxpool differs between 1 and 2 threads");
+  printf("ok   thread determinism checked (batchnorm, depthwise, maxpool: 1 vs 2 threads)\n");
+  for (int t = 0; t < 2; t++) {
+    free(out[t]);
+    free(dxo[t]);
+    free(dwo[t]);
+    free(yd[t]);
+    free(dxd[t]);
+    free(dwd[t]);
+    free(mp[t]);
+  }
+  free(am);
+  free(x);
+  free(dy);
+  free(w);
+  free(bb);
+  free(wd);
+}
+
+int main(void) {
+  sw_set_num_threads(2);
+  sw_test_load_fixture("layers.safetensors", &g_fx);
+  golden_conv();
+  golden_bn("bn2d", 3, 4, 25);
+  golden_bn("bn1d", 5, 6, 1);
+  golden_act();
+  golden_maxpool("maxpool_odd", 9, 9);
+  golden_maxpool("maxpool_even", 8, 10);
+  golden_gpool();
+  golden_linear();
+  golden_ce();
+  golden_add();
+  test_dropout();
+  for (size_t i = 0; i < sizeof CONVS / sizeof CONVS[0]; i++) {
+    fast_vs_ref_conv(&CONVS[i], true);
+    fast_vs_ref_conv(&CONVS[i], false);
+  }
+  for (size_t i = 0; i < sizeof EXTRA_CONVS / sizeof EXTRA_CONVS[0]; i++) {
+    fast_vs_ref_conv(&EXTRA_CONVS[i], i % 2 == 0);
+  }
+  fast_vs_ref_bn(4, 6, 49);
+  fast_vs_ref_bn(16, 10, 1);
+  fast_vs_ref_linear();
+  thread_determinism();
+  sw_state_dict_free(&g_fx);
+  return sw_test_finish();
+}

@@ -19,6 +19,7 @@
 /* -- decl: training (train, lr-find, report, predict) -- */
 /* -- end decl: training -- */
 /* -- decl: weights -- */
+int swell_cli_weights(int argc, char **argv);
 /* -- end decl: weights -- */
 
 static const SwellCliCommand commands[] = {
@@ -29,6 +30,8 @@ static const SwellCliCommand commands[] = {
   /* -- table: training -- */
   /* -- end table: training -- */
   /* -- table: weights -- */
+  {"weights", N_("weights list | fetch ARCH | import ARCH FILE   manage the pretrained weights"),
+   swell_cli_weights},
   /* -- end table: weights -- */
   {NULL, NULL, NULL},
 };

@@ -1,0 +1,397 @@
+/* swell-transforms.c: evaluation and training transforms (see the header). */
+#include "swell-transforms.h"
+
+#include <math.h>
+#include <string.h>
+
+const float SWELL_IMAGENET_MEAN[3] = {0.485f, 0.456f, 0.406f};
+const float SWELL_IMAGENET_STD[3] = {0.229f, 0.224f, 0.225f};
+
+/* ------------------------------------------------------------ evaluation */
+
+void swell_transform_center_crop(const SwellRgbImage *img, int size, const float mean[3],
+                                 const float std[3], float *out_chw) {
+  /* torchvision: top = int(round((h - size) / 2.0)), Python rounds half to even. */
+  int top = (int)rint((img->height - size) / 2.0);
+  int left = (int)rint((img->width - size) / 2.0);
+  gsize plane = (gsize)size * size;
+  for (int c = 0; c < 3; c++) {
+    float *o = out_chw + c * plane;
+    float zero = (0.0f - mean[c]) / std[c];
+    for (int y = 0; y < size; y++) {
+      int sy = y + top;
+      for (int x = 0; x < size; x++) {
+        int sx = x + left;
+        if (sy < 0 || sy >= img->height || sx < 0 || sx >= img->width) {
+          o[(gsize)y * size + x] = zero;
+        } else {
+          float v = (float)img->pixels[((gsize)sy * img->width + sx) * 3 + c] / 255.0f;
+          o[(gsize)y * size + x] = (v - mean[c]) / std[c];
+        }
+      }
+    }
+  }
+}
+
+gboolean swell_transform_eval(const SwellRgbImage *img, int size, const float mean[3],
+                              const float std[3], float *out_chw) {
+  g_return_val_if_fail(img != NULL && size > 0 && out_chw != NULL, FALSE);
+  g_autoptr(SwellRgbImage) resized = swell_rgb_image_resize_short_side(img, size);
+  if (!resized) return FALSE;
+  swell_transform_center_crop(resized, size, mean, std, out_chw);
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------- config */
+
+void swell_augment_config_init_default(SwellAugmentConfig *cfg, int size) {
+  *cfg = (SwellAugmentConfig){
+      .size = size,
+      .random_resized_crop = TRUE,
+      .min_scale = 0.08,
+      .max_scale = 1.0,
+      .ratio_min = 3.0 / 4.0,
+      .ratio_max = 4.0 / 3.0,
+      .do_flip = TRUE,
+      .max_rotate = 10.0,
+      .min_zoom = 1.0,
+      .max_zoom = 1.1,
+      .max_warp = 0.2,
+      .p_affine = 0.75,
+      .max_lighting = 0.2,
+      .p_lighting = 0.75,
+      .pad_mode = SWELL_PAD_REFLECTION,
+  };
+}
+
+void swell_augment_config_init_none(SwellAugmentConfig *cfg, int size) {
+  swell_augment_config_init_default(cfg, size);
+  cfg->random_resized_crop = FALSE;
+  cfg->do_flip = FALSE;
+  cfg->max_rotate = 0;
+  cfg->min_zoom = cfg->max_zoom = 1.0;
+  cfg->max_warp = 0;
+  cfg->max_lighting = 0;
+}
+
+/* ------------------------------------------------------------------- RNG */
+
+static guint64 splitmix64(guint64 *x) {
+  guint64 z = (*x += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+guint64 swell_augment_sample_seed(guint64 seed, guint64 epoch, guint64 index) {
+  guint64 s = seed;
+  guint64 a = splitmix64(&s);
+  s = a ^ (epoch * 0xD1B54A32D192ED03ull);
+  guint64 b = splitmix64(&s);
+  s = b ^ (index * 0x8CB92BA72F3D8DD7ull);
+  return splitmix64(&s);
+}
+
+typedef struct {
+  guint64 s[4];
+} Rng; /* xoshiro256** */
+
+static void rng_seed(Rng *r, guint64 seed) {
+  for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&seed);
+}
+
+static inline guint64 rotl(guint64 x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static guint64 rng_next(Rng *r) {
+  guint64 *s = r->s;
+  guint64 result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl(s[3], 45);
+  return result;
+}
+
+/* Uniform in [0, 1). */
+static double rng_uniform(Rng *r) { return (double)(rng_next(r) >> 11) * 0x1.0p-53; }
+static double rng_range(Rng *r, double lo, double hi) { return lo + (hi - lo) * rng_uniform(r); }
+/* Uniform integer in [lo, hi], like Python's random.randint. */
+static int rng_randint(Rng *r, int lo, int hi) {
+  if (hi <= lo) return lo;
+  return lo + (int)(rng_uniform(r) * (double)(hi - lo + 1));
+}
+static gboolean rng_bernoulli(Rng *r, double p) { return rng_uniform(r) < p; }
+
+/* ----------------------------------------------------------------- draws */
+
+void swell_augment_draw(const SwellAugmentConfig *cfg, int w, int h, guint64 sample_seed,
+                        SwellAugmentParams *p) {
+  Rng r;
+  rng_seed(&r, sample_seed);
+  memset(p, 0, sizeof *p);
+  p->zoom = 1.0;
+  p->zoom_col = p->zoom_row = 0.5;
+  p->brightness = 0.5;
+  p->contrast = 1.0;
+
+  /* fastai RandomResizedCrop.before_call */
+  gboolean found = FALSE;
+  if (cfg->random_resized_crop) {
+    for (int attempt = 0; attempt < 10 && !found; attempt++) {
+      double area = rng_range(&r, cfg->min_scale, cfg->max_scale) * w * h;
+      double ratio = exp(rng_range(&r, log(cfg->ratio_min), log(cfg->ratio_max)));
+      int nw = (int)rint(sqrt(area * ratio));
+      int nh = (int)rint(sqrt(area / ratio));
+      if (nw <= w && nh <= h && nw >= 1 && nh >= 1) {
+        p->crop_w = nw;
+        p->crop_h = nh;
+        p->crop_x = rng_randint(&r, 0, w - nw);
+        p->crop_y = rng_randint(&r, 0, h - nh);
+        found = TRUE;
+      }
+    }
+    if (!found) {
+      double ar = (double)w / h;
+      if (ar < cfg->ratio_min) {
+        p->crop_w = w;
+        p->crop_h = (int)(w / cfg->ratio_min);
+      } else if (ar > cfg->ratio_max) {
+        p->crop_w = (int)(h * cfg->ratio_max);
+        p->crop_h = h;
+      } else {
+        p->crop_w = w;
+        p->crop_h = h;
+      }
+    }
+  } else {
+    /* Resize the short side then centre crop = centre square of the image. */
+    p->crop_w = p->crop_h = MIN(w, h);
+  }
+  p->crop_w = CLAMP(p->crop_w, 1, w);
+  p->crop_h = CLAMP(p->crop_h, 1, h);
+  if (!found) {
+    p->crop_x = (w - p->crop_w) / 2;
+    p->crop_y = (h - p->crop_h) / 2;
+  }
+
+  /* aug_transforms, in fastai's order: Flip, Warp, Rotate, Zoom, Brightness, Contrast. */
+  if (cfg->do_flip) p->flip = rng_bernoulli(&r, 0.5);
+  if (cfg->max_warp > 0) {
+    double xt = rng_range(&r, -cfg->max_warp, cfg->max_warp);
+    p->warp_x = rng_bernoulli(&r, cfg->p_affine) ? xt : 0.0;
+    double yt = rng_range(&r, -cfg->max_warp, cfg->max_warp);
+    p->warp_y = rng_bernoulli(&r, cfg->p_affine) ? yt : 0.0;
+  }
+  if (cfg->max_rotate > 0) {
+    double deg = rng_range(&r, -cfg->max_rotate, cfg->max_rotate);
+    p->rotate_deg = rng_bernoulli(&r, cfg->p_affine) ? deg : 0.0;
+  }
+  if (cfg->min_zoom < 1.0 || cfg->max_zoom > 1.0) {
+    double z = rng_range(&r, cfg->min_zoom, cfg->max_zoom);
+    p->zoom = rng_bernoulli(&r, cfg->p_affine) ? z : 1.0;
+    p->zoom_col = rng_uniform(&r);
+    p->zoom_row = rng_uniform(&r);
+  }
+  if (cfg->max_lighting > 0) {
+    double m = cfg->max_lighting;
+    double b = rng_range(&r, 0.5 * (1 - m), 0.5 * (1 + m));
+    p->brightness = rng_bernoulli(&r, cfg->p_lighting) ? b : 0.5;
+    double c = exp(rng_range(&r, log(1 - m), -log(1 - m)));
+    p->contrast = rng_bernoulli(&r, cfg->p_lighting) ? c : 1.0;
+  }
+}
+
+/* ------------------------------------------------------------- rendering */
+
+/* 3x3 row-major product c = a @ b. */
+static void mat3_mul(const double a[9], const double b[9], double c[9]) {
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++) c[i * 3 + j] = a[i * 3] * b[j] + a[i * 3 + 1] * b[3 + j] + a[i * 3 + 2] * b[6 + j];
+}
+
+/* Solves A x = b (8x8) by Gaussian elimination with partial pivoting.
+ * Returns FALSE when A is singular. */
+static gboolean solve8(double A[8][8], double b[8], double x[8]) {
+  for (int col = 0; col < 8; col++) {
+    int piv = col;
+    for (int r = col + 1; r < 8; r++)
+      if (fabs(A[r][col]) > fabs(A[piv][col])) piv = r;
+    if (fabs(A[piv][col]) < 1e-12) return FALSE;
+    if (piv != col) {
+      for (int k = 0; k < 8; k++) {
+        double t = A[col][k];
+        A[col][k] = A[piv][k];
+        A[piv][k] = t;
+      }
+      double t = b[col];
+      b[col] = b[piv];
+      b[piv] = t;
+    }
+    for (int r = col + 1; r < 8; r++) {
+      double f = A[r][col] / A[col][col];
+      for (int k = col; k < 8; k++) A[r][k] -= f * A[col][k];
+      b[r] -= f * b[col];
+    }
+  }
+  for (int r = 7; r >= 0; r--) {
+    double s = b[r];
+    for (int k = r + 1; k < 8; k++) s -= A[r][k] * x[k];
+    x[r] = s / A[r][r];
+  }
+  return TRUE;
+}
+
+/* fastai's _WarpCoord: the homography H with H(targ_i) = orig_i for the four
+ * corners (find_coeffs(orig_pts, targ_pts)), applied to the sampling grid. */
+static gboolean warp_homography(double xt, double yt, double H[9]) {
+  const double orig[4][2] = {{-1, -1}, {-1, 1}, {1, -1}, {1, 1}};
+  const double targ[4][2] = {{-1 - yt, -1 - xt}, {-1 + yt, 1 + xt}, {1 + yt, -1 + xt}, {1 - yt, 1 - xt}};
+  double A[8][8], b[8], x[8];
+  for (int i = 0; i < 4; i++) {
+    double p1x = orig[i][0], p1y = orig[i][1], p2x = targ[i][0], p2y = targ[i][1];
+    double r0[8] = {p2x, p2y, 1, 0, 0, 0, -p1x * p2x, -p1x * p2y};
+    double r1[8] = {0, 0, 0, p2x, p2y, 1, -p1y * p2x, -p1y * p2y};
+    memcpy(A[2 * i], r0, sizeof r0);
+    memcpy(A[2 * i + 1], r1, sizeof r1);
+    b[2 * i] = p1x;
+    b[2 * i + 1] = p1y;
+  }
+  if (!solve8(A, b, x)) return FALSE;
+  for (int i = 0; i < 8; i++) H[i] = x[i];
+  H[8] = 1.0;
+  return TRUE;
+}
+
+/* grid_sample's reflect_coordinates + clip for align_corners=True, in pixel
+ * units over [0, n-1]. */
+static inline double reflect_coord(double v, int n) {
+  if (n <= 1) return 0.0;
+  double span = n - 1;
+  v = fabs(v);
+  double flips = floor(v / span);
+  double extra = fmod(v, span);
+  v = fmod(flips, 2.0) == 0.0 ? extra : span - extra;
+  return CLAMP(v, 0.0, span);
+}
+
+/* Bilinear sample of channel triplet at continuous pixel-centre coordinates
+ * (x, y), clamped to the image. */
+static inline void bilinear(const SwellRgbImage *img, double x, double y, float out[3]) {
+  int w = img->width, h = img->height;
+  x = CLAMP(x, 0.0, (double)(w - 1));
+  y = CLAMP(y, 0.0, (double)(h - 1));
+  int x0 = (int)x, y0 = (int)y;
+  int x1 = MIN(x0 + 1, w - 1), y1 = MIN(y0 + 1, h - 1);
+  float fx = (float)(x - x0), fy = (float)(y - y0);
+  const guint8 *p00 = img->pixels + ((gsize)y0 * w + x0) * 3;
+  const guint8 *p01 = img->pixels + ((gsize)y0 * w + x1) * 3;
+  const guint8 *p10 = img->pixels + ((gsize)y1 * w + x0) * 3;
+  const guint8 *p11 = img->pixels + ((gsize)y1 * w + x1) * 3;
+  for (int c = 0; c < 3; c++) {
+    float top = p00[c] + fx * (p01[c] - p00[c]);
+    float bot = p10[c] + fx * (p11[c] - p10[c]);
+    out[c] = top + fy * (bot - top);
+  }
+}
+
+void swell_augment_apply(const SwellRgbImage *img, const SwellAugmentConfig *cfg,
+                         const SwellAugmentParams *p, const float mean[3], const float std[3],
+                         float *out_chw) {
+  const int S = cfg->size;
+  const gsize plane = (gsize)S * S;
+
+  /* Affine matrix M = flip @ rotate @ zoom, as AffineCoordTfm composes them
+   * (the output is square, so _prepare_mat's aspect correction is 1). */
+  double F[9] = {p->flip ? -1.0 : 1.0, 0, 0, 0, 1, 0, 0, 0, 1};
+  double th = p->rotate_deg * G_PI / 180.0;
+  double R[9] = {cos(th), sin(th), 0, -sin(th), cos(th), 0, 0, 0, 1};
+  double s = 1.0 / p->zoom;
+  double Z[9] = {s, 0, (1 - s) * (2 * p->zoom_col - 1), 0, s, (1 - s) * (2 * p->zoom_row - 1), 0, 0, 1};
+  double FR[9], M[9];
+  mat3_mul(F, R, FR);
+  mat3_mul(FR, Z, M);
+  double H[9];
+  gboolean warp = (p->warp_x != 0.0 || p->warp_y != 0.0) && warp_homography(p->warp_x, p->warp_y, H);
+
+  /* The crop, PIL-resized to S x S in fastai, is sampled directly here:
+   * virtual pixel i of the crop sits at source x = crop_x + (i + 0.5) * sx - 0.5. */
+  double sx = (double)p->crop_w / S, sy = (double)p->crop_h / S;
+  double mscale = MAX(hypot(M[0], M[3]), hypot(M[1], M[4]));
+  double shrink = MAX(sx, sy) * mscale * (warp ? 1.0 + MAX(fabs(p->warp_x), fabs(p->warp_y)) : 1.0);
+  int k = (int)ceil(shrink - 1e-6);
+  k = CLAMP(k, 1, 4);
+  double step = S > 1 ? 2.0 / (S - 1) : 0.0;
+
+  gboolean light = p->brightness != 0.5 || p->contrast != 1.0;
+  double lb = log(p->brightness / (1.0 - p->brightness));
+  float lbf = (float)lb, cf = (float)p->contrast;
+  float inv_std[3], nm[3];
+  for (int c = 0; c < 3; c++) {
+    inv_std[c] = 1.0f / std[c];
+    nm[c] = mean[c];
+  }
+
+  for (int oy = 0; oy < S; oy++) {
+    for (int ox = 0; ox < S; ox++) {
+      float acc[3] = {0, 0, 0};
+      for (int ay = 0; ay < k; ay++) {
+        for (int ax = 0; ax < k; ax++) {
+          double gx = ox + (ax + 0.5) / k - 0.5, gy = oy + (ay + 0.5) / k - 0.5;
+          double xn = S > 1 ? -1.0 + gx * step : 0.0, yn = S > 1 ? -1.0 + gy * step : 0.0;
+          double u = M[0] * xn + M[1] * yn + M[2];
+          double v = M[3] * xn + M[4] * yn + M[5];
+          if (warp) {
+            double d = H[6] * u + H[7] * v + H[8];
+            if (d != 0.0) {
+              double wu = (H[0] * u + H[1] * v + H[2]) / d;
+              double wv = (H[3] * u + H[4] * v + H[5]) / d;
+              u = wu;
+              v = wv;
+            }
+          }
+          double px = (u + 1.0) * 0.5 * (S - 1), py = (v + 1.0) * 0.5 * (S - 1);
+          double cover = 1.0;
+          if (cfg->pad_mode == SWELL_PAD_REFLECTION) {
+            px = reflect_coord(px, S);
+            py = reflect_coord(py, S);
+          } else {
+            double ox_out = MAX(0.0, MAX(-px, px - (S - 1)));
+            double oy_out = MAX(0.0, MAX(-py, py - (S - 1)));
+            cover = MAX(0.0, 1.0 - ox_out) * MAX(0.0, 1.0 - oy_out);
+            px = CLAMP(px, 0.0, (double)(S - 1));
+            py = CLAMP(py, 0.0, (double)(S - 1));
+          }
+          if (cover <= 0.0) continue;
+          double srcx = p->crop_x + (px + 0.5) * sx - 0.5;
+          double srcy = p->crop_y + (py + 0.5) * sy - 0.5;
+          float v3[3];
+          bilinear(img, srcx, srcy, v3);
+          for (int c = 0; c < 3; c++) acc[c] += (float)cover * v3[c];
+        }
+      }
+      float norm = 1.0f / (255.0f * k * k);
+      gsize o = (gsize)oy * S + ox;
+      for (int c = 0; c < 3; c++) {
+        float x = acc[c] * norm;
+        if (light) {
+          /* fastai: sigmoid((logit(x) + logit(b)) * c), logit clamped to 1e-7. */
+          float xc = CLAMP(x, 1e-7f, 1.0f - 1e-7f);
+          float l = -logf(1.0f / xc - 1.0f);
+          l = (l + lbf) * cf;
+          x = 1.0f / (1.0f + expf(-l));
+        }
+        out_chw[c * plane + o] = (x - nm[c]) * inv_std[c];
+      }
+    }
+  }
+}
+
+void swell_transform_train(const SwellRgbImage *img, const SwellAugmentConfig *cfg,
+                           guint64 sample_seed, const float mean[3], const float std[3],
+                           float *out_chw) {
+  SwellAugmentParams p;
+  swell_augment_draw(cfg, img->width, img->height, sample_seed, &p);
+  swell_augment_apply(img, cfg, &p, mean, std, out_chw);
+}

@@ -1,0 +1,113 @@
+/* swell-transforms.h: image -> normalised float tensor, for evaluation and
+ * for training with fastai's default augmentations.
+ *
+ * Evaluation (deterministic), as torchvision's
+ *   Resize(size) -> CenterCrop(size) -> ToTensor() -> Normalize(mean, std)
+ * on a PIL image: the short side is resized to `size` with PIL's antialiased
+ * bilinear filter (bit-exact, see swell_rgb_image_resize), the centre
+ * size x size square is cut (offsets rounded half to even, as Python's
+ * round()), values are scaled to [0, 1] and normalised per channel, all in
+ * float32 as torch does.
+ *
+ * Training, as fastai v2:
+ *   item_tfms  = RandomResizedCrop(size, min_scale=0.08, ratio=(3/4, 4/3))
+ *   batch_tfms = aug_transforms() = Flip(p=0.5), Warp(0.2, p=0.75),
+ *                Rotate(10 deg, p=0.75), Zoom(1..1.1, p=0.75),
+ *                Brightness(0.2, p=0.75), Contrast(0.2, p=0.75)
+ * with fastai's exact parameter draws and matrices (flip_mat, rotate_mat,
+ * zoom_mat, _WarpCoord's perspective, _BrightnessLogit, _ContrastLogit).
+ * fastai crops and PIL-resizes, then resamples again on the GPU; Swell does
+ * the crop, flip, warp, rotation and zoom as ONE resampling pass from the
+ * (cached, pre-shrunk) image: every output pixel's coordinates go through the
+ * affine matrix and the perspective warp in the crop's [-1, 1] space
+ * (align_corners=True), are reflected (or zero-padded) at the crop's border
+ * as fastai's grid_sample does, then mapped into the source image and
+ * sampled bilinearly; when that mapping shrinks (crop larger than the
+ * output), k x k sub-samples are averaged (k = ceil(shrink), at most 4) so
+ * the result is antialiased like PIL's resize. Lighting is then applied in
+ * logit space, (logit(x) + logit(brightness)) * contrast, and the result is
+ * normalised.
+ *
+ * Every random draw of a sample comes from a generator seeded by
+ * swell_augment_sample_seed(seed, epoch, index), so the same seed gives the
+ * same batch whatever the thread timing. */
+#pragma once
+
+#include "swell-image.h"
+
+G_BEGIN_DECLS
+
+/* ImageNet statistics, the usual model normalisation. */
+extern const float SWELL_IMAGENET_MEAN[3];
+extern const float SWELL_IMAGENET_STD[3];
+
+/* Evaluation transform of `img` into out_chw[3 * size * size] (C, H, W).
+ * Returns FALSE only when memory runs out. */
+gboolean swell_transform_eval(const SwellRgbImage *img, int size, const float mean[3],
+                              const float std[3], float *out_chw);
+
+/* The crop-and-normalise half of the evaluation transform, for an image whose
+ * short side is already `size` (e.g. cached). Areas outside the image (when
+ * it is smaller than size) are zero before normalisation, as torchvision pads. */
+void swell_transform_center_crop(const SwellRgbImage *img, int size, const float mean[3],
+                                 const float std[3], float *out_chw);
+
+typedef enum {
+  SWELL_PAD_REFLECTION, /* fastai's default */
+  SWELL_PAD_ZEROS,
+} SwellPadMode;
+
+/* Training augmentation settings; every transform can be switched off. */
+typedef struct {
+  int size;                     /* output side */
+  gboolean random_resized_crop; /* FALSE: the whole image, centre-cropped to a square */
+  double min_scale;             /* RandomResizedCrop: 0.08 */
+  double max_scale;             /* 1.0 */
+  double ratio_min, ratio_max;  /* 3/4, 4/3 */
+  gboolean do_flip;             /* horizontal flip with p = 0.5 */
+  double max_rotate;            /* degrees, 10; 0 disables */
+  double min_zoom, max_zoom;    /* 1.0, 1.1; both 1 disables */
+  double max_warp;              /* 0.2; 0 disables */
+  double p_affine;              /* 0.75, for warp, rotate and zoom */
+  double max_lighting;          /* 0.2; 0 disables brightness and contrast */
+  double p_lighting;            /* 0.75 */
+  SwellPadMode pad_mode;        /* reflection */
+} SwellAugmentConfig;
+
+/* fastai's defaults (listed above) for output side `size`. */
+void swell_augment_config_init_default(SwellAugmentConfig *cfg, int size);
+/* Everything off: resize short side + centre crop through the same
+ * resampler (what --no-augment trains with). */
+void swell_augment_config_init_none(SwellAugmentConfig *cfg, int size);
+
+/* One sample's random draws. */
+typedef struct {
+  int crop_x, crop_y, crop_w, crop_h; /* in the source image's pixels */
+  gboolean flip;
+  double rotate_deg;  /* 0 when not applied */
+  double zoom;        /* 1 when not applied */
+  double zoom_col, zoom_row; /* zoom centre, in [0, 1] */
+  double warp_x, warp_y;     /* 0 when not applied */
+  double brightness;  /* in (0, 1); 0.5 is neutral */
+  double contrast;    /* > 0; 1 is neutral */
+} SwellAugmentParams;
+
+/* The generator seed of sample `index` of `epoch` (splitmix64 mixing). */
+guint64 swell_augment_sample_seed(guint64 seed, guint64 epoch, guint64 index);
+
+/* Draws the parameters for an image of img_w x img_h from `sample_seed`. */
+void swell_augment_draw(const SwellAugmentConfig *cfg, int img_w, int img_h, guint64 sample_seed,
+                        SwellAugmentParams *params);
+
+/* Renders `img` with `params` into out_chw[3 * cfg->size * cfg->size],
+ * normalised with mean/std. */
+void swell_augment_apply(const SwellRgbImage *img, const SwellAugmentConfig *cfg,
+                         const SwellAugmentParams *params, const float mean[3], const float std[3],
+                         float *out_chw);
+
+/* draw + apply. */
+void swell_transform_train(const SwellRgbImage *img, const SwellAugmentConfig *cfg,
+                           guint64 sample_seed, const float mean[3], const float std[3],
+                           float *out_chw);
+
+G_END_DECLS

@@ -92,6 +92,10 @@ const char *swell_project_get_path(SwellProject *self);
  * call, emits "changed" (SWELL_PROJECT_CHANGE_ALL) and returns TRUE. */
 gboolean swell_project_poll_external_changes(SwellProject *self);
 
+/* Emits "changed" with `what` (for example after a worker thread's own
+ * connection changed the file: the import does this at its end). */
+void swell_project_notify_changed(SwellProject *self, SwellProjectChange what);
+
 /* Runs PRAGMA integrity_check; FALSE with CORRUPT and the first problem. */
 gboolean swell_project_check_integrity(SwellProject *self, GError **error);
 
@@ -187,9 +191,10 @@ SwellProjectImage *swell_project_find_image_by_sha256(SwellProject *self, const 
 
 /* The original file bytes, exactly as imported. */
 GBytes *swell_project_get_image_bytes(SwellProject *self, gint64 id, GError **error);
-/* The cached thumbnail (JPEG, or PNG for images with transparency; longer side
- * at most SWELL_THUMBNAIL_SIZE, EXIF-oriented). If it is missing it is made
- * now and cached. `mime_type` (optional) gets "image/jpeg" or "image/png". */
+/* The cached thumbnail: longer side at most SWELL_THUMBNAIL_SIZE, EXIF-oriented,
+ * transparent parts on white, normally JPEG. If it is missing it is made now
+ * (decoding the original) and cached. `mime_type` (optional) gets its MIME
+ * type ("image/jpeg" or "image/png"). */
 #define SWELL_THUMBNAIL_SIZE 256
 GBytes *swell_project_get_thumbnail(SwellProject *self, gint64 id, char **mime_type,
                                     GError **error);

@@ -820,6 +820,8 @@ void swell_weights_fetch_async(const char *arch, GCancellable *cancellable,
                                gpointer user_data) {
   GTask *task = g_task_new(NULL, cancellable, callback, user_data);
   g_task_set_source_tag(task, swell_weights_fetch_async);
+  /* Report cancellation with our own message (which says how much was kept). */
+  g_task_set_check_cancellable(task, FALSE);
   FetchData *d = g_new0(FetchData, 1);
   d->progress = progress;
   d->progress_data = progress_data;

@@ -5,14 +5,14 @@ Usage: weights_server.py DIR
 Serves the files in DIR on 127.0.0.1 at a free port and prints "PORT <n>" on
 stdout. It exits when its stdin is closed (so it never outlives the test).
 
-The first path component picks a behaviour, the rest is the file name:
-  /ok/NAME       200 with the whole file, or 206 for "Range: bytes=N-" (honours If-Range)
-  /norange/NAME  always 200 with the whole file (a server without range support)
-  /cut/NAME      without Range: announces the full length, sends half, then drops
-                 the connection; with Range: like /ok
-  /slow/NAME     200, 4 KiB every 0.2 s
-  anything else, or a missing file: 404
-  /log           JSON list of the requests seen so far: {"path", "range", "if_range"}
+  /f/NAME   the file: 200 with all of it, or 206 for "Range: bytes=N-" when ranges
+            are on and If-Range (if sent) matches the ETag; 404 if it does not exist
+  /set?range=0|1&cut=0|1&slow=0|1   change the behaviour (answers "ok"):
+            range: honour Range requests (default 1)
+            cut:   the next full (non-Range) answer announces the whole length, sends
+                   half of it and drops the connection (then cut resets to 0)
+            slow:  send 4 KiB every 0.2 s
+  /log      JSON list of the file requests seen so far: {"path", "range", "if_range"}
 """
 import hashlib
 import json
@@ -26,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 ROOT = sys.argv[1]
 LOG = []
 LOG_LOCK = threading.Lock()
+STATE = {"range": True, "cut": False, "slow": False}
 
 
 def etag_of(data):
@@ -54,14 +55,22 @@ class Handler(BaseHTTPRequestHandler):
                 body = json.dumps(LOG)
             self.send_plain(200, body)
             return
+        if self.path.startswith("/set?"):
+            with LOG_LOCK:
+                for kv in self.path[len("/set?"):].split("&"):
+                    k, v = kv.split("=")
+                    STATE[k] = v == "1"
+            self.send_plain(200, "ok")
+            return
         with LOG_LOCK:
             LOG.append({"path": self.path, "range": self.headers.get("Range"),
                         "if_range": self.headers.get("If-Range")})
+            honour_range, slow = STATE["range"], STATE["slow"]
         parts = self.path.split("/")
-        if len(parts) != 3 or parts[1] not in ("ok", "norange", "cut", "slow"):
+        if len(parts) != 3 or parts[1] != "f":
             self.send_plain(404, "not found")
             return
-        mode, name = parts[1], parts[2]
+        name = parts[2]
         path = os.path.join(ROOT, name)
         if "/" in name or not os.path.isfile(path):
             self.send_plain(404, "not found")
@@ -72,7 +81,7 @@ class Handler(BaseHTTPRequestHandler):
         rng = self.headers.get("Range")
         if_range = self.headers.get("If-Range")
         start = 0
-        if rng and mode in ("ok", "cut") and (if_range is None or if_range == etag):
+        if rng and honour_range and (if_range is None or if_range == etag):
             if not (rng.startswith("bytes=") and rng.endswith("-")):
                 self.send_plain(416, "bad range")
                 return
@@ -93,18 +102,22 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("ETag", etag)
-        if mode != "norange":
+        if honour_range:
             self.send_header("Accept-Ranges", "bytes")
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
-        if mode == "cut" and not rng:
+        with LOG_LOCK:
+            cut = STATE["cut"] and start == 0
+            if cut:
+                STATE["cut"] = False
+        if cut:
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
             # Drop the connection without finishing the body.
             self.connection.shutdown(socket.SHUT_RDWR)
             return
-        if mode == "slow":
+        if slow:
             try:
                 for i in range(0, len(body), 4096):
                     self.wfile.write(body[i:i + 4096])

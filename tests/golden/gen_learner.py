@@ -235,8 +235,66 @@ def gen_optim():
     st.write(os.path.join(st.fixtures_dir(), "learner_optim.safetensors"), out)
 
 
+# ---- lr_find suggestions (fastai's valley, minimum, steep) -------------------
+def valley(lrs, losses, num_it):
+    n = len(losses)
+    max_start, max_end = 0, 0
+    lds = [1] * n
+    for i in range(1, n):
+        for j in range(0, i):
+            if (losses[i] < losses[j]) and (lds[i] < lds[j] + 1):
+                lds[i] = lds[j] + 1
+            if lds[max_end] < lds[i]:
+                max_end = i
+                max_start = max_end - lds[max_end]
+    sections = (max_end - max_start) / 3
+    idx = max_start + int(sections) + int(sections / 2)
+    return float(lrs[idx])
+
+
+def minimum(lrs, losses, num_it):
+    return lrs[losses.argmin()].item() / 10
+
+
+def steep(lrs, losses, num_it):
+    grads = (losses[1:] - losses[:-1]) / (lrs[1:].log() - lrs[:-1].log())
+    return lrs[grads.argmin()].item()
+
+
+def gen_suggest():
+    """Three recorded sweeps (smoothed loss after each batch, with the 4x-minimum
+    stop) and fastai's suggestions for each."""
+    out = {}
+    rng = np.random.default_rng(7)
+    num_it = 100
+    for k, (centre, noise) in enumerate([(-3.0, 0.02), (-4.5, 0.05), (-2.0, 0.0)]):
+        val, count, best = 0.0, 0, float("inf")
+        rec_l, rec_loss = [], []
+        for i in range(num_it):
+            lr = sched_exp(1e-7, 10, i / num_it)
+            x = math.log10(lr)
+            raw = 2.3 - 1.8 / (1 + math.exp(-(x - centre) * 1.5)) + 0.02 * math.exp(2.2 * (x - centre))
+            raw += noise * rng.standard_normal()
+            count += 1
+            val = raw + 0.98 * (val - raw)
+            smooth = val / (1 - 0.98 ** count)
+            rec_l.append(lr)
+            rec_loss.append(smooth)
+            best = min(best, smooth)
+            if smooth > 4 * best:
+                break
+        lrs = torch.tensor(rec_l[num_it // 10:-5])
+        losses = torch.tensor(rec_loss[num_it // 10:-5])
+        out[f"sweep{k}.lrs"] = np.array(rec_l, dtype=np.float32)
+        out[f"sweep{k}.losses"] = np.array(rec_loss, dtype=np.float32)
+        out[f"sweep{k}.suggest"] = np.array([valley(lrs, losses, num_it), minimum(lrs, losses, num_it),
+                                              steep(lrs, losses, num_it)], dtype=np.float32)
+    st.write(os.path.join(st.fixtures_dir(), "learner_suggest.safetensors"), out)
+
+
 if __name__ == "__main__":
     torch.manual_seed(0)
     gen_sched()
     gen_optim()
-    print("wrote learner_sched.safetensors, learner_optim.safetensors")
+    gen_suggest()
+    print("wrote learner_sched, learner_optim, learner_suggest .safetensors")

@@ -886,3 +886,10 @@ int sw_weights_read(const char *path, sw_state_dict *out, char *err, size_t errl
   if (zip) return sw_pth_read(path, out, err, errlen);
   return sw_safetensors_read(path, out, err, errlen);
 }
+
+int sw_weights_read_mem(const void *buf, size_t len, const char *what, sw_state_dict *out,
+                        char *err, size_t errlen) {
+  if (buf && len >= 4 && memcmp(buf, "PK\x03\x04", 4) == 0)
+    return sw_pth_read_mem(buf, len, what, out, err, errlen);
+  return sw_safetensors_read_mem(buf, len, what, out, err, errlen);
+}

@@ -54,8 +54,16 @@ int sw_safetensors_write_mem(const sw_state_dict *sd, void **out, size_t *out_le
 
 /* PyTorch zip state dict (.pth / .pt). */
 int sw_pth_read(const char *path, sw_state_dict *out, char *err, size_t errlen);
+/* The same from memory; `what` names the buffer in messages. */
+int sw_pth_read_mem(const void *buf, size_t len, const char *what, sw_state_dict *out, char *err,
+                    size_t errlen);
 
 /* Either format, chosen by content (zip magic vs safetensors header). */
 int sw_weights_read(const char *path, sw_state_dict *out, char *err, size_t errlen);
+int sw_weights_read_mem(const void *buf, size_t len, const char *what, sw_state_dict *out,
+                        char *err, size_t errlen);
+
+/* Readers initialise *out themselves (any previous content is not freed) and
+ * leave it empty on failure. */
 
 #endif

@@ -124,6 +124,18 @@ static int rng_randint(Rng *r, int lo, int hi) {
 }
 static gboolean rng_bernoulli(Rng *r, double p) { return rng_uniform(r) < p; }
 
+void swell_permutation(guint64 seed, guint32 *perm, gsize n) {
+  Rng r;
+  rng_seed(&r, seed);
+  for (gsize i = 0; i < n; i++) perm[i] = (guint32)i;
+  for (gsize i = n; i > 1; i--) {
+    gsize j = (gsize)(rng_uniform(&r) * (double)i);
+    guint32 t = perm[i - 1];
+    perm[i - 1] = perm[j];
+    perm[j] = t;
+  }
+}
+
 /* ----------------------------------------------------------------- draws */
 
 void swell_augment_draw(const SwellAugmentConfig *cfg, int w, int h, guint64 sample_seed,
@@ -266,35 +278,37 @@ static gboolean warp_homography(double xt, double yt, double H[9]) {
 
 /* grid_sample's reflect_coordinates + clip for align_corners=True, in pixel
  * units over [0, n-1]. */
-static inline double reflect_coord(double v, int n) {
-  if (n <= 1) return 0.0;
-  double span = n - 1;
-  v = fabs(v);
-  double flips = floor(v / span);
-  double extra = fmod(v, span);
-  v = fmod(flips, 2.0) == 0.0 ? extra : span - extra;
-  return CLAMP(v, 0.0, span);
+static inline float reflect_coord(float v, int n) {
+  float span = (float)(n - 1);
+  if (v >= 0.0f && v <= span) return v; /* the common case */
+  if (n <= 1) return 0.0f;
+  v = fabsf(v);
+  float flips = floorf(v / span);
+  float extra = v - flips * span;
+  v = ((long)flips % 2 == 0) ? extra : span - extra;
+  return CLAMP(v, 0.0f, span);
 }
 
-/* Bilinear sample of channel triplet at continuous pixel-centre coordinates
- * (x, y), clamped to the image. */
-static inline void bilinear(const SwellRgbImage *img, double x, double y, float out[3]) {
+/* Bilinear sample of the three channels at continuous pixel-centre
+ * coordinates (x, y), clamped to the image; adds weight * value to acc. */
+static inline void bilinear_acc(const SwellRgbImage *img, float x, float y, float weight,
+                                float acc[3]) {
   int w = img->width, h = img->height;
-  x = CLAMP(x, 0.0, (double)(w - 1));
-  y = CLAMP(y, 0.0, (double)(h - 1));
+  x = CLAMP(x, 0.0f, (float)(w - 1));
+  y = CLAMP(y, 0.0f, (float)(h - 1));
   int x0 = (int)x, y0 = (int)y;
   int x1 = MIN(x0 + 1, w - 1), y1 = MIN(y0 + 1, h - 1);
-  float fx = (float)(x - x0), fy = (float)(y - y0);
+  float fx = x - x0, fy = y - y0;
+  float w00 = (1 - fx) * (1 - fy) * weight, w01 = fx * (1 - fy) * weight;
+  float w10 = (1 - fx) * fy * weight, w11 = fx * fy * weight;
   const guint8 *p00 = img->pixels + ((gsize)y0 * w + x0) * 3;
   const guint8 *p01 = img->pixels + ((gsize)y0 * w + x1) * 3;
   const guint8 *p10 = img->pixels + ((gsize)y1 * w + x0) * 3;
   const guint8 *p11 = img->pixels + ((gsize)y1 * w + x1) * 3;
-  for (int c = 0; c < 3; c++) {
-    float top = p00[c] + fx * (p01[c] - p00[c]);
-    float bot = p10[c] + fx * (p11[c] - p10[c]);
-    out[c] = top + fy * (bot - top);
-  }
+  for (int c = 0; c < 3; c++) acc[c] += w00 * p00[c] + w01 * p01[c] + w10 * p10[c] + w11 * p11[c];
 }
+
+#define LIGHT_LUT 4096
 
 void swell_augment_apply(const SwellRgbImage *img, const SwellAugmentConfig *cfg,
                          const SwellAugmentParams *p, const float mean[3], const float std[3],
@@ -312,80 +326,108 @@ void swell_augment_apply(const SwellRgbImage *img, const SwellAugmentConfig *cfg
   double FR[9], M[9];
   mat3_mul(F, R, FR);
   mat3_mul(FR, Z, M);
-  double H[9];
+  double H[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
   gboolean warp = (p->warp_x != 0.0 || p->warp_y != 0.0) && warp_homography(p->warp_x, p->warp_y, H);
+  /* T = H @ M maps the output grid (xn, yn, 1) to homogeneous crop coordinates. */
+  double T[9];
+  mat3_mul(H, M, T);
+  /* ... and the grid is xn = -1 + gx * step: fold that in, so that
+   * (num_x, num_y, den) = T' @ (gx, gy, 1) in crop-pixel units. */
+  double step = S > 1 ? 2.0 / (S - 1) : 0.0;
+  double half = 0.5 * (S - 1);
+  double A[9];
+  for (int r = 0; r < 3; r++) {
+    double a = T[r * 3] * step, b = T[r * 3 + 1] * step, c = T[r * 3 + 2] - T[r * 3] - T[r * 3 + 1];
+    if (S <= 1) {
+      a = b = 0;
+      c = T[r * 3 + 2];
+    }
+    A[r * 3] = a;
+    A[r * 3 + 1] = b;
+    A[r * 3 + 2] = c;
+  }
+  /* pixel coordinate px = (u + 1) * half = (num_x + den) * half / den */
+  float Ax[3] = {(float)((A[0] + A[6]) * half), (float)((A[1] + A[7]) * half), (float)((A[2] + A[8]) * half)};
+  float Ay[3] = {(float)((A[3] + A[6]) * half), (float)((A[4] + A[7]) * half), (float)((A[5] + A[8]) * half)};
+  float Ad[3] = {(float)A[6], (float)A[7], (float)A[8]};
 
   /* The crop, PIL-resized to S x S in fastai, is sampled directly here:
    * virtual pixel i of the crop sits at source x = crop_x + (i + 0.5) * sx - 0.5. */
-  double sx = (double)p->crop_w / S, sy = (double)p->crop_h / S;
+  float sx = (float)p->crop_w / S, sy = (float)p->crop_h / S;
+  float bx = p->crop_x + 0.5f * sx - 0.5f, by = p->crop_y + 0.5f * sy - 0.5f;
   double mscale = MAX(hypot(M[0], M[3]), hypot(M[1], M[4]));
   double shrink = MAX(sx, sy) * mscale * (warp ? 1.0 + MAX(fabs(p->warp_x), fabs(p->warp_y)) : 1.0);
-  int k = (int)ceil(shrink - 1e-6);
+  /* Plain bilinear up to a 1.25x shrink; k x k sub-samples beyond. */
+  int k = shrink <= 1.25 ? 1 : (int)ceil(shrink - 1e-6);
   k = CLAMP(k, 1, 4);
-  double step = S > 1 ? 2.0 / (S - 1) : 0.0;
+  float offs[4];
+  for (int a = 0; a < k; a++) offs[a] = (float)((a + 0.5) / k - 0.5);
+  const float sub_w = 1.0f / (float)(k * k);
+  const gboolean zeros = cfg->pad_mode == SWELL_PAD_ZEROS;
+  const float span = (float)(S - 1);
 
+  /* Lighting as a table over [0, 1], linearly interpolated: fastai's
+   * sigmoid((logit(x) + logit(b)) * c) with logit clamped to [1e-7, 1-1e-7]. */
   gboolean light = p->brightness != 0.5 || p->contrast != 1.0;
-  double lb = log(p->brightness / (1.0 - p->brightness));
-  float lbf = (float)lb, cf = (float)p->contrast;
-  float inv_std[3], nm[3];
-  for (int c = 0; c < 3; c++) {
-    inv_std[c] = 1.0f / std[c];
-    nm[c] = mean[c];
+  float *lut = NULL;
+  if (light) {
+    lut = g_new(float, LIGHT_LUT + 2);
+    double lb = log(p->brightness / (1.0 - p->brightness));
+    for (int i = 0; i <= LIGHT_LUT; i++) {
+      double x = CLAMP((double)i / LIGHT_LUT, 1e-7, 1.0 - 1e-7);
+      double l = (-log(1.0 / x - 1.0) + lb) * p->contrast;
+      lut[i] = (float)(1.0 / (1.0 + exp(-l)));
+    }
+    lut[LIGHT_LUT + 1] = lut[LIGHT_LUT];
   }
+  float inv_std[3];
+  for (int c = 0; c < 3; c++) inv_std[c] = 1.0f / std[c];
 
   for (int oy = 0; oy < S; oy++) {
     for (int ox = 0; ox < S; ox++) {
       float acc[3] = {0, 0, 0};
       for (int ay = 0; ay < k; ay++) {
+        float gy = oy + offs[ay];
         for (int ax = 0; ax < k; ax++) {
-          double gx = ox + (ax + 0.5) / k - 0.5, gy = oy + (ay + 0.5) / k - 0.5;
-          double xn = S > 1 ? -1.0 + gx * step : 0.0, yn = S > 1 ? -1.0 + gy * step : 0.0;
-          double u = M[0] * xn + M[1] * yn + M[2];
-          double v = M[3] * xn + M[4] * yn + M[5];
+          float gx = ox + offs[ax];
+          float px = Ax[0] * gx + Ax[1] * gy + Ax[2];
+          float py = Ay[0] * gx + Ay[1] * gy + Ay[2];
           if (warp) {
-            double d = H[6] * u + H[7] * v + H[8];
-            if (d != 0.0) {
-              double wu = (H[0] * u + H[1] * v + H[2]) / d;
-              double wv = (H[3] * u + H[4] * v + H[5]) / d;
-              u = wu;
-              v = wv;
+            float d = Ad[0] * gx + Ad[1] * gy + Ad[2];
+            if (d != 0.0f) {
+              px /= d;
+              py /= d;
             }
           }
-          double px = (u + 1.0) * 0.5 * (S - 1), py = (v + 1.0) * 0.5 * (S - 1);
-          double cover = 1.0;
-          if (cfg->pad_mode == SWELL_PAD_REFLECTION) {
+          float cover = sub_w;
+          if (!zeros) {
             px = reflect_coord(px, S);
             py = reflect_coord(py, S);
-          } else {
-            double ox_out = MAX(0.0, MAX(-px, px - (S - 1)));
-            double oy_out = MAX(0.0, MAX(-py, py - (S - 1)));
-            cover = MAX(0.0, 1.0 - ox_out) * MAX(0.0, 1.0 - oy_out);
-            px = CLAMP(px, 0.0, (double)(S - 1));
-            py = CLAMP(py, 0.0, (double)(S - 1));
+          } else if (px < 0 || py < 0 || px > span || py > span) {
+            float ox_out = MAX(0.0f, MAX(-px, px - span));
+            float oy_out = MAX(0.0f, MAX(-py, py - span));
+            cover *= MAX(0.0f, 1.0f - ox_out) * MAX(0.0f, 1.0f - oy_out);
+            if (cover <= 0.0f) continue;
+            px = CLAMP(px, 0.0f, span);
+            py = CLAMP(py, 0.0f, span);
           }
-          if (cover <= 0.0) continue;
-          double srcx = p->crop_x + (px + 0.5) * sx - 0.5;
-          double srcy = p->crop_y + (py + 0.5) * sy - 0.5;
-          float v3[3];
-          bilinear(img, srcx, srcy, v3);
-          for (int c = 0; c < 3; c++) acc[c] += (float)cover * v3[c];
+          bilinear_acc(img, bx + px * sx, by + py * sy, cover, acc);
         }
       }
-      float norm = 1.0f / (255.0f * k * k);
       gsize o = (gsize)oy * S + ox;
       for (int c = 0; c < 3; c++) {
-        float x = acc[c] * norm;
-        if (light) {
-          /* fastai: sigmoid((logit(x) + logit(b)) * c), logit clamped to 1e-7. */
-          float xc = CLAMP(x, 1e-7f, 1.0f - 1e-7f);
-          float l = -logf(1.0f / xc - 1.0f);
-          l = (l + lbf) * cf;
-          x = 1.0f / (1.0f + expf(-l));
+        float x = acc[c] * (1.0f / 255.0f);
+        if (lut) {
+          float t = CLAMP(x, 0.0f, 1.0f) * LIGHT_LUT;
+          int i = (int)t;
+          float f = t - i;
+          x = lut[i] + f * (lut[i + 1] - lut[i]);
         }
-        out_chw[c * plane + o] = (x - nm[c]) * inv_std[c];
+        out_chw[c * plane + o] = (x - mean[c]) * inv_std[c];
       }
     }
   }
+  g_free(lut);
 }
 
 void swell_transform_train(const SwellRgbImage *img, const SwellAugmentConfig *cfg,

@@ -95,6 +95,9 @@ typedef struct {
 /* The generator seed of sample `index` of `epoch` (splitmix64 mixing). */
 guint64 swell_augment_sample_seed(guint64 seed, guint64 epoch, guint64 index);
 
+/* A seeded uniformly random permutation of 0..n-1 (Fisher-Yates). */
+void swell_permutation(guint64 seed, guint32 *perm, gsize n);
+
 /* Draws the parameters for an image of img_w x img_h from `sample_seed`. */
 void swell_augment_draw(const SwellAugmentConfig *cfg, int img_w, int img_h, guint64 sample_seed,
                         SwellAugmentParams *params);

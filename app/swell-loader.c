@@ -1,0 +1,429 @@
+/* swell-loader.c: the threaded batch loader (see swell-loader.h). */
+#include "swell-loader.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "swell-config.h"
+
+/* A decoded, resized image shared between the cache and the workers using it. */
+typedef struct {
+  gint64 id;
+  SwellRgbImage *img;
+  gsize bytes;
+  int refs;        /* under cache_lock */
+  gboolean cached; /* in the table / LRU list */
+  GList link;      /* LRU node, data = entry; head = most recent */
+} CacheEntry;
+
+struct _SwellLoader {
+  SwellLoaderConfig cfg;
+  int cache_side;
+  SwellLoaderItem *items;
+  gsize n_items;
+  SwellLoaderFetchFunc fetch;
+  gpointer fetch_data;
+  SwellLoaderBadImageFunc bad_func;
+  gpointer bad_data;
+
+  GMutex fetch_lock; /* serialises fetch() and bad_func() */
+
+  GMutex cache_lock;
+  GHashTable *cache; /* id -> CacheEntry */
+  GQueue lru;
+  gsize cache_used, cache_peak;
+  guint64 decodes, hits;
+  GHashTable *bad;   /* id -> message (char*) */
+  GArray *bad_list;  /* SwellLoaderBadItem, in report order */
+
+  GMutex lock;
+  GCond cond;
+  GThread **threads;
+  int n_threads;
+  gboolean shutdown;
+  gint cancelled; /* atomic */
+  gboolean epoch_active;
+  int epoch;
+  guint32 *order;      /* item indices in epoch order */
+  gsize n_batches;
+  gsize next_produce, next_consume;
+  int in_flight;
+  SwellBatch **ready;  /* n_batches slots */
+};
+
+void swell_loader_config_init(SwellLoaderConfig *cfg, int size, int batch_size, gboolean train) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->size = size;
+  cfg->batch_size = batch_size;
+  cfg->train = train;
+  swell_augment_config_init_default(&cfg->augment, size);
+  memcpy(cfg->mean, SWELL_IMAGENET_MEAN, sizeof cfg->mean);
+  memcpy(cfg->std, SWELL_IMAGENET_STD, sizeof cfg->std);
+  cfg->seed = 0;
+  cfg->n_threads = 2;
+  cfg->prefetch = 3;
+  cfg->cache_bytes = (gsize)512 * 1024 * 1024;
+}
+
+int swell_loader_cache_side(const SwellLoaderConfig *cfg) {
+  if (!cfg->train) return cfg->size;
+  /* fastai RandomResizedCrop's val_xtra = 0.14, rounded up to a multiple of 8. */
+  int xtra = (int)((cfg->size * 0.14 + 7.999999) / 8.0) * 8;
+  return cfg->size + xtra;
+}
+
+void swell_batch_free(SwellBatch *b) {
+  if (!b) return;
+  g_free(b->x);
+  g_free(b->y);
+  g_free(b->ids);
+  g_free(b);
+}
+
+/* ----------------------------------------------------------------- cache */
+
+static void entry_unref_locked(SwellLoader *L, CacheEntry *e) {
+  if (--e->refs > 0) return;
+  g_assert(!e->cached);
+  swell_rgb_image_free(e->img);
+  g_free(e);
+}
+
+static void entry_release(SwellLoader *L, CacheEntry *e) {
+  g_mutex_lock(&L->cache_lock);
+  entry_unref_locked(L, e);
+  g_mutex_unlock(&L->cache_lock);
+}
+
+static void evict_one_locked(SwellLoader *L) {
+  GList *tail = L->lru.tail;
+  CacheEntry *e = tail->data;
+  g_queue_unlink(&L->lru, tail);
+  g_hash_table_remove(L->cache, &e->id);
+  e->cached = FALSE;
+  L->cache_used -= e->bytes;
+  entry_unref_locked(L, e);
+}
+
+static void report_bad(SwellLoader *L, gint64 id, const GError *error) {
+  g_mutex_lock(&L->cache_lock);
+  gboolean is_new = !g_hash_table_contains(L->bad, &id);
+  if (is_new) {
+    gint64 *key = g_new(gint64, 1);
+    *key = id;
+    g_hash_table_insert(L->bad, key, g_strdup(error->message));
+    SwellLoaderBadItem item = {id, g_strdup(error->message)};
+    g_array_append_val(L->bad_list, item);
+  }
+  g_mutex_unlock(&L->cache_lock);
+  if (is_new && L->bad_func) {
+    g_mutex_lock(&L->fetch_lock);
+    L->bad_func(L->bad_data, id, error);
+    g_mutex_unlock(&L->fetch_lock);
+  }
+}
+
+/* The resized image of `id` with a reference held, or NULL if the image is
+ * bad (reported). */
+static CacheEntry *acquire_image(SwellLoader *L, gint64 id) {
+  g_mutex_lock(&L->cache_lock);
+  if (g_hash_table_contains(L->bad, &id)) {
+    g_mutex_unlock(&L->cache_lock);
+    return NULL;
+  }
+  CacheEntry *e = g_hash_table_lookup(L->cache, &id);
+  if (e) {
+    e->refs++;
+    L->hits++;
+    g_queue_unlink(&L->lru, &e->link);
+    g_queue_push_head_link(&L->lru, &e->link);
+    g_mutex_unlock(&L->cache_lock);
+    return e;
+  }
+  g_mutex_unlock(&L->cache_lock);
+
+  g_autoptr(GError) error = NULL;
+  g_mutex_lock(&L->fetch_lock);
+  GBytes *bytes = L->fetch(L->fetch_data, id, &error);
+  g_mutex_unlock(&L->fetch_lock);
+  if (!bytes) {
+    if (!error)
+      g_set_error(&error, G_IO_ERROR, G_IO_ERROR_FAILED, _("image %" G_GINT64_FORMAT ": no data"), id);
+    report_bad(L, id, error);
+    return NULL;
+  }
+  g_autofree char *name = g_strdup_printf(_("image %" G_GINT64_FORMAT), id);
+  g_autoptr(SwellRgbImage) full = swell_image_decode_bytes(bytes, name, &error);
+  g_bytes_unref(bytes);
+  if (!full) {
+    report_bad(L, id, error);
+    return NULL;
+  }
+  SwellRgbImage *small = swell_rgb_image_resize_short_side(full, L->cache_side);
+  if (!small) {
+    g_set_error(&error, SWELL_IMAGE_ERROR, SWELL_IMAGE_ERROR_FAILED,
+                _("%s: not enough memory to resize the image"), name);
+    report_bad(L, id, error);
+    return NULL;
+  }
+  e = g_new0(CacheEntry, 1);
+  e->id = id;
+  e->img = small;
+  e->bytes = swell_rgb_image_size_bytes(small) + sizeof *e;
+  e->refs = 1; /* ours */
+  e->link.data = e;
+
+  g_mutex_lock(&L->cache_lock);
+  L->decodes++;
+  CacheEntry *other = g_hash_table_lookup(L->cache, &id);
+  if (!other && e->bytes <= L->cfg.cache_bytes) {
+    while (L->cache_used + e->bytes > L->cfg.cache_bytes && L->lru.tail) evict_one_locked(L);
+    e->refs++; /* the cache's */
+    e->cached = TRUE;
+    g_hash_table_insert(L->cache, &e->id, e);
+    g_queue_push_head_link(&L->lru, &e->link);
+    L->cache_used += e->bytes;
+    if (L->cache_used > L->cache_peak) L->cache_peak = L->cache_used;
+  }
+  g_mutex_unlock(&L->cache_lock);
+  return e;
+}
+
+/* ------------------------------------------------------------- producing */
+
+static SwellBatch *produce_batch(SwellLoader *L, int epoch, gsize b) {
+  const int S = L->cfg.size;
+  const gsize per = (gsize)3 * S * S;
+  gsize start = b * (gsize)L->cfg.batch_size;
+  gsize end = MIN(start + (gsize)L->cfg.batch_size, L->n_items);
+  gsize cap = end - start;
+  SwellBatch *batch = g_new0(SwellBatch, 1);
+  batch->size = S;
+  batch->epoch = epoch;
+  batch->index = (int)b;
+  batch->x = g_new(float, cap * per);
+  batch->y = g_new(gint32, cap);
+  batch->ids = g_new(gint64, cap);
+  for (gsize i = start; i < end; i++) {
+    if (g_atomic_int_get(&L->cancelled)) break;
+    guint32 idx = L->order[i];
+    const SwellLoaderItem *item = &L->items[idx];
+    CacheEntry *e = acquire_image(L, item->id);
+    if (!e) continue;
+    float *out = batch->x + (gsize)batch->n * per;
+    if (L->cfg.train) {
+      guint64 s = swell_augment_sample_seed(L->cfg.seed, (guint64)epoch, idx);
+      swell_transform_train(e->img, &L->cfg.augment, s, L->cfg.mean, L->cfg.std, out);
+    } else {
+      swell_transform_center_crop(e->img, S, L->cfg.mean, L->cfg.std, out);
+    }
+    entry_release(L, e);
+    batch->y[batch->n] = item->label;
+    batch->ids[batch->n] = item->id;
+    batch->n++;
+  }
+  return batch;
+}
+
+static gpointer worker_main(gpointer data) {
+  SwellLoader *L = data;
+  g_mutex_lock(&L->lock);
+  while (!L->shutdown) {
+    if (L->epoch_active && !g_atomic_int_get(&L->cancelled) && L->next_produce < L->n_batches &&
+        L->next_produce < L->next_consume + (gsize)MAX(L->cfg.prefetch, 1)) {
+      gsize b = L->next_produce++;
+      int epoch = L->epoch;
+      L->in_flight++;
+      g_mutex_unlock(&L->lock);
+      SwellBatch *batch = produce_batch(L, epoch, b);
+      g_mutex_lock(&L->lock);
+      L->in_flight--;
+      if (g_atomic_int_get(&L->cancelled) || !L->epoch_active || L->epoch != epoch)
+        swell_batch_free(batch);
+      else
+        L->ready[b] = batch;
+      g_cond_broadcast(&L->cond);
+    } else {
+      g_cond_wait(&L->cond, &L->lock);
+    }
+  }
+  g_mutex_unlock(&L->lock);
+  return NULL;
+}
+
+/* Called with L->lock held: waits for running work, drops ready batches. */
+static void drop_epoch_locked(SwellLoader *L) {
+  g_atomic_int_set(&L->cancelled, 1);
+  g_cond_broadcast(&L->cond);
+  while (L->in_flight > 0) g_cond_wait(&L->cond, &L->lock);
+  if (L->ready) {
+    for (gsize i = 0; i < L->n_batches; i++) swell_batch_free(L->ready[i]);
+    g_free(L->ready);
+    L->ready = NULL;
+  }
+  L->epoch_active = FALSE;
+}
+
+/* ------------------------------------------------------------ public API */
+
+SwellLoader *swell_loader_new(const SwellLoaderConfig *cfg, const SwellLoaderItem *items,
+                              gsize n_items, SwellLoaderFetchFunc fetch, gpointer fetch_data) {
+  g_return_val_if_fail(cfg != NULL && cfg->size > 0 && cfg->batch_size > 0, NULL);
+  g_return_val_if_fail(fetch != NULL && (items != NULL || n_items == 0), NULL);
+  SwellLoader *L = g_new0(SwellLoader, 1);
+  L->cfg = *cfg;
+  L->cfg.augment.size = cfg->size;
+  L->cache_side = swell_loader_cache_side(cfg);
+  L->items = g_memdup2(items, n_items * sizeof *items);
+  L->n_items = n_items;
+  L->fetch = fetch;
+  L->fetch_data = fetch_data;
+  g_mutex_init(&L->fetch_lock);
+  g_mutex_init(&L->cache_lock);
+  g_mutex_init(&L->lock);
+  g_cond_init(&L->cond);
+  L->cache = g_hash_table_new(g_int64_hash, g_int64_equal);
+  g_queue_init(&L->lru);
+  L->bad = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+  L->bad_list = g_array_new(FALSE, FALSE, sizeof(SwellLoaderBadItem));
+  L->order = g_new(guint32, MAX(n_items, 1));
+  L->n_batches = cfg->train ? n_items / (gsize)cfg->batch_size
+                            : (n_items + (gsize)cfg->batch_size - 1) / (gsize)cfg->batch_size;
+  L->n_threads = MAX(cfg->n_threads, 0);
+  L->threads = g_new0(GThread *, MAX(L->n_threads, 1));
+  for (int i = 0; i < L->n_threads; i++) L->threads[i] = g_thread_new("swell-loader", worker_main, L);
+  return L;
+}
+
+void swell_loader_set_bad_image_func(SwellLoader *L, SwellLoaderBadImageFunc func, gpointer user_data) {
+  g_mutex_lock(&L->fetch_lock);
+  L->bad_func = func;
+  L->bad_data = user_data;
+  g_mutex_unlock(&L->fetch_lock);
+}
+
+gsize swell_loader_n_items(const SwellLoader *L) { return L->n_items; }
+gsize swell_loader_n_batches(const SwellLoader *L) { return L->n_batches; }
+
+void swell_loader_start_epoch(SwellLoader *L, int epoch) {
+  g_mutex_lock(&L->lock);
+  drop_epoch_locked(L);
+  L->epoch = epoch;
+  if (L->cfg.train) {
+    /* A seed for the shuffle distinct from every sample's seed. */
+    guint64 s = swell_augment_sample_seed(L->cfg.seed ^ 0x53485546464C45ull, (guint64)epoch, G_MAXUINT64);
+    swell_permutation(s, L->order, L->n_items);
+  } else {
+    for (gsize i = 0; i < L->n_items; i++) L->order[i] = (guint32)i;
+  }
+  L->ready = g_new0(SwellBatch *, MAX(L->n_batches, 1));
+  L->next_produce = L->next_consume = 0;
+  g_atomic_int_set(&L->cancelled, 0);
+  L->epoch_active = TRUE;
+  g_cond_broadcast(&L->cond);
+  g_mutex_unlock(&L->lock);
+}
+
+SwellBatch *swell_loader_next(SwellLoader *L, GError **error) {
+  g_mutex_lock(&L->lock);
+  for (;;) {
+    if (g_atomic_int_get(&L->cancelled)) {
+      g_mutex_unlock(&L->lock);
+      g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("loading was cancelled"));
+      return NULL;
+    }
+    if (!L->epoch_active || L->next_consume >= L->n_batches) {
+      g_mutex_unlock(&L->lock);
+      return NULL;
+    }
+    gsize b = L->next_consume;
+    if (L->n_threads == 0 && !L->ready[b]) {
+      /* No workers: produce in the caller's thread. */
+      L->next_produce = MAX(L->next_produce, b + 1);
+      L->in_flight++;
+      int epoch = L->epoch;
+      g_mutex_unlock(&L->lock);
+      SwellBatch *batch = produce_batch(L, epoch, b);
+      g_mutex_lock(&L->lock);
+      L->in_flight--;
+      L->ready[b] = batch;
+      g_cond_broadcast(&L->cond);
+      continue;
+    }
+    if (!L->ready[b]) {
+      g_cond_wait(&L->cond, &L->lock);
+      continue;
+    }
+    SwellBatch *batch = L->ready[b];
+    L->ready[b] = NULL;
+    L->next_consume++;
+    g_cond_broadcast(&L->cond);
+    if (batch->n == 0) {
+      swell_batch_free(batch);
+      continue;
+    }
+    g_mutex_unlock(&L->lock);
+    return batch;
+  }
+}
+
+void swell_loader_cancel(SwellLoader *L) {
+  g_mutex_lock(&L->lock);
+  g_atomic_int_set(&L->cancelled, 1);
+  g_cond_broadcast(&L->cond);
+  g_mutex_unlock(&L->lock);
+}
+
+void swell_loader_free(SwellLoader *L) {
+  if (!L) return;
+  g_mutex_lock(&L->lock);
+  drop_epoch_locked(L);
+  L->shutdown = TRUE;
+  g_cond_broadcast(&L->cond);
+  g_mutex_unlock(&L->lock);
+  for (int i = 0; i < L->n_threads; i++) g_thread_join(L->threads[i]);
+  g_free(L->threads);
+
+  while (L->lru.tail) evict_one_locked(L);
+  g_hash_table_unref(L->cache);
+  g_hash_table_unref(L->bad);
+  for (guint i = 0; i < L->bad_list->len; i++) g_free(g_array_index(L->bad_list, SwellLoaderBadItem, i).message);
+  g_array_unref(L->bad_list);
+  g_free(L->order);
+  g_free(L->items);
+  g_mutex_clear(&L->fetch_lock);
+  g_mutex_clear(&L->cache_lock);
+  g_mutex_clear(&L->lock);
+  g_cond_clear(&L->cond);
+  g_free(L);
+}
+
+SwellLoaderBadItem *swell_loader_get_bad_items(SwellLoader *L, gsize *n) {
+  g_mutex_lock(&L->cache_lock);
+  gsize len = L->bad_list->len;
+  SwellLoaderBadItem *out = g_new0(SwellLoaderBadItem, MAX(len, 1));
+  for (gsize i = 0; i < len; i++) {
+    SwellLoaderBadItem *src = &g_array_index(L->bad_list, SwellLoaderBadItem, i);
+    out[i].id = src->id;
+    out[i].message = g_strdup(src->message);
+  }
+  g_mutex_unlock(&L->cache_lock);
+  *n = len;
+  return out;
+}
+
+void swell_loader_bad_items_free(SwellLoaderBadItem *items, gsize n) {
+  if (!items) return;
+  for (gsize i = 0; i < n; i++) g_free(items[i].message);
+  g_free(items);
+}
+
+void swell_loader_get_stats(SwellLoader *L, SwellLoaderStats *st) {
+  g_mutex_lock(&L->cache_lock);
+  st->decodes = L->decodes;
+  st->cache_hits = L->hits;
+  st->cache_bytes = L->cache_used;
+  st->cache_peak = L->cache_peak;
+  st->cache_entries = g_hash_table_size(L->cache);
+  g_mutex_unlock(&L->cache_lock);
+}

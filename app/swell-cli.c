@@ -15,6 +15,10 @@
 /* -- decl: inspection (classify, forward) -- */
 /* -- end decl: inspection -- */
 /* -- decl: data (new, import, info, export) -- */
+int swell_cli_new(int argc, char **argv);
+int swell_cli_import(int argc, char **argv);
+int swell_cli_info(int argc, char **argv);
+int swell_cli_export(int argc, char **argv);
 /* -- end decl: data -- */
 /* -- decl: training (train, lr-find, report, predict) -- */
 /* -- end decl: training -- */
@@ -26,6 +30,10 @@ static const SwellCliCommand commands[] = {
   /* -- table: inspection -- */
   /* -- end table: inspection -- */
   /* -- table: data -- */
+  {"new", N_("new PROJECT [--categories a,b,c]"), swell_cli_new},
+  {"import", N_("import PROJECT PATH… [--split train|valid]"), swell_cli_import},
+  {"info", N_("info PROJECT [--json]"), swell_cli_info},
+  {"export", N_("export PROJECT DIR"), swell_cli_export},
   /* -- end table: data -- */
   /* -- table: training -- */
   /* -- end table: training -- */

@@ -95,9 +95,10 @@ SwellImportResult *swell_import_paths(SwellProject *project, const char *const *
                                       GCancellable *cancellable, GError **error);
 
 /* The same on a worker thread. `progress` is called in the thread-default main
- * context of the caller (the UI's main loop), so it can touch widgets;
- * `progress_data` must stay valid until `callback` runs. "changed" is emitted
- * on `project` in that context before `callback` runs. */
+ * context of the caller (the UI's main loop), so it can touch widgets (calls
+ * are coalesced: not every file is reported); `progress_data` must stay valid
+ * until `callback` runs. swell_import_paths_finish() emits "changed" on
+ * `project`. */
 void swell_import_paths_async(SwellProject *project, const char *const *paths,
                               const SwellImportOptions *options, SwellImportProgressFunc progress,
                               gpointer progress_data, GCancellable *cancellable,

@@ -1064,7 +1064,7 @@ static int pth_read_src(const sw_src *src, sw_state_dict *out, char *err, size_t
   pobj *root = pvm_run(&m);
   if (!root) goto fail;
   if (root->t != P_DICT) {
-    sw_werr(err, errlen, what, "data.pkl holds a %s, not a state dict", ptype_name(root->t));
+    sw_werr(err, errlen, what, "data.pkl does not hold a state dict (got %s)", ptype_name(root->t));
     goto fail;
   }
   int n = root->n / 2;
@@ -1080,7 +1080,7 @@ static int pth_read_src(const sw_src *src, sw_state_dict *out, char *err, size_t
       goto fail;
     }
     if (v->t != P_TENSOR) {
-      sw_werr(err, errlen, what, "state dict entry %s is a %s, not a tensor",
+      sw_werr(err, errlen, what, "state dict entry %s is not a tensor (got %s)",
               sw_printable(k->s, k->slen, nb, sizeof nb), ptype_name(v->t));
       goto fail;
     }

@@ -449,6 +449,734 @@ static void test_truncations(const char *fixture, int (*reader)(const char *, sw
   free(path);
 }
 
+/* ------------------------------------------------------------------------
+ * .pth */
+
+static void test_resnet18_pth(void) {
+  char *path = sw_test_fixture_path("resnet18_formula.pth");
+  char *mpath = sw_test_fixture_path("resnet18_formula.manifest");
+  sw_state_dict sd;
+  char err[512];
+  if (sw_pth_read(path, &sd, err, sizeof err) != 0) {
+    CHECK(0, "resnet18_formula.pth: %s", err);
+    free(path);
+    free(mpath);
+    return;
+  }
+  FILE *f = fopen(mpath, "r");
+  CHECK(f != NULL, "cannot open %s", mpath);
+  char line[512];
+  int k = 0, floats = 0, ints = 0, bad_values = 0;
+  int64_t values = 0;
+  while (f && fgets(line, sizeof line, f)) {
+    if (line[0] == '#') continue;
+    char *name = strtok(line, " \n"), *dtype = strtok(NULL, " \n"), *dims = strtok(NULL, " \n");
+    if (!name || !dtype) continue;
+    if (strcmp(dtype, "int64") == 0) {
+      CHECK(strstr(name, "num_batches_tracked") != NULL, "unexpected int64 %s", name);
+      CHECK(sw_state_dict_find(&sd, name) == NULL, "%s must be skipped", name);
+      ints++;
+      k++;
+      continue;
+    }
+    CHECK(strcmp(dtype, "float32") == 0, "dtype %s", dtype);
+    sw_shape want = {0};
+    for (char *d = dims ? strtok(dims, ",") : NULL; d; d = strtok(NULL, ",")) want.dims[want.ndim++] = atoll(d);
+    if (floats < sd.count) {
+      const sw_named_tensor *t = &sd.tensors[floats];
+      char a[64], b[64];
+      CHECK(strcmp(t->name, name) == 0, "tensor %d is %s, want %s", floats, t->name, name);
+      CHECK(sw_shape_equal(&t->shape, &want), "%s: shape %s, want %s", name, sw_shape_str(&t->shape, a, 64),
+            sw_shape_str(&want, b, 64));
+      if (!check_formula(t, k, "resnet18")) bad_values++;
+      values += sw_shape_numel(&t->shape);
+    }
+    floats++;
+    k++;
+  }
+  if (f) fclose(f);
+  CHECK(floats == 102 && ints == 20, "manifest: %d float, %d int entries", floats, ints);
+  CHECK(sd.count == floats, "read %d tensors, manifest has %d float entries", sd.count, floats);
+  /* The structure itself, independent of the manifest. */
+  const sw_named_tensor *t = sw_state_dict_find(&sd, "conv1.weight");
+  CHECK(t && t->shape.ndim == 4 && t->shape.dims[0] == 64 && t->shape.dims[1] == 3 && t->shape.dims[2] == 7,
+        "conv1.weight");
+  t = sw_state_dict_find(&sd, "fc.weight");
+  CHECK(t && t->shape.ndim == 2 && t->shape.dims[0] == 1000 && t->shape.dims[1] == 512, "fc.weight");
+  t = sw_state_dict_find(&sd, "layer4.1.bn2.running_var");
+  CHECK(t && t->shape.ndim == 1 && t->shape.dims[0] == 512, "layer4.1.bn2.running_var");
+  CHECK(values == 11689512 + 9600, "value count %lld", (long long)values);
+  printf("%s resnet18_formula.pth: %d tensors, %lld values equal to the formula, %d num_batches_tracked skipped\n",
+         bad_values ? "FAIL" : "ok  ", sd.count, (long long)values, ints);
+  /* The same file through sw_weights_read and from memory. */
+  sw_state_dict w;
+  CHECK(sw_weights_read(path, &w, err, sizeof err) == 0, "weights_read: %s", err);
+  compare_sd(&sd, &w, "weights_read(.pth)");
+  sw_state_dict_free(&w);
+  size_t len;
+  unsigned char *buf = slurp(path, &len);
+  CHECK(sw_weights_read_mem(buf, len, "resnet18 buffer", &w, err, sizeof err) == 0, "read_mem: %s", err);
+  compare_sd(&sd, &w, "pth from memory");
+  sw_state_dict_free(&w);
+  free(buf);
+  /* And converted to safetensors and back. */
+  void *st;
+  size_t stlen;
+  CHECK(sw_safetensors_write_mem(&sd, &st, &stlen, err, sizeof err) == 0, "%s", err);
+  CHECK(sw_safetensors_read_mem(st, stlen, "converted", &w, err, sizeof err) == 0, "%s", err);
+  compare_sd(&sd, &w, "pth -> safetensors");
+  sw_state_dict_free(&w);
+  free(st);
+  sw_state_dict_free(&sd);
+  free(path);
+  free(mpath);
+}
+
+static void test_small_pth(void) {
+  char *path = sw_test_fixture_path("pth_small.pth");
+  sw_state_dict sd;
+  char err[512];
+  if (sw_pth_read(path, &sd, err, sizeof err) != 0) {
+    CHECK(0, "pth_small.pth: %s", err);
+    free(path);
+    return;
+  }
+  const char *order[] = {"f32", "f16", "f64", "bf16", "scalar", "view", "shared_a", "shared_b", "param", "unit_t", "empty"};
+  CHECK(sd.count == 11, "count %d", sd.count);
+  for (int i = 0; i < 11 && i < sd.count; i++) CHECK(strcmp(sd.tensors[i].name, order[i]) == 0, "order %d: %s", i, sd.tensors[i].name);
+  const sw_named_tensor *t = sw_test_tensor(&sd, "f32");
+  CHECK(t->shape.ndim == 2 && t->shape.dims[0] == 3 && t->shape.dims[1] == 4, "f32 shape");
+  check_formula(t, 0, "f32");
+  t = sw_test_tensor(&sd, "f16");
+  CHECK(t->shape.ndim == 2 && t->shape.dims[0] == 2 && t->shape.dims[1] == 3, "f16 shape");
+  check_formula(t, 1, "f16 (HalfStorage)");
+  check_formula(sw_test_tensor(&sd, "f64"), 2, "f64 (DoubleStorage)");
+  check_formula(sw_test_tensor(&sd, "bf16"), 3, "bf16 (BFloat16Storage)");
+  CHECK(sw_state_dict_find(&sd, "i64") == NULL, "LongStorage tensor skipped");
+  t = sw_test_tensor(&sd, "scalar");
+  CHECK(t->shape.ndim == 0 && t->data[0] == 1.5f, "0-d tensor");
+  t = sw_test_tensor(&sd, "view");
+  CHECK(t->shape.ndim == 1 && t->shape.dims[0] == 10, "view shape");
+  for (int i = 0; i < 10; i++) CHECK(t->data[i] == formula(4, i + 5), "view[%d] (storage offset 5)", i);
+  t = sw_test_tensor(&sd, "shared_a");
+  CHECK(t->shape.ndim == 2 && t->shape.dims[0] == 2 && t->shape.dims[1] == 5, "shared_a shape");
+  check_formula(t, 4, "shared_a");
+  t = sw_test_tensor(&sd, "shared_b");
+  for (int i = 0; i < 10; i++) CHECK(t->data[i] == formula(4, i + 10), "shared_b[%d] (offset 10)", i);
+  check_formula(sw_test_tensor(&sd, "param"), 5, "Parameter");
+  t = sw_test_tensor(&sd, "unit_t");
+  CHECK(t->shape.ndim == 2 && t->shape.dims[0] == 1 && t->shape.dims[1] == 3, "unit_t shape");
+  check_formula(t, 6, "unit_t (size-1 dim with any stride)");
+  t = sw_test_tensor(&sd, "empty");
+  CHECK(t->shape.ndim == 2 && t->shape.dims[0] == 0 && t->shape.dims[1] == 3, "empty shape");
+  sw_state_dict_free(&sd);
+  free(path);
+  printf("ok   pth_small.pth: float/half/double/bfloat16 storages, offsets, shared storage, Parameter, 0-d, empty\n");
+
+  path = sw_test_fixture_path("pth_noncontig.pth");
+  int rc = sw_pth_read(path, &sd, err, sizeof err);
+  if (expect_fail(rc, err, "pth_noncontig.pth", "tensor t is not contiguous (size [3, 2], stride [1, 3])", "non-contiguous"))
+    printf("ok   rejects non-contiguous tensor: %s\n", err);
+  free(path);
+}
+
+/* --- hand-made zips and pickles --- */
+
+typedef struct {
+  unsigned char *b;
+  size_t n, cap;
+} bytes;
+
+static void put(bytes *o, const void *p, size_t n) {
+  if (o->n + n > o->cap) {
+    o->cap = (o->n + n) * 2 + 64;
+    o->b = realloc(o->b, o->cap);
+  }
+  if (n) memcpy(o->b + o->n, p, n);
+  o->n += n;
+}
+static void put1(bytes *o, unsigned v) { unsigned char c = (unsigned char)v; put(o, &c, 1); }
+static void put2(bytes *o, unsigned v) { put1(o, v & 0xff); put1(o, (v >> 8) & 0xff); }
+static void put4(bytes *o, uint32_t v) { put2(o, v & 0xffff); put2(o, v >> 16); }
+static void put8(bytes *o, uint64_t v) { put4(o, (uint32_t)v); put4(o, (uint32_t)(v >> 32)); }
+static void puts_(bytes *o, const char *s) { put(o, s, strlen(s)); }
+
+static uint32_t crc32_ref(const unsigned char *p, size_t n) {
+  uint32_t c = 0xFFFFFFFFu;
+  for (size_t i = 0; i < n; i++) {
+    c ^= p[i];
+    for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+  }
+  return ~c;
+}
+
+typedef struct {
+  const char *name;
+  const void *data;
+  size_t len;
+  unsigned method, flags;
+} zin;
+
+/* A zip of stored entries; zip64 uses zip64 extra fields and end records. */
+static bytes zip_build(const zin *e, int n, bool zip64) {
+  bytes o = {0};
+  uint64_t *lho = calloc((size_t)n, sizeof *lho);
+  for (int i = 0; i < n; i++) {
+    lho[i] = o.n;
+    uint32_t crc = crc32_ref(e[i].data, e[i].len);
+    put4(&o, 0x04034b50);
+    put2(&o, 20);
+    put2(&o, e[i].flags);
+    put2(&o, e[i].method);
+    put4(&o, 0);
+    put4(&o, crc);
+    put4(&o, (uint32_t)e[i].len);
+    put4(&o, (uint32_t)e[i].len);
+    put2(&o, (unsigned)strlen(e[i].name));
+    put2(&o, 0);
+    puts_(&o, e[i].name);
+    put(&o, e[i].data, e[i].len);
+  }
+  uint64_t cd = o.n;
+  for (int i = 0; i < n; i++) {
+    uint32_t crc = crc32_ref(e[i].data, e[i].len);
+    put4(&o, 0x02014b50);
+    put2(&o, 20);
+    put2(&o, zip64 ? 45 : 20);
+    put2(&o, e[i].flags);
+    put2(&o, e[i].method);
+    put4(&o, 0);
+    put4(&o, crc);
+    put4(&o, zip64 ? 0xFFFFFFFFu : (uint32_t)e[i].len);
+    put4(&o, zip64 ? 0xFFFFFFFFu : (uint32_t)e[i].len);
+    put2(&o, (unsigned)strlen(e[i].name));
+    put2(&o, zip64 ? 28 : 0);
+    put2(&o, 0);
+    put2(&o, 0);
+    put2(&o, 0);
+    put4(&o, 0);
+    put4(&o, zip64 ? 0xFFFFFFFFu : (uint32_t)lho[i]);
+    puts_(&o, e[i].name);
+    if (zip64) {
+      put2(&o, 1);
+      put2(&o, 24);
+      put8(&o, e[i].len);
+      put8(&o, e[i].len);
+      put8(&o, lho[i]);
+    }
+  }
+  uint64_t cd_size = o.n - cd;
+  if (zip64) {
+    uint64_t z = o.n;
+    put4(&o, 0x06064b50);
+    put8(&o, 44);
+    put2(&o, 45);
+    put2(&o, 45);
+    put4(&o, 0);
+    put4(&o, 0);
+    put8(&o, (uint64_t)n);
+    put8(&o, (uint64_t)n);
+    put8(&o, cd_size);
+    put8(&o, cd);
+    put4(&o, 0x07064b50);
+    put4(&o, 0);
+    put8(&o, z);
+    put4(&o, 1);
+  }
+  put4(&o, 0x06054b50);
+  put2(&o, 0);
+  put2(&o, 0);
+  put2(&o, zip64 ? 0xFFFF : (unsigned)n);
+  put2(&o, zip64 ? 0xFFFF : (unsigned)n);
+  put4(&o, zip64 ? 0xFFFFFFFFu : (uint32_t)cd_size);
+  put4(&o, zip64 ? 0xFFFFFFFFu : (uint32_t)cd);
+  put2(&o, 0);
+  free(lho);
+  return o;
+}
+
+/* Pickle snippets. */
+static void pk_str(bytes *o, const char *s) {
+  put1(o, 'X');
+  put4(o, (uint32_t)strlen(s));
+  puts_(o, s);
+}
+static void pk_global(bytes *o, const char *mod, const char *name) {
+  put1(o, 'c');
+  puts_(o, mod);
+  put1(o, '\n');
+  puts_(o, name);
+  put1(o, '\n');
+}
+/* _rebuild_tensor_v2(('storage', torch.<st>, key, 'cpu', numel), offset, (dims), (strides), False, {}) */
+static void pk_tensor(bytes *o, const char *st, const char *key, int numel, int offset, int ndim, const int *dims) {
+  pk_global(o, "torch._utils", "_rebuild_tensor_v2");
+  put1(o, '(');
+  put1(o, '(');
+  pk_str(o, "storage");
+  pk_global(o, "torch", st);
+  pk_str(o, key);
+  pk_str(o, "cpu");
+  put1(o, 'J');
+  put4(o, (uint32_t)numel);
+  put1(o, 't');
+  put1(o, 'Q');
+  put1(o, 'J');
+  put4(o, (uint32_t)offset);
+  put1(o, '(');
+  for (int d = 0; d < ndim; d++) {
+    put1(o, 'J');
+    put4(o, (uint32_t)dims[d]);
+  }
+  put1(o, 't');
+  put1(o, '(');
+  int stride = 1;
+  int strides[8];
+  for (int d = ndim - 1; d >= 0; d--) {
+    strides[d] = stride;
+    stride *= dims[d];
+  }
+  for (int d = 0; d < ndim; d++) {
+    put1(o, 'J');
+    put4(o, (uint32_t)strides[d]);
+  }
+  put1(o, 't');
+  put1(o, 0x89);
+  put1(o, '}');
+  put1(o, 't');
+  put1(o, 'R');
+}
+static void pk_begin(bytes *o) {
+  put1(o, 0x80);
+  put1(o, 2);
+  pk_global(o, "collections", "OrderedDict");
+  put1(o, ')');
+  put1(o, 'R');
+  put1(o, '(');
+}
+static void pk_end(bytes *o) {
+  put1(o, 'u');
+  put1(o, '.');
+}
+
+static float six[6] = {0.5f, -1, 2, 3.25f, -4, 5};
+
+/* Zips a pickle with one storage "0" of six floats (unless storage is given). */
+static bytes make_pth(const bytes *pkl, const void *storage, size_t slen, bool zip64) {
+  zin e[3] = {{"arch/data.pkl", pkl->b, pkl->n, 0, 0x0808},
+              {"arch/data/0", storage ? storage : six, storage ? slen : sizeof six, 0, 0x0808},
+              {"arch/version", "3\n", 2, 0, 0x0808}};
+  return zip_build(e, 3, zip64);
+}
+
+static int try_pth(const bytes *file, char *err, size_t errlen, sw_state_dict *sd) {
+  return sw_pth_read_mem(file->b, file->n, "bad.pth", sd, err, errlen);
+}
+
+static void pth_expect_bad_pickle(const bytes *pkl, const char *reason, const char *label) {
+  bytes f = make_pth(pkl, NULL, 0, false);
+  sw_state_dict sd;
+  char err[512] = "";
+  int rc = try_pth(&f, err, sizeof err, &sd);
+  if (expect_fail(rc, err, "bad.pth", reason, label)) printf("ok   rejects %s: %s\n", label, err);
+  if (rc == 0) sw_state_dict_free(&sd);
+  free(f.b);
+}
+
+static void pth_expect_bad_zip(const bytes *f, const char *reason, const char *label) {
+  sw_state_dict sd;
+  char err[512] = "";
+  int rc = try_pth(f, err, sizeof err, &sd);
+  if (expect_fail(rc, err, "bad.pth", reason, label)) printf("ok   rejects %s: %s\n", label, err);
+  if (rc == 0) sw_state_dict_free(&sd);
+}
+
+static void test_pth_handmade(void) {
+  char err[512];
+  sw_state_dict sd;
+  int dims[2] = {2, 3};
+  /* Good, plain and zip64: the builders are right. */
+  bytes good = {0};
+  pk_begin(&good);
+  pk_str(&good, "w");
+  pk_tensor(&good, "FloatStorage", "0", 6, 0, 2, dims);
+  pk_end(&good);
+  for (int z64 = 0; z64 < 2; z64++) {
+    bytes f = make_pth(&good, NULL, 0, z64);
+    int rc = try_pth(&f, err, sizeof err, &sd);
+    CHECK(rc == 0, "hand-made %s: %s", z64 ? "zip64" : "zip", err);
+    if (rc == 0) {
+      CHECK(sd.count == 1 && sd.tensors[0].shape.dims[1] == 3 && memcmp(sd.tensors[0].data, six, sizeof six) == 0,
+            "hand-made values");
+      sw_state_dict_free(&sd);
+      printf("ok   hand-made %s .pth read\n", z64 ? "zip64" : "plain zip");
+    }
+    free(f.b);
+  }
+
+  /* Hostile globals: must be refused before anything could run. */
+  const char *marker = "/tmp/swell-weights-test-pwned";
+  unlink(marker);
+  {
+    bytes p = {0};
+    put1(&p, 0x80);
+    put1(&p, 2);
+    pk_global(&p, "os", "system");
+    pk_str(&p, "touch /tmp/swell-weights-test-pwned");
+    put1(&p, 0x85);
+    put1(&p, 'R');
+    put1(&p, '.');
+    pth_expect_bad_pickle(&p, "global os.system is not allowed", "GLOBAL os.system");
+    free(p.b);
+    p = (bytes){0};
+    put1(&p, 0x80);
+    put1(&p, 2);
+    pk_global(&p, "builtins", "eval");
+    pk_str(&p, "__import__('os').system('touch /tmp/swell-weights-test-pwned')");
+    put1(&p, 0x85);
+    put1(&p, 'R');
+    put1(&p, '.');
+    pth_expect_bad_pickle(&p, "global builtins.eval is not allowed", "GLOBAL builtins.eval");
+    free(p.b);
+    p = (bytes){0};
+    put1(&p, 0x80);
+    put1(&p, 4);
+    pk_str(&p, "posix");
+    pk_str(&p, "system");
+    put1(&p, 0x93);
+    pk_str(&p, "true");
+    put1(&p, 0x85);
+    put1(&p, 'R');
+    put1(&p, '.');
+    pth_expect_bad_pickle(&p, "global posix.system is not allowed", "STACK_GLOBAL posix.system");
+    free(p.b);
+    CHECK(access(marker, F_OK) != 0, "a hostile pickle ran a command");
+  }
+  /* REDUCE on things that are not whitelisted callables. */
+  {
+    bytes p = {0};
+    put1(&p, 0x80);
+    put1(&p, 2);
+    pk_str(&p, "not callable");
+    put1(&p, ')');
+    put1(&p, 'R');
+    put1(&p, '.');
+    pth_expect_bad_pickle(&p, "REDUCE on a str", "REDUCE on a string");
+    free(p.b);
+    p = (bytes){0};
+    put1(&p, 0x80);
+    put1(&p, 2);
+    pk_global(&p, "torch", "FloatStorage");
+    put1(&p, ')');
+    put1(&p, 'R');
+    put1(&p, '.');
+    pth_expect_bad_pickle(&p, "calling torch.FloatStorage is not allowed", "REDUCE on a storage class");
+    free(p.b);
+    const char *other_ops[][2] = {{"\x80\x02(cos\nsystem\nX\x01\x00\x00\x00xi", "is not allowed"},
+                                  {"\x80\x02(o.", "'o' (0x6f)"},
+                                  {"\x80\x02)\x81.", "0x81"},
+                                  {"\x80\x02S'x'\n.", "'S'"},
+                                  {"\x80\x02P1\n.", "'P'"}};
+    const char *labels[] = {"INST os.system", "OBJ", "NEWOBJ", "STRING", "PERSID"};
+    for (int i = 0; i < 5; i++) {
+      p = (bytes){0};
+      puts_(&p, other_ops[i][0]);
+      if (i == 0) put(&p, "\x00", 0);
+      pth_expect_bad_pickle(&p, other_ops[i][1], labels[i]);
+      free(p.b);
+    }
+  }
+  /* Bounds in the machine. */
+  {
+    bytes p = {0};
+    put1(&p, 0x80);
+    put1(&p, 2);
+    for (int i = 0; i < 100000; i++) put1(&p, '(');
+    pth_expect_bad_pickle(&p, "nesting deeper", "100000 nested marks");
+    free(p.b);
+    p = (bytes){0};
+    put1(&p, 0x80);
+    put1(&p, 2);
+    for (int i = 0; i < 100000; i++) put1(&p, ']');
+    for (int i = 0; i < 99999; i++) put1(&p, 'a');
+    put1(&p, '.');
+    /* 100000 lists nested by APPEND: accepted by the machine, but not a state dict;
+     * nothing recurses over it. */
+    pth_expect_bad_pickle(&p, "does not hold a state dict (got list)", "100000 nested lists");
+    free(p.b);
+    p = (bytes){0};
+    put1(&p, 0x80);
+    put1(&p, 2);
+    put1(&p, ']');
+    put1(&p, 'q');
+    put1(&p, 0);
+    put1(&p, 'h');
+    put1(&p, 0);
+    put1(&p, 'a'); /* a list containing itself */
+    put1(&p, '.');
+    pth_expect_bad_pickle(&p, "(got list)", "self-containing list");
+    free(p.b);
+    p = (bytes){0};
+    put1(&p, 0x80);
+    put1(&p, 2);
+    put1(&p, 'h');
+    put1(&p, 5);
+    put1(&p, '.');
+    pth_expect_bad_pickle(&p, "memo index 5 out of range", "BINGET unset memo");
+    free(p.b);
+    p = (bytes){0};
+    put1(&p, 0x80);
+    put1(&p, 2);
+    put1(&p, 'N');
+    put1(&p, 'r');
+    put4(&p, 0xFFFFFFFFu);
+    put1(&p, '.');
+    pth_expect_bad_pickle(&p, "memo index 4294967295 out of range", "LONG_BINPUT huge index");
+    free(p.b);
+    p = (bytes){0};
+    put1(&p, 0x80);
+    put1(&p, 2);
+    put1(&p, 'j');
+    put4(&p, 0x7FFFFFFFu);
+    put1(&p, '.');
+    pth_expect_bad_pickle(&p, "memo index", "LONG_BINGET huge index");
+    free(p.b);
+    p = (bytes){0};
+    put1(&p, 0x80);
+    put1(&p, 2);
+    for (int i = 0; i < (1 << 20) + 1; i++) put1(&p, 'N');
+    pth_expect_bad_pickle(&p, "stack deeper", "stack overflow");
+    free(p.b);
+    p = (bytes){0};
+    put1(&p, 0x80);
+    put1(&p, 2);
+    put1(&p, 'R');
+    pth_expect_bad_pickle(&p, "stack underflow", "stack underflow");
+    free(p.b);
+    p = (bytes){0};
+    put1(&p, 0x80);
+    put1(&p, 2);
+    put1(&p, 'X');
+    put4(&p, 0xFFFFFFF0u);
+    puts_(&p, "abc");
+    pth_expect_bad_pickle(&p, "truncated pickle", "string longer than the pickle");
+    free(p.b);
+    p = (bytes){0};
+    put1(&p, 0x80);
+    put1(&p, 2);
+    put1(&p, '}');
+    pth_expect_bad_pickle(&p, "no STOP", "pickle without STOP");
+    free(p.b);
+    p = (bytes){0};
+    put1(&p, 0x80);
+    put1(&p, 2);
+    put1(&p, 'N');
+    put1(&p, 'N');
+    put1(&p, '.');
+    pth_expect_bad_pickle(&p, "STOP with 2 items", "STOP with extra items");
+    free(p.b);
+  }
+  /* Well-formed pickles that are not acceptable state dicts. */
+  {
+    int d5[5] = {1, 1, 1, 2, 3}, d7[1] = {7}, d3[3] = {1, 2, 3};
+    bytes p = {0};
+    pk_begin(&p);
+    pk_str(&p, "w");
+    pk_tensor(&p, "FloatStorage", "0", 6, 0, 5, d5);
+    pk_end(&p);
+    pth_expect_bad_pickle(&p, "more than 4 dimensions", "5-d tensor");
+    free(p.b);
+    p = (bytes){0};
+    pk_begin(&p);
+    pk_str(&p, "w");
+    pk_tensor(&p, "FloatStorage", "0", 6, 0, 1, d7);
+    pk_end(&p);
+    pth_expect_bad_pickle(&p, "exceed its storage", "tensor larger than its storage");
+    free(p.b);
+    p = (bytes){0};
+    pk_begin(&p);
+    pk_str(&p, "w");
+    pk_tensor(&p, "FloatStorage", "0", 6, 4, 2, dims);
+    pk_end(&p);
+    pth_expect_bad_pickle(&p, "offset 4 + 6 elements exceed", "offset past the storage");
+    free(p.b);
+    p = (bytes){0};
+    pk_begin(&p);
+    pk_str(&p, "w");
+    pk_tensor(&p, "FloatStorage", "0", 7, 0, 2, dims);
+    pk_end(&p);
+    pth_expect_bad_pickle(&p, "has 24 bytes, expected 7", "storage size mismatch");
+    free(p.b);
+    p = (bytes){0};
+    pk_begin(&p);
+    pk_str(&p, "w");
+    pk_tensor(&p, "FloatStorage", "1", 6, 0, 2, dims);
+    pk_end(&p);
+    pth_expect_bad_pickle(&p, "storage entry arch/data/1 is missing", "missing data/<key>");
+    free(p.b);
+    p = (bytes){0};
+    pk_begin(&p);
+    pk_str(&p, "w");
+    pk_tensor(&p, "FloatStorage", "../../etc/passwd", 6, 0, 2, dims);
+    pk_end(&p);
+    pth_expect_bad_pickle(&p, "invalid storage key", "storage key with a path");
+    free(p.b);
+    p = (bytes){0};
+    pk_begin(&p);
+    pk_str(&p, "w");
+    pk_tensor(&p, "FloatStorage", "0", 6, 0, 2, dims);
+    pk_str(&p, "w");
+    pk_tensor(&p, "FloatStorage", "0", 6, 0, 3, d3);
+    pk_end(&p);
+    pth_expect_bad_pickle(&p, "key w appears twice", "duplicate key");
+    free(p.b);
+    p = (bytes){0};
+    pk_begin(&p);
+    pk_str(&p, "w");
+    put1(&p, 'J');
+    put4(&p, 3);
+    pk_end(&p);
+    pth_expect_bad_pickle(&p, "entry w is not a tensor (got int)", "non-tensor value");
+    free(p.b);
+    p = (bytes){0};
+    pk_begin(&p);
+    put1(&p, 'J');
+    put4(&p, 3);
+    pk_tensor(&p, "FloatStorage", "0", 6, 0, 2, dims);
+    pk_end(&p);
+    pth_expect_bad_pickle(&p, "key 0 is not a string", "non-string key");
+    free(p.b);
+    p = (bytes){0};
+    pk_begin(&p);
+    pk_str(&p, "w");
+    pk_global(&p, "torch._utils", "_rebuild_tensor_v2");
+    put1(&p, '(');
+    pk_str(&p, "not a storage");
+    put1(&p, 'K');
+    put1(&p, 0);
+    put1(&p, ')');
+    put1(&p, ')');
+    put1(&p, 0x89);
+    put1(&p, '}');
+    put1(&p, 't');
+    put1(&p, 'R');
+    pk_end(&p);
+    pth_expect_bad_pickle(&p, "not a storage", "rebuild with a string as storage");
+    free(p.b);
+    p = (bytes){0};
+    put1(&p, 0x80);
+    put1(&p, 2);
+    pk_str(&p, "x");
+    put1(&p, '}');
+    put1(&p, 'b');
+    put1(&p, '.');
+    pth_expect_bad_pickle(&p, "BUILD on a str", "BUILD on a string");
+    free(p.b);
+  }
+  /* Zip-level damage. */
+  {
+    zin e[3] = {{"arch/data.pkl", good.b, good.n, 8, 0}, {"arch/data/0", six, sizeof six, 0, 0}, {"arch/version", "3\n", 2, 0, 0}};
+    bytes f = zip_build(e, 3, false);
+    pth_expect_bad_zip(&f, "is compressed (method 8)", "compressed data.pkl");
+    free(f.b);
+    e[0].method = 0;
+    e[1].method = 8;
+    f = zip_build(e, 3, false);
+    pth_expect_bad_zip(&f, "arch/data/0 is compressed", "compressed storage");
+    free(f.b);
+    e[1].method = 0;
+    e[1].flags = 1;
+    f = zip_build(e, 3, false);
+    pth_expect_bad_zip(&f, "encrypted", "encrypted entry");
+    free(f.b);
+    e[1].flags = 0;
+    f = zip_build(e, 2, false);
+    pth_expect_bad_zip(&f, "no arch/version", "missing version");
+    free(f.b);
+    zin e2[4] = {e[0], e[1], e[2], {"arch/byteorder", "big", 3, 0, 0}};
+    f = zip_build(e2, 4, false);
+    pth_expect_bad_zip(&f, "big-endian", "big-endian byteorder");
+    free(f.b);
+    e2[3].data = "little";
+    e2[3].len = 6;
+    f = zip_build(e2, 4, false);
+    CHECK(try_pth(&f, err, sizeof err, &sd) == 0, "byteorder little: %s", err);
+    sw_state_dict_free(&sd);
+    free(f.b);
+    e[2].data = "999";
+    e[2].len = 3;
+    f = zip_build(e, 3, false);
+    pth_expect_bad_zip(&f, "version", "unknown version");
+    free(f.b);
+    e[2].data = "3\n";
+    e[2].len = 2;
+    zin e3[2] = {{"other/thing", "x", 1, 0, 0}, {"version", "3", 1, 0, 0}};
+    f = zip_build(e3, 2, false);
+    pth_expect_bad_zip(&f, "no <prefix>/data.pkl", "zip without data.pkl");
+    free(f.b);
+    zin e4[4] = {e[0], e[1], e[2], {"b/data.pkl", good.b, good.n, 0, 0}};
+    f = zip_build(e4, 4, false);
+    pth_expect_bad_zip(&f, "more than one", "two data.pkl");
+    free(f.b);
+    zin e5[4] = {e[0], e[1], e[2], e[1]};
+    f = zip_build(e5, 4, false);
+    pth_expect_bad_zip(&f, "appears twice", "duplicate zip entry");
+    free(f.b);
+
+    f = make_pth(&good, NULL, 0, false);
+    size_t eocd = f.n - 22;
+    /* Central directory offset pointing outside the file. */
+    unsigned char save[4];
+    memcpy(save, f.b + eocd + 16, 4);
+    f.b[eocd + 16] = 0xF0;
+    f.b[eocd + 19] = 0x7F;
+    pth_expect_bad_zip(&f, "central directory", "central directory outside the file");
+    memcpy(f.b + eocd + 16, save, 4);
+    /* Central directory size larger than the file. */
+    memcpy(save, f.b + eocd + 12, 4);
+    f.b[eocd + 15] = 0x10;
+    pth_expect_bad_zip(&f, "outside the file", "central directory size");
+    memcpy(f.b + eocd + 12, save, 4);
+    /* Entry count that cannot fit. */
+    f.b[eocd + 8] = f.b[eocd + 10] = 200;
+    pth_expect_bad_zip(&f, "cannot hold", "entry count");
+    f.b[eocd + 8] = f.b[eocd + 10] = 3;
+    /* Local header offset of the first CD entry beyond the data. */
+    uint32_t cd = (uint32_t)f.b[eocd + 16] | (uint32_t)f.b[eocd + 17] << 8 | (uint32_t)f.b[eocd + 18] << 16 |
+                  (uint32_t)f.b[eocd + 19] << 24;
+    memcpy(save, f.b + cd + 42, 4);
+    f.b[cd + 45] = 0x40;
+    pth_expect_bad_zip(&f, "local header offset", "local header outside the file");
+    memcpy(f.b + cd + 42, save, 4);
+    /* Stored size larger than the space before the directory. */
+    memcpy(save, f.b + cd + 20, 4);
+    f.b[cd + 22] = 0x10;
+    f.b[cd + 26] = 0x10;
+    pth_expect_bad_zip(&f, "runs into the central directory", "entry data past the directory");
+    memcpy(f.b + cd + 20, save, 4);
+    f.b[cd + 26] = save[2];
+    /* A flipped byte in the storage data: CRC. */
+    CHECK(try_pth(&f, err, sizeof err, &sd) == 0, "restored file reads: %s", err);
+    sw_state_dict_free(&sd);
+    size_t data_at = 0;
+    for (size_t i = 0; i + sizeof six <= f.n; i++)
+      if (memcmp(f.b + i, six, sizeof six) == 0) data_at = i;
+    f.b[data_at + 5] ^= 0x40;
+    pth_expect_bad_zip(&f, "CRC mismatch", "corrupt storage bytes");
+    f.b[data_at + 5] ^= 0x40;
+    /* Comment length that does not match the file end: no EOCD. */
+    f.b[f.n - 2] = 5;
+    pth_expect_bad_zip(&f, "end-of-central-directory", "bad EOCD");
+    f.b[f.n - 2] = 0;
+    free(f.b);
+    f = (bytes){0};
+    puts_(&f, "PK\x03\x04 not really a zip at all, just some text of a reasonable length");
+    pth_expect_bad_zip(&f, "end-of-central-directory", "text with zip magic");
+    free(f.b);
+  }
+  free(good.b);
+}
+
 int main(void) {
   test_state_dict();
   test_st_roundtrip();
@@ -456,5 +1184,10 @@ int main(void) {
   test_st_bad();
   test_truncations("weights_small.safetensors", NULL, sw_safetensors_read_mem);
   test_truncations("weights_dtypes.safetensors", sw_safetensors_read, NULL);
+  test_resnet18_pth();
+  test_small_pth();
+  test_pth_handmade();
+  test_truncations("pth_small.pth", NULL, sw_pth_read_mem);
+  test_truncations("pth_noncontig.pth", sw_pth_read, NULL);
   return sw_test_finish();
 }

@@ -79,7 +79,53 @@ def main():
     dtypes_safetensors(d)
     if "--st-only" in sys.argv:
         return
-    import torch_fixtures  # noqa: F401  (defined below when torch is present)
+    torch_fixtures(d)
+
+
+def torch_fixtures(d):
+    import torch
+    import torchvision
+
+    torch.manual_seed(0)
+    # resnet18 with every state-dict entry k set to formula(k); integer buffers
+    # (num_batches_tracked) set to k. Written with torch.save as torchvision does.
+    m = torchvision.models.resnet18(num_classes=1000)
+    sd = m.state_dict()
+    manifest = []
+    with torch.no_grad():
+        for k, (name, t) in enumerate(sd.items()):
+            if t.is_floating_point():
+                t.copy_(torch.from_numpy(formula(k, t.numel())).reshape(t.shape))
+            else:
+                t.fill_(k)
+            manifest.append("%s %s %s" % (name, str(t.dtype).replace("torch.", ""),
+                                          ",".join(str(x) for x in t.shape)))
+    torch.save(m.state_dict(), os.path.join(d, "resnet18_formula.pth"))
+    with open(os.path.join(d, "resnet18_formula.manifest"), "w") as f:
+        f.write("# name dtype shape (state-dict order); written by tests/golden/gen_pth.py\n")
+        f.write("\n".join(manifest) + "\n")
+
+    # A small OrderedDict covering the dtypes and layouts the reader handles.
+    base = torch.from_numpy(formula(4, 20))
+    small = collections.OrderedDict()
+    small["f32"] = torch.from_numpy(formula(0, 12)).reshape(3, 4)
+    small["f16"] = torch.from_numpy(formula(1, 6)).half().reshape(2, 3)
+    small["f64"] = torch.from_numpy(formula(2, 5)).double()
+    small["bf16"] = torch.from_numpy(formula(3, 4)).bfloat16()
+    small["i64"] = torch.tensor(5)
+    small["scalar"] = torch.tensor(1.5)
+    small["view"] = base[5:15]                       # storage offset 5
+    small["shared_a"] = base[0:10].view(2, 5)        # same storage as "view"
+    small["shared_b"] = base[10:20]
+    small["param"] = torch.nn.Parameter(torch.from_numpy(formula(5, 3)))
+    small["unit_t"] = torch.from_numpy(formula(6, 3)).reshape(3, 1).t()  # size (1,3) stride (1,1)
+    small["empty"] = torch.zeros(0, 3)
+    small._metadata = collections.OrderedDict([("", {"version": 1}), ("f32", {"version": 2})])
+    torch.save(small, os.path.join(d, "pth_small.pth"))
+
+    nc = {"t": torch.from_numpy(formula(0, 6)).reshape(2, 3).t()}   # size (3,2) stride (1,3)
+    assert not nc["t"].is_contiguous()
+    torch.save(nc, os.path.join(d, "pth_noncontig.pth"))
 
 
 if __name__ == "__main__":

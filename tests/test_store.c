@@ -1,0 +1,617 @@
+/* test_store.c: the project store (swell-project.h): open/create errors,
+ * schema migration, categories, labels, splits, soft delete, runs, models,
+ * settings, signals, and two connections writing at the same time. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "swell-project.h"
+#include "swell-schema.h"
+#include "testutil.h"
+
+static char *tmpdir;
+
+static char *tmp_path(const char *name) {
+  return g_build_filename(tmpdir, name, NULL);
+}
+
+static gint64 add_fake_image(SwellProject *p, const char *name, gint64 cat, SwellSplit split,
+                             gboolean auto_split) {
+  /* The store keeps any bytes; only import validates images. */
+  g_autoptr(GBytes) b = g_bytes_new(name, strlen(name));
+  SwellNewImage ni = {.name = name, .bytes = b, .format = "png", .width = 4, .height = 3,
+                      .category_id = cat, .split = split, .auto_split = auto_split};
+  gboolean dup = TRUE;
+  g_autoptr(GError) e = NULL;
+  gint64 id = swell_project_add_image(p, &ni, &dup, &e);
+  CHECK(id > 0 && !dup, "add %s: %s", name, e ? e->message : "duplicate");
+  return id;
+}
+
+static void on_changed(SwellProject *p, guint what, gpointer data) {
+  guint *acc = data;
+  *acc |= what;
+}
+
+static void test_open_errors(void) {
+  g_autoptr(GError) e = NULL;
+  g_autofree char *missing = tmp_path("missing.swell");
+  CHECK(!swell_project_open(missing, &e), "open missing");
+  CHECK(g_error_matches(e, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_NOT_FOUND) &&
+            strstr(e->message, "missing.swell"),
+        "missing: %s", e ? e->message : "");
+  g_clear_error(&e);
+
+  g_autofree char *text = tmp_path("notes.swell");
+  g_file_set_contents(text, "These are my notes, not a database. ......................................"
+                            "..............................................................", -1, NULL);
+  CHECK(!swell_project_open(text, &e), "open text");
+  CHECK(g_error_matches(e, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_NOT_A_PROJECT) &&
+            strstr(e->message, "notes.swell") && strstr(e->message, "not a Swell project"),
+        "text: %s", e ? e->message : "");
+  g_clear_error(&e);
+
+  g_autofree char *empty = tmp_path("empty.swell");
+  g_file_set_contents(empty, "", 0, NULL);
+  CHECK(!swell_project_open(empty, &e), "open empty");
+  CHECK(g_error_matches(e, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_NOT_A_PROJECT) &&
+            strstr(e->message, "empty.swell"),
+        "empty: %s", e ? e->message : "");
+  g_clear_error(&e);
+
+  /* another application's SQLite file */
+  g_autofree char *other = tmp_path("other.db");
+  sqlite3 *db;
+  sqlite3_open(other, &db);
+  sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);", NULL, NULL, NULL);
+  sqlite3_close(db);
+  CHECK(!swell_project_open(other, &e), "open other db");
+  CHECK(g_error_matches(e, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_NOT_A_PROJECT) &&
+            strstr(e->message, "other.db") && strstr(e->message, "another application"),
+        "other: %s", e ? e->message : "");
+  g_clear_error(&e);
+  /* and it was not modified (still not WAL, still one table) */
+  sqlite3_open(other, &db);
+  sqlite3_stmt *st;
+  sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL);
+  sqlite3_step(st);
+  CHECK(strcmp((const char *)sqlite3_column_text(st, 0), "delete") == 0, "other db untouched");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+
+  /* a folder */
+  CHECK(!swell_project_open(tmpdir, &e), "open dir");
+  CHECK(g_error_matches(e, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_NOT_A_PROJECT), "dir: %s",
+        e ? e->message : "");
+  g_clear_error(&e);
+
+  /* create over an existing file refuses and keeps the file */
+  CHECK(!swell_project_create(text, &e), "create over existing");
+  CHECK(g_error_matches(e, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_EXISTS), "exists: %s",
+        e ? e->message : "");
+  g_clear_error(&e);
+  CHECK(g_file_test(text, G_FILE_TEST_EXISTS), "existing file kept");
+
+  /* a project from a newer Swell */
+  g_autofree char *newer = tmp_path("newer.swell");
+  {
+    g_autoptr(SwellProject) p = swell_project_create(newer, &e);
+    CHECK(p != NULL, "create: %s", e ? e->message : "");
+  }
+  sqlite3_open(newer, &db);
+  sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL);
+  sqlite3_close(db);
+  CHECK(!swell_project_open(newer, &e), "open newer");
+  CHECK(g_error_matches(e, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_TOO_NEW) &&
+            strstr(e->message, "newer.swell"),
+        "newer: %s", e ? e->message : "");
+  g_clear_error(&e);
+
+  /* a damaged project: a table dropped behind our back */
+  g_autofree char *damaged = tmp_path("damaged.swell");
+  {
+    g_autoptr(SwellProject) p = swell_project_create(damaged, &e);
+  }
+  sqlite3_open(damaged, &db);
+  sqlite3_exec(db, "PRAGMA foreign_keys=OFF; DROP TABLE settings", NULL, NULL, NULL);
+  sqlite3_close(db);
+  CHECK(!swell_project_open(damaged, &e), "open damaged");
+  CHECK(g_error_matches(e, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_CORRUPT) &&
+            strstr(e->message, "damaged.swell") && strstr(e->message, "settings"),
+        "damaged: %s", e ? e->message : "");
+  g_clear_error(&e);
+
+  /* garbage over the schema page: not a database any more */
+  g_autofree char *garbled = tmp_path("garbled.swell");
+  {
+    g_autoptr(SwellProject) p = swell_project_create(garbled, &e);
+  }
+  {
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_file_get_contents(garbled, &data, &len, NULL);
+    memset(data, 0x5a, MIN(len, 100)); /* the 100-byte header */
+    g_file_set_contents(garbled, data, (gssize)len, NULL);
+  }
+  CHECK(!swell_project_open(garbled, &e), "open garbled");
+  CHECK(e && (e->code == SWELL_PROJECT_ERROR_NOT_A_PROJECT || e->code == SWELL_PROJECT_ERROR_CORRUPT) &&
+            strstr(e->message, "garbled.swell"),
+        "garbled: %s", e ? e->message : "");
+  if (e) printf("ok   garbled project: %s\n", e->message);
+  g_clear_error(&e);
+}
+
+static void test_migration(void) {
+  /* A version-1 file as the first Swell wrote it. */
+  g_autofree char *path = tmp_path("v1.swell");
+  sqlite3 *db;
+  sqlite3_open(path, &db);
+  CHECK(sqlite3_exec(db, swell_schema_migration_sql(1), NULL, NULL, NULL) == SQLITE_OK, "v1 sql");
+  g_autofree char *pragmas = g_strdup_printf("PRAGMA application_id = %d; PRAGMA user_version = 1;",
+                                             SWELL_APPLICATION_ID);
+  sqlite3_exec(db, pragmas, NULL, NULL, NULL);
+  sqlite3_exec(db,
+               "INSERT INTO categories (name, color, position, created) VALUES ('old', '#123456', "
+               "0, 1); INSERT INTO runs (arch, class_names, created) VALUES ('resnet34', "
+               "'[\"old\"]', 1); INSERT INTO run_points (run_id, iteration, epoch, loss) VALUES "
+               "(1, 0, 0, 2.5);",
+               NULL, NULL, NULL);
+  sqlite3_close(db);
+  g_autoptr(GError) e = NULL;
+  g_autoptr(SwellProject) p = swell_project_open(path, &e);
+  CHECK(p != NULL, "open v1: %s", e ? e->message : "");
+  if (!p) return;
+  sqlite3_open(path, &db);
+  sqlite3_stmt *st;
+  sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+  sqlite3_step(st);
+  CHECK(sqlite3_column_int(st, 0) == SWELL_SCHEMA_VERSION, "migrated to %d",
+        sqlite3_column_int(st, 0));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  g_autoptr(SwellCategory) c = swell_project_find_category(p, "OLD", &e);
+  CHECK(c && strcmp(c->color, "#123456") == 0, "v1 category kept");
+  g_autoptr(GArray) pts = swell_project_list_points(p, 1, -1, &e);
+  CHECK(pts && pts->len == 1 && g_array_index(pts, SwellRunPoint, 0).loss == 2.5 &&
+            g_array_index(pts, SwellRunPoint, 0).n_groups == 0,
+        "v1 point kept");
+  SwellRunPoint np = {.iteration = 1, .epoch = 0, .loss = 2.0, .smooth_loss = 2.2, .lr = 1e-3,
+                      .mom = 0.9, .n_groups = 3, .group_lrs = {1e-5, 1e-4, 1e-3}};
+  CHECK(swell_project_append_points(p, 1, &np, 1, &e), "append after migration: %s",
+        e ? e->message : "");
+  printf("ok   migration v1 -> v%d\n", SWELL_SCHEMA_VERSION);
+}
+
+static void test_categories_and_images(void) {
+  g_autofree char *path = tmp_path("cats.swell");
+  g_autoptr(GError) e = NULL;
+  g_autoptr(SwellProject) p = swell_project_create(path, &e);
+  CHECK(p != NULL, "create: %s", e ? e->message : "");
+  guint changes = 0;
+  g_signal_connect(p, "changed", G_CALLBACK(on_changed), &changes);
+
+  gint64 a = swell_project_create_category(p, "  cats ", NULL, &e);
+  gint64 b = swell_project_create_category(p, "dogs", NULL, &e);
+  gint64 c = swell_project_create_category(p, "birds", "#AABBCC", &e);
+  CHECK(a && b && c, "create categories");
+  CHECK(changes & SWELL_PROJECT_CHANGE_CATEGORIES, "changed signal");
+  CHECK(!swell_project_create_category(p, "Cats", NULL, &e) &&
+            g_error_matches(e, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_INVALID),
+        "duplicate name refused");
+  g_clear_error(&e);
+  CHECK(!swell_project_create_category(p, "   ", NULL, &e), "empty name refused");
+  g_clear_error(&e);
+  CHECK(!swell_project_create_category(p, "fish", "red", &e), "bad colour refused");
+  g_clear_error(&e);
+
+  g_autoptr(GPtrArray) cats = swell_project_list_categories(p, &e);
+  CHECK(cats->len == 3, "3 categories");
+  SwellCategory *c0 = cats->pdata[0], *c1 = cats->pdata[1], *c2 = cats->pdata[2];
+  CHECK(strcmp(c0->name, "cats") == 0 && c0->position == 0, "trimmed name, order");
+  CHECK(strcmp(c0->color, swell_project_palette_color(0)) == 0 &&
+            strcmp(c1->color, swell_project_palette_color(1)) == 0,
+        "palette colours %s %s", c0->color, c1->color);
+  CHECK(strcmp(c2->color, "#aabbcc") == 0, "colour normalised");
+
+  CHECK(swell_project_rename_category(p, b, "puppies", &e), "rename");
+  CHECK(!swell_project_rename_category(p, b, "CATS", &e), "rename to taken name refused");
+  g_clear_error(&e);
+  CHECK(swell_project_rename_category(p, b, "Puppies", &e), "rename case of own name");
+  CHECK(swell_project_recolor_category(p, b, "#010203", &e), "recolour");
+  gint64 order[] = {c, a, b};
+  CHECK(swell_project_reorder_categories(p, order, 3, &e), "reorder: %s", e ? e->message : "");
+  gint64 bad_order[] = {c, a, a};
+  CHECK(!swell_project_reorder_categories(p, bad_order, 3, &e), "bad reorder refused");
+  g_clear_error(&e);
+  g_clear_pointer(&cats, g_ptr_array_unref);
+  cats = swell_project_list_categories(p, &e);
+  CHECK(((SwellCategory *)cats->pdata[0])->id == c && ((SwellCategory *)cats->pdata[2])->id == b &&
+            strcmp(((SwellCategory *)cats->pdata[2])->name, "Puppies") == 0 &&
+            strcmp(((SwellCategory *)cats->pdata[2])->color, "#010203") == 0,
+        "order/rename/colour stored");
+
+  /* images */
+  gint64 ids[6];
+  ids[0] = add_fake_image(p, "a1", a, SWELL_SPLIT_TRAIN, FALSE);
+  ids[1] = add_fake_image(p, "a2", a, SWELL_SPLIT_VALID, FALSE);
+  ids[2] = add_fake_image(p, "b1", b, SWELL_SPLIT_TRAIN, FALSE);
+  ids[3] = add_fake_image(p, "u1", 0, SWELL_SPLIT_TRAIN, FALSE);
+  ids[4] = add_fake_image(p, "u2", 0, SWELL_SPLIT_TEST, FALSE);
+  ids[5] = add_fake_image(p, "c1", c, SWELL_SPLIT_TRAIN, FALSE);
+  {
+    g_autoptr(GBytes) same = g_bytes_new("a1", 2);
+    SwellNewImage ni = {.name = "copy-of-a1", .bytes = same, .category_id = b};
+    gboolean dup = FALSE;
+    gint64 id = swell_project_add_image(p, &ni, &dup, &e);
+    CHECK(dup && id == ids[0], "duplicate by SHA-256 detected");
+    g_autoptr(SwellProjectImage) img = swell_project_get_image(p, ids[0], &e);
+    CHECK(img->category_id == a && strcmp(img->name, "a1") == 0, "duplicate changed nothing");
+    g_autofree char *sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)"a1", 2);
+    CHECK(strcmp(img->sha256, sha) == 0, "sha256 stored");
+    g_autoptr(GBytes) bytes = swell_project_get_image_bytes(p, ids[0], &e);
+    CHECK(bytes && g_bytes_get_size(bytes) == 2 && memcmp(g_bytes_get_data(bytes, NULL), "a1", 2) == 0,
+          "bytes round trip");
+  }
+  SwellImageQuery q = {a, -1, 0, 0};
+  CHECK(swell_project_count_images(p, &q, &e) == 2, "count cat a");
+  q = (SwellImageQuery){SWELL_CATEGORY_UNLABELED, -1, 0, 0};
+  CHECK(swell_project_count_images(p, &q, &e) == 2, "count unlabeled");
+  q = (SwellImageQuery){SWELL_CATEGORY_LABELED, SWELL_SPLIT_TRAIN, 0, 0};
+  CHECK(swell_project_count_images(p, &q, &e) == 3, "count labeled train");
+  q = (SwellImageQuery){SWELL_CATEGORY_ANY, -1, 2, 3};
+  g_autoptr(GPtrArray) page = swell_project_list_images(p, &q, &e);
+  CHECK(page && page->len == 3 && ((SwellProjectImage *)page->pdata[0])->id == ids[2], "paging");
+  g_autoptr(GArray) idl = swell_project_list_image_ids(p, &SWELL_IMAGE_QUERY_ALL, &e);
+  CHECK(idl && idl->len == 6, "id list");
+
+  /* labels for many ids at once, atomically */
+  changes = 0;
+  gint64 relabel[] = {ids[3], ids[4], ids[3]};
+  CHECK(swell_project_set_label(p, relabel, 3, b, &e), "set label");
+  CHECK(changes & SWELL_PROJECT_CHANGE_IMAGES, "images changed signal");
+  gint64 with_bad[] = {ids[0], 999999};
+  CHECK(!swell_project_set_label(p, with_bad, 2, c, &e) &&
+            g_error_matches(e, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_NOT_FOUND),
+        "unknown id refused");
+  g_clear_error(&e);
+  {
+    g_autoptr(SwellProjectImage) img = swell_project_get_image(p, ids[0], &e);
+    CHECK(img->category_id == a, "failed set_label rolled back");
+  }
+  CHECK(!swell_project_set_label(p, ids, 1, 424242, &e), "unknown category refused");
+  g_clear_error(&e);
+  CHECK(swell_project_clear_label(p, &ids[4], 1, &e), "clear label");
+  CHECK(swell_project_set_split(p, &ids[0], 1, SWELL_SPLIT_TEST, &e), "set split");
+
+  int un[3];
+  swell_project_count_unlabeled(p, un, &e);
+  CHECK(un[0] == 0 && un[1] == 0 && un[2] == 1, "unlabeled counts %d %d %d", un[0], un[1], un[2]);
+  g_autoptr(SwellCategory) ca = swell_project_get_category(p, a, &e);
+  CHECK(ca->counts[0] == 0 && ca->counts[1] == 1 && ca->counts[2] == 1, "cat a counts");
+
+  /* soft delete + undo + purge */
+  gint64 del[] = {ids[1], ids[2]};
+  CHECK(swell_project_delete_images(p, del, 2, &e), "delete");
+  CHECK(swell_project_count_images(p, &SWELL_IMAGE_QUERY_ALL, &e) == 4, "deleted hidden");
+  CHECK(!swell_project_get_image(p, ids[1], &e), "deleted not fetched");
+  g_clear_error(&e);
+  CHECK(swell_project_restore_images(p, del, 2, &e), "restore");
+  CHECK(swell_project_count_images(p, &SWELL_IMAGE_QUERY_ALL, &e) == 6, "restored");
+  {
+    g_autoptr(SwellProjectImage) img = swell_project_get_image(p, ids[1], &e);
+    CHECK(img && img->category_id == a && img->split == SWELL_SPLIT_VALID, "restore keeps label");
+  }
+  CHECK(swell_project_delete_images(p, &ids[5], 1, &e), "delete c1");
+  CHECK(swell_project_purge_deleted_images(p, &e), "purge");
+  CHECK(!swell_project_restore_images(p, &ids[5], 1, &e), "purged cannot be restored");
+  g_clear_error(&e);
+
+  /* delete a category: its images become unlabeled, never deleted */
+  CHECK(swell_project_delete_category(p, a, &e), "delete category");
+  CHECK(swell_project_count_images(p, &SWELL_IMAGE_QUERY_ALL, &e) == 5, "images kept");
+  {
+    g_autoptr(SwellProjectImage) img = swell_project_get_image(p, ids[0], &e);
+    CHECK(img && img->category_id == 0, "image of deleted category unlabeled");
+  }
+  g_clear_pointer(&cats, g_ptr_array_unref);
+  cats = swell_project_list_categories(p, &e);
+  CHECK(cats->len == 2 && ((SwellCategory *)cats->pdata[0])->position == 0 &&
+            ((SwellCategory *)cats->pdata[1])->position == 1,
+        "positions renumbered");
+
+  /* settings */
+  CHECK(swell_project_get_setting(p, "last-view") == NULL, "unset setting");
+  CHECK(swell_project_set_setting(p, "last-view", "train", &e), "set setting");
+  g_autofree char *v = swell_project_get_setting(p, "last-view");
+  CHECK(g_strcmp0(v, "train") == 0, "setting stored");
+  CHECK(swell_project_set_setting(p, "last-view", NULL, &e), "remove setting");
+
+  /* explicit transaction: rollback drops everything inside */
+  CHECK(swell_project_begin(p, &e), "begin");
+  swell_project_create_category(p, "temp", NULL, &e);
+  swell_project_set_label(p, &ids[0], 1, b, &e);
+  swell_project_rollback(p);
+  g_autoptr(SwellCategory) temp = swell_project_find_category(p, "temp", NULL);
+  CHECK(temp == NULL, "rolled back category");
+  CHECK(swell_project_check_integrity(p, &e), "integrity: %s", e ? e->message : "");
+  printf("ok   categories, labels, splits, delete/restore\n");
+}
+
+static void test_auto_split(void) {
+  g_autofree char *path = tmp_path("split.swell");
+  g_autoptr(GError) e = NULL;
+  g_autoptr(SwellProject) p = swell_project_create(path, &e);
+  gint64 a = swell_project_create_category(p, "a", NULL, &e);
+  gint64 b = swell_project_create_category(p, "b", NULL, &e);
+  g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+  for (int i = 0; i < 50; i++) {
+    g_autofree char *n = g_strdup_printf("a%d", i);
+    gint64 id = add_fake_image(p, n, a, SWELL_SPLIT_TRAIN, TRUE);
+    g_array_append_val(ids, id);
+  }
+  for (int i = 0; i < 7; i++) {
+    g_autofree char *n = g_strdup_printf("b%d", i);
+    gint64 id = add_fake_image(p, n, b, SWELL_SPLIT_TRAIN, TRUE);
+    g_array_append_val(ids, id);
+  }
+  CHECK(swell_project_assign_auto_split(p, (gint64 *)ids->data, ids->len, 0.2, &e), "split");
+  g_autoptr(SwellCategory) ca = swell_project_get_category(p, a, &e);
+  g_autoptr(SwellCategory) cb = swell_project_get_category(p, b, &e);
+  CHECK(ca->counts[1] == 10 && ca->counts[0] == 40, "a: 40/10, got %d/%d", ca->counts[0],
+        ca->counts[1]);
+  CHECK(cb->counts[1] == 1 && cb->counts[0] == 6, "b: 6/1 (round(1.4)), got %d/%d", cb->counts[0],
+        cb->counts[1]);
+  /* incremental: 5 more in a -> round(0.2 * 55) = 11 valid in total */
+  g_autoptr(GArray) more = g_array_new(FALSE, FALSE, sizeof(gint64));
+  for (int i = 50; i < 55; i++) {
+    g_autofree char *n = g_strdup_printf("a%d", i);
+    gint64 id = add_fake_image(p, n, a, SWELL_SPLIT_TRAIN, TRUE);
+    g_array_append_val(more, id);
+  }
+  CHECK(swell_project_assign_auto_split(p, (gint64 *)more->data, more->len, 0.2, &e), "split 2");
+  g_autoptr(SwellCategory) ca2 = swell_project_get_category(p, a, &e);
+  CHECK(ca2->counts[1] == 11 && ca2->counts[0] == 44, "a after 5 more: 44/11, got %d/%d",
+        ca2->counts[0], ca2->counts[1]);
+
+  /* seeded: the same images in another project, added in reverse order, get
+   * the same split; another seed gives another split */
+  g_autofree char *path2 = tmp_path("split2.swell");
+  g_autofree char *path3 = tmp_path("split3.swell");
+  g_autoptr(SwellProject) p2 = swell_project_create(path2, &e);
+  g_autoptr(SwellProject) p3 = swell_project_create(path3, &e);
+  swell_project_set_setting(p3, "split-seed", "7", &e);
+  gint64 a2 = swell_project_create_category(p2, "a", NULL, &e);
+  gint64 a3 = swell_project_create_category(p3, "a", NULL, &e);
+  g_autoptr(GArray) ids2 = g_array_new(FALSE, FALSE, sizeof(gint64));
+  g_autoptr(GArray) ids3 = g_array_new(FALSE, FALSE, sizeof(gint64));
+  for (int i = 49; i >= 0; i--) {
+    g_autofree char *n = g_strdup_printf("a%d", i);
+    gint64 id2 = add_fake_image(p2, n, a2, SWELL_SPLIT_TRAIN, TRUE);
+    gint64 id3 = add_fake_image(p3, n, a3, SWELL_SPLIT_TRAIN, TRUE);
+    g_array_append_val(ids2, id2);
+    g_array_append_val(ids3, id3);
+  }
+  swell_project_assign_auto_split(p2, (gint64 *)ids2->data, ids2->len, 0.2, &e);
+  swell_project_assign_auto_split(p3, (gint64 *)ids3->data, ids3->len, 0.2, &e);
+  int same = 0, same3 = 0;
+  for (int i = 0; i < 50; i++) {
+    g_autofree char *n = g_strdup_printf("a%d", i);
+    g_autofree char *sha = g_compute_checksum_for_string(G_CHECKSUM_SHA256, n, -1);
+    g_autoptr(SwellProjectImage) x = swell_project_find_image_by_sha256(p, sha, NULL);
+    g_autoptr(SwellProjectImage) y = swell_project_find_image_by_sha256(p2, sha, NULL);
+    g_autoptr(SwellProjectImage) z = swell_project_find_image_by_sha256(p3, sha, NULL);
+    same += x && y && x->split == y->split;
+    same3 += x && z && x->split == z->split;
+  }
+  /* p's a-category got 5 more images later (its first 50 were split alone) */
+  CHECK(same == 50, "same seed, other order: same split (%d/50 agree)", same);
+  CHECK(same3 < 50, "other seed: another split (%d/50 agree)", same3);
+  printf("ok   stratified seeded split\n");
+}
+
+static void test_runs_and_models(void) {
+  g_autofree char *path = tmp_path("runs.swell");
+  g_autoptr(GError) e = NULL;
+  g_autoptr(SwellProject) p = swell_project_create(path, &e);
+  gint64 cat = swell_project_create_category(p, "x", NULL, &e);
+  gint64 img1 = add_fake_image(p, "i1", cat, SWELL_SPLIT_VALID, FALSE);
+  gint64 img2 = add_fake_image(p, "i2", cat, SWELL_SPLIT_VALID, FALSE);
+  CHECK(swell_project_get_latest_run(p, FALSE, &e) == NULL && e == NULL, "no run yet");
+  const char *classes[] = {"x", "y", NULL};
+  CHECK(!swell_project_create_run(p, "resnet34", "w", "not json", classes, &e), "bad hparams");
+  g_clear_error(&e);
+  gint64 r1 = swell_project_create_run(p, "resnet34", "resnet34.safetensors",
+                                       "{\"epochs\":4,\"lr\":0.002}", classes, &e);
+  CHECK(r1 > 0, "create run: %s", e ? e->message : "");
+  g_autoptr(SwellRunInfo) info = swell_project_get_run(p, r1, &e);
+  CHECK(info && info->status == SWELL_RUN_RUNNING && isnan(info->accuracy) &&
+            g_strv_length(info->class_names) == 2 && strcmp(info->class_names[1], "y") == 0 &&
+            info->finished == 0 && !info->has_model,
+        "new run");
+  SwellRunPoint pts[5];
+  for (int i = 0; i < 5; i++)
+    pts[i] = (SwellRunPoint){.iteration = i, .epoch = i / 3, .loss = 1.0 / (i + 1),
+                             .smooth_loss = 0.5, .lr = 1e-3 * i, .mom = 0.95, .n_groups = 2,
+                             .group_lrs = {1e-5 * i, 1e-3 * i}};
+  pts[4].loss = NAN;
+  CHECK(swell_project_append_points(p, r1, pts, 3, &e), "points 1");
+  CHECK(swell_project_append_points(p, r1, pts + 3, 2, &e), "points 2");
+  CHECK(!swell_project_append_points(p, 12345, pts, 1, &e), "points for unknown run refused");
+  g_clear_error(&e);
+  g_autoptr(GArray) got = swell_project_list_points(p, r1, -1, &e);
+  CHECK(got->len == 5 && g_array_index(got, SwellRunPoint, 2).loss == 1.0 / 3 &&
+            g_array_index(got, SwellRunPoint, 3).epoch == 1 &&
+            g_array_index(got, SwellRunPoint, 3).n_groups == 2 &&
+            g_array_index(got, SwellRunPoint, 3).group_lrs[1] == 3e-3 &&
+            isnan(g_array_index(got, SwellRunPoint, 4).loss),
+        "points read back");
+  g_autoptr(GArray) tail = swell_project_list_points(p, r1, 2, &e);
+  CHECK(tail->len == 2 && g_array_index(tail, SwellRunPoint, 0).iteration == 3, "points after 2");
+
+  SwellEpochMetrics m0 = {0, SWELL_STAGE_FROZEN, 1.2, 0.9, 0.7, 0.3, 12.5};
+  SwellEpochMetrics m1 = {1, SWELL_STAGE_UNFROZEN, 0.8, 0.6, 0.875, 0.125, 20.0};
+  CHECK(swell_project_add_epoch(p, r1, &m0, &e) && swell_project_add_epoch(p, r1, &m1, &e), "epochs");
+  g_autoptr(GArray) eps = swell_project_list_epochs(p, r1, &e);
+  CHECK(eps->len == 2 && g_array_index(eps, SwellEpochMetrics, 0).stage == SWELL_STAGE_FROZEN &&
+            g_array_index(eps, SwellEpochMetrics, 1).accuracy == 0.875 &&
+            g_array_index(eps, SwellEpochMetrics, 1).seconds == 20.0,
+        "epochs read back");
+
+  float probs1[2] = {0.9f, 0.1f}, probs2[2] = {0.3f, 0.7f};
+  SwellPrediction preds[2] = {{img1, 0, 0, 0.105, 2, probs1}, {img2, 0, 1, 1.204, 2, probs2}};
+  CHECK(swell_project_set_predictions(p, r1, preds, 2, &e), "predictions");
+  g_autoptr(GArray) pr = swell_project_list_predictions(p, r1, &e);
+  CHECK(pr->len == 2 && g_array_index(pr, SwellPrediction, 1).predicted == 1 &&
+            g_array_index(pr, SwellPrediction, 1).n_classes == 2 &&
+            g_array_index(pr, SwellPrediction, 1).probs[1] == 0.7f &&
+            g_array_index(pr, SwellPrediction, 0).loss == 0.105,
+        "predictions read back");
+  CHECK(!swell_project_set_confusion(p, r1, "{oops", &e), "bad confusion refused");
+  g_clear_error(&e);
+  const char *cm = "{\"classes\":[\"x\",\"y\"],\"matrix\":[[1,1],[0,0]]}";
+  CHECK(swell_project_set_confusion(p, r1, cm, &e), "confusion");
+  g_autofree char *cm2 = swell_project_get_confusion(p, r1, &e);
+  CHECK(g_strcmp0(cm, cm2) == 0, "confusion read back");
+
+  SwellProjectModel model = {.arch = "resnet34", .class_names = (char **)classes,
+                             .mean = {0.485f, 0.456f, 0.406f}, .std = {0.229f, 0.224f, 0.225f},
+                             .input_size = 224};
+  model.weights = g_bytes_new_static("fake safetensors", 16);
+  CHECK(swell_project_save_model(p, r1, &model, &e), "save model");
+  g_bytes_unref(model.weights);
+  CHECK(swell_project_finish_run(p, r1, SWELL_RUN_COMPLETED, NULL, &e), "finish");
+  gint64 r2 = swell_project_create_run(p, "mobilenet_v2", NULL, NULL, classes, &e);
+  CHECK(swell_project_finish_run(p, r2, SWELL_RUN_FAILED, "out of memory", &e), "fail run");
+
+  g_autoptr(SwellRunInfo) latest = swell_project_get_latest_run(p, FALSE, &e);
+  g_autoptr(SwellRunInfo) latest_model = swell_project_get_latest_run(p, TRUE, &e);
+  CHECK(latest && latest->id == r2 && latest->status == SWELL_RUN_FAILED &&
+            g_strcmp0(latest->message, "out of memory") == 0 && latest->finished > 0,
+        "latest run");
+  CHECK(latest_model && latest_model->id == r1 && latest_model->has_model &&
+            latest_model->accuracy == 0.875 && latest_model->n_epochs == 2 &&
+            latest_model->status == SWELL_RUN_COMPLETED,
+        "latest run with model");
+  g_autoptr(GPtrArray) runs = swell_project_list_runs(p, &e);
+  CHECK(runs->len == 2 && ((SwellRunInfo *)runs->pdata[0])->id == r1, "list runs");
+
+  g_autoptr(SwellProjectModel) lm = swell_project_load_model(p, 0, &e);
+  CHECK(lm && lm->run_id == r1 && strcmp(lm->arch, "resnet34") == 0 && lm->input_size == 224 &&
+            fabsf(lm->mean[2] - 0.406f) < 1e-7f && fabsf(lm->std[0] - 0.229f) < 1e-7f &&
+            g_strv_length(lm->class_names) == 2 && g_bytes_get_size(lm->weights) == 16,
+        "load latest model");
+  CHECK(!swell_project_load_model(p, r2, &e) &&
+            g_error_matches(e, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_NOT_FOUND),
+        "run without model");
+  g_clear_error(&e);
+
+  /* a purged image's predictions go with it */
+  CHECK(swell_project_delete_images(p, &img2, 1, &e), "delete img2");
+  g_autoptr(GArray) pr2 = swell_project_list_predictions(p, r1, &e);
+  CHECK(pr2->len == 1, "deleted image's prediction hidden");
+  CHECK(swell_project_purge_deleted_images(p, &e), "purge");
+  CHECK(swell_project_delete_run(p, r1, &e), "delete run");
+  CHECK(!swell_project_load_model(p, 0, &e), "model deleted with run");
+  g_clear_error(&e);
+  CHECK(swell_project_check_integrity(p, &e), "integrity: %s", e ? e->message : "");
+  printf("ok   runs, points, epochs, predictions, confusion, models\n");
+}
+
+/* ---- two connections writing at once (UI + training thread) */
+
+typedef struct {
+  const char *path;
+  gint64 run_id;
+  int failures;
+  char *first_error;
+} Writer;
+
+static gpointer training_thread(gpointer data) {
+  Writer *w = data;
+  g_autoptr(GError) e = NULL;
+  g_autoptr(SwellProject) p = swell_project_open(w->path, &e);
+  if (!p) {
+    w->failures++;
+    w->first_error = g_strdup(e->message);
+    return NULL;
+  }
+  for (int b = 0; b < 200; b++) {
+    SwellRunPoint pts[4];
+    for (int i = 0; i < 4; i++)
+      pts[i] = (SwellRunPoint){.iteration = b * 4 + i, .epoch = b / 50, .loss = 1.0, .lr = 1e-3};
+    if (!swell_project_append_points(p, w->run_id, pts, 4, &e)) {
+      if (!w->first_error) w->first_error = g_strdup(e->message);
+      w->failures++;
+      g_clear_error(&e);
+    }
+  }
+  return NULL;
+}
+
+static void test_concurrency(void) {
+  g_autofree char *path = tmp_path("concurrent.swell");
+  g_autoptr(GError) e = NULL;
+  g_autoptr(SwellProject) ui = swell_project_create(path, &e);
+  gint64 a = swell_project_create_category(ui, "a", NULL, &e);
+  gint64 b = swell_project_create_category(ui, "b", NULL, &e);
+  gint64 ids[20];
+  for (int i = 0; i < 20; i++) {
+    g_autofree char *n = g_strdup_printf("img%d", i);
+    ids[i] = add_fake_image(ui, n, a, SWELL_SPLIT_TRAIN, FALSE);
+  }
+  const char *classes[] = {"a", "b", NULL};
+  gint64 run = swell_project_create_run(ui, "resnet18", NULL, "{}", classes, &e);
+  Writer w = {path, run, 0, NULL};
+  swell_project_poll_external_changes(ui);
+  GThread *t = g_thread_new("training", training_thread, &w);
+  int ui_failures = 0;
+  char *ui_error = NULL;
+  for (int k = 0; k < 200; k++) {
+    /* the UI relabels and reads while training writes */
+    if (!swell_project_set_label(ui, &ids[k % 20], 1, k % 2 ? a : b, &e)) {
+      ui_failures++;
+      if (!ui_error) ui_error = g_strdup(e->message);
+      g_clear_error(&e);
+    }
+    g_autoptr(GArray) pts = swell_project_list_points(ui, run, -1, &e);
+    if (!pts) {
+      ui_failures++;
+      g_clear_error(&e);
+    }
+  }
+  g_thread_join(t);
+  CHECK(w.failures == 0, "training thread: %d failed writes (%s)", w.failures,
+        w.first_error ? w.first_error : "");
+  CHECK(ui_failures == 0, "ui: %d failed (%s)", ui_failures, ui_error ? ui_error : "");
+  g_autoptr(GArray) pts = swell_project_list_points(ui, run, -1, &e);
+  CHECK(pts && pts->len == 800, "all 800 points stored (%u)", pts ? pts->len : 0);
+  guint changes = 0;
+  g_signal_connect(ui, "changed", G_CALLBACK(on_changed), &changes);
+  CHECK(swell_project_poll_external_changes(ui) && changes == SWELL_PROJECT_CHANGE_ALL,
+        "external change seen");
+  CHECK(!swell_project_poll_external_changes(ui), "no new external change");
+  g_free(w.first_error);
+  g_free(ui_error);
+  printf("ok   two connections wrote 200 + 200 transactions at once, no lock failures\n");
+}
+
+int main(void) {
+  const char *base = g_getenv("SWELL_TMP");
+  if (!base) base = g_get_tmp_dir();
+  g_mkdir_with_parents(base, 0755);
+  g_autofree char *tmpl = g_build_filename(base, "test_store-XXXXXX", NULL);
+  tmpdir = g_mkdtemp(tmpl);
+  if (!tmpdir) {
+    fprintf(stderr, "cannot make a temporary folder in %s\n", base);
+    return 1;
+  }
+  test_open_errors();
+  test_migration();
+  test_categories_and_images();
+  test_auto_split();
+  test_runs_and_models();
+  test_concurrency();
+  return sw_test_finish();
+}

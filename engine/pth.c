@@ -475,7 +475,7 @@ static int pop_mark(pvm *m) {
 }
 
 static int add_items(pvm *m, pobj *c, pobj **src, int n) {
-  if (n < 0) return -1;
+  if (n <= 0) return n < 0 ? -1 : 0;
   if (m->nitems + n > PK_MAX_ITEMS) return pfail(m, "more than %d container items", PK_MAX_ITEMS);
   if (c->n + n > c->cap) {
     int nc = c->cap ? c->cap : 4;

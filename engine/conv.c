@@ -53,25 +53,44 @@ static bool is_pointwise(const sw_conv2d *c) {
          c->pad_b == 0 && c->pad_r == 0;
 }
 
+/* Images per gemm: small feature maps are batched so that one gemm sees at
+ * least SW_CONV_COLS columns (OpenBLAS is far from peak at N = 49 or 196). */
+#define SW_CONV_COLS 3072
+
+static int conv_nb(const sw_conv2d *c) {
+  size_t ohw = (size_t)c->OH * c->OW;
+  if (ohw == 0) return 1;
+  size_t nb = (SW_CONV_COLS + ohw - 1) / ohw;
+  if (nb > (size_t)c->B) nb = (size_t)c->B;
+  return nb < 1 ? 1 : (int)nb;
+}
+
 size_t sw_conv2d_workspace(const sw_conv2d *c) {
-  if (is_depthwise(c) || is_pointwise(c)) return 0;
-  /* one column matrix (Cin*KH*KW, OH*OW); backward reuses it for dcol */
-  return (size_t)c->Cin * c->KH * c->KW * c->OH * c->OW;
+  if (is_depthwise(c)) return 0;
+  int nb = conv_nb(c);
+  if (is_pointwise(c) && nb == 1) return 0;
+  size_t cols = (size_t)nb * c->OH * c->OW;
+  /* the column matrix (Cin*KH*KW, nb*OH*OW), reused for dcol in backward,
+   * then (batched only) a staging matrix (Cout, nb*OH*OW) for out / dout */
+  return (size_t)c->Cin * c->KH * c->KW * cols + (nb > 1 ? (size_t)c->Cout * cols : 0);
 }
 
 /* ---- im2col / col2im ----------------------------------------------------- */
 
+/* The column matrix of nb images: row r = (ch*KH + kh)*KW + kw, column
+ * i*OH*OW + oh*OW + ow for image i; rows are ld floats apart. */
 typedef struct {
   const sw_conv2d *c;
-  const float *img; /* (Cin, H, W) */
-  float *col;       /* (Cin*KH*KW, OH*OW) */
+  const float *img; /* nb images (Cin, H, W) */
+  float *col;
   float *dimg;
   const float *dcol;
+  int nb;
+  size_t ld;
 } col_ctx;
 
-/* Range of ow whose input column ow*s + kw - pad_l lies in [0, W). */
+/* Range of ow whose input column ow*s + off lies in [0, W). */
 static void valid_range(int OW, int W, int s, int off, int *lo, int *hi) {
-  /* iw = ow*s + off */
   int a = off >= 0 ? 0 : (-off + s - 1) / s;
   int b = (W - 1 - off) >= 0 ? (W - 1 - off) / s + 1 : 0;
   if (b > OW) b = OW;
@@ -80,16 +99,18 @@ static void valid_range(int OW, int W, int s, int off, int *lo, int *hi) {
   *hi = b;
 }
 
-/* Rows [r0, r1) of the column matrix. */
+/* Items [r0, r1) of (image, row) pairs. */
 static void im2col_chunk(void *vctx, int64_t r0, int64_t r1) {
   col_ctx *x = vctx;
   const sw_conv2d *c = x->c;
   const int H = c->H, W = c->W, OH = c->OH, OW = c->OW, s = c->stride;
   const int KH = c->KH, KW = c->KW;
-  for (int64_t r = r0; r < r1; r++) {
+  const int64_t rows = (int64_t)c->Cin * KH * KW;
+  for (int64_t item = r0; item < r1; item++) {
+    int64_t i = item / rows, r = item % rows;
     int kw = (int)(r % KW), kh = (int)((r / KW) % KH), ch = (int)(r / (KW * KH));
-    const float *img = x->img + (size_t)ch * H * W;
-    float *dst = x->col + (size_t)r * OH * OW;
+    const float *img = x->img + ((size_t)i * c->Cin + ch) * H * W;
+    float *dst = x->col + (size_t)r * x->ld + (size_t)i * OH * OW;
     int lo, hi;
     valid_range(OW, W, s, kw - c->pad_l, &lo, &hi);
     for (int oh = 0; oh < OH; oh++) {
@@ -111,24 +132,26 @@ static void im2col_chunk(void *vctx, int64_t r0, int64_t r1) {
   }
 }
 
-static void im2col(const sw_conv2d *c, const float *img, float *col) {
-  col_ctx x = {.c = c, .img = img, .col = col};
-  int64_t rows = (int64_t)c->Cin * c->KH * c->KW;
-  sw_parallel_for(rows, 16384 / ((int64_t)c->OH * c->OW + 1) + 1, im2col_chunk, &x);
+static void im2col(const sw_conv2d *c, const float *img, int nb, float *col, size_t ld) {
+  col_ctx x = {.c = c, .img = img, .col = col, .nb = nb, .ld = ld};
+  int64_t items = (int64_t)nb * c->Cin * c->KH * c->KW;
+  sw_parallel_for(items, 16384 / ((int64_t)c->OH * c->OW + 1) + 1, im2col_chunk, &x);
 }
 
-/* Channels [c0, c1): every (kh, kw) row of a channel adds into that channel's
- * plane, in a fixed order. */
-static void col2im_chunk(void *vctx, int64_t c0, int64_t c1) {
+/* Items [p0, p1) of (image, channel) planes: every (kh, kw) row of a channel
+ * adds into that plane, in a fixed order. */
+static void col2im_chunk(void *vctx, int64_t p0, int64_t p1) {
   col_ctx *x = vctx;
   const sw_conv2d *c = x->c;
   const int H = c->H, W = c->W, OH = c->OH, OW = c->OW, s = c->stride;
   const int KH = c->KH, KW = c->KW;
-  for (int64_t ch = c0; ch < c1; ch++) {
-    float *img = x->dimg + (size_t)ch * H * W;
+  for (int64_t p = p0; p < p1; p++) {
+    int64_t i = p / c->Cin, ch = p % c->Cin;
+    float *img = x->dimg + (size_t)p * H * W;
     for (int kh = 0; kh < KH; kh++)
       for (int kw = 0; kw < KW; kw++) {
-        const float *src = x->dcol + ((size_t)(ch * KH + kh) * KW + kw) * OH * OW;
+        const float *src =
+            x->dcol + ((size_t)(ch * KH + kh) * KW + kw) * x->ld + (size_t)i * OH * OW;
         int lo, hi;
         valid_range(OW, W, s, kw - c->pad_l, &lo, &hi);
         for (int oh = 0; oh < OH; oh++) {
@@ -146,10 +169,46 @@ static void col2im_chunk(void *vctx, int64_t c0, int64_t c1) {
   }
 }
 
-static void col2im_add(const sw_conv2d *c, const float *col, float *dimg) {
-  col_ctx x = {.c = c, .dcol = col, .dimg = dimg};
+static void col2im_add(const sw_conv2d *c, const float *col, size_t ld, int nb, float *dimg) {
+  col_ctx x = {.c = c, .dcol = col, .dimg = dimg, .nb = nb, .ld = ld};
   int64_t per = (int64_t)c->KH * c->KW * c->OH * c->OW;
-  sw_parallel_for(c->Cin, 16384 / (per + 1) + 1, col2im_chunk, &x);
+  sw_parallel_for((int64_t)nb * c->Cin, 16384 / (per + 1) + 1, col2im_chunk, &x);
+}
+
+/* ---- staging between (nb, C, OHW) tensors and (C, nb*OHW) matrices ------- */
+
+typedef struct {
+  float *dst;
+  const float *src;
+  const float *bias;
+  int C;
+  size_t OHW, ld;
+  bool to_tensor;
+} stage_ctx;
+
+static void stage_chunk(void *vctx, int64_t p0, int64_t p1) {
+  stage_ctx *x = vctx;
+  for (int64_t p = p0; p < p1; p++) {
+    int64_t i = p / x->C, ch = p % x->C;
+    float *t = (float *)(x->to_tensor ? x->dst : x->src) + (size_t)p * x->OHW;
+    float *m = (float *)(x->to_tensor ? x->src : x->dst) + (size_t)ch * x->ld + (size_t)i * x->OHW;
+    if (!x->to_tensor) {
+      memcpy(m, t, x->OHW * sizeof(float));
+    } else if (x->bias) {
+      float b = x->bias[ch];
+      for (size_t k = 0; k < x->OHW; k++) t[k] = m[k] + b;
+    } else {
+      memcpy(t, m, x->OHW * sizeof(float));
+    }
+  }
+}
+
+/* to_tensor: tensor (nb, C, OHW) = matrix (C, ld) [+ bias]; else the reverse. */
+static void stage(float *dst, const float *src, const float *bias, int nb, int C, size_t OHW,
+                  size_t ld, bool to_tensor) {
+  stage_ctx x = {.dst = dst, .src = src, .bias = bias, .C = C, .OHW = OHW, .ld = ld,
+                 .to_tensor = to_tensor};
+  sw_parallel_for((int64_t)nb * C, 16384 / ((int64_t)OHW + 1) + 1, stage_chunk, &x);
 }
 
 /* ---- depthwise ----------------------------------------------------------- */
@@ -281,25 +340,44 @@ void sw_conv2d_forward(const sw_conv2d *c, float *out, const float *inp, const f
   }
   const int G = c->groups, Cin_g = c->Cin / G, Cout_g = c->Cout / G;
   const int Kg = Cin_g * c->KH * c->KW;
-  float beta = 0.0f;
-  if (bias) {
-    bias_ctx bx = {.out = out, .bias = bias, .Cout = c->Cout, .OHW = OHW};
-    sw_parallel_for((int64_t)c->B * c->Cout, 16384 / ((int64_t)OHW + 1) + 1, bias_fill_chunk, &bx);
-    beta = 1.0f;
-  }
-  const bool pw = is_pointwise(c);
-  for (int b = 0; b < c->B; b++) {
-    const float *img = inp + (size_t)b * c->Cin * HW;
-    const float *col = img;
-    if (!pw) {
-      im2col(c, img, ws);
-      col = ws;
+  const int nb = conv_nb(c);
+  if (is_pointwise(c) && nb == 1) {
+    /* the input is the column matrix: one gemm per image and group */
+    float beta = 0.0f;
+    if (bias) {
+      bias_ctx bx = {.out = out, .bias = bias, .Cout = c->Cout, .OHW = OHW};
+      sw_parallel_for((int64_t)c->B * c->Cout, 16384 / ((int64_t)OHW + 1) + 1, bias_fill_chunk,
+                      &bx);
+      beta = 1.0f;
     }
-    float *ob = out + (size_t)b * c->Cout * OHW;
+    for (int b = 0; b < c->B; b++) {
+      const float *col = inp + (size_t)b * c->Cin * HW;
+      float *ob = out + (size_t)b * c->Cout * OHW;
+      for (int g = 0; g < G; g++)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Cout_g, (int)OHW, Kg, 1.0f,
+                    weight + (size_t)g * Cout_g * Kg, Kg, col + (size_t)g * Kg * OHW, (int)OHW,
+                    beta, ob + (size_t)g * Cout_g * OHW, (int)OHW);
+    }
+    return;
+  }
+  const size_t ld = (size_t)nb * OHW;
+  float *col = ws, *st = ws + (size_t)G * Kg * ld;
+  for (int b0 = 0; b0 < c->B; b0 += nb) {
+    int n = c->B - b0 < nb ? c->B - b0 : nb;
+    im2col(c, inp + (size_t)b0 * c->Cin * HW, n, col, ld);
+    float *ob = out + (size_t)b0 * c->Cout * OHW;
+    /* nb == 1: the gemm writes the output directly (ld == OHW) */
+    float *dst = nb > 1 ? st : ob;
+    if (nb == 1 && bias) {
+      bias_ctx bx = {.out = ob, .bias = bias, .Cout = c->Cout, .OHW = OHW};
+      sw_parallel_for(c->Cout, 16384 / ((int64_t)OHW + 1) + 1, bias_fill_chunk, &bx);
+    }
+    float beta = (nb == 1 && bias) ? 1.0f : 0.0f;
     for (int g = 0; g < G; g++)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Cout_g, (int)OHW, Kg, 1.0f,
-                  weight + (size_t)g * Cout_g * Kg, Kg, col + (size_t)g * Kg * OHW, (int)OHW,
-                  beta, ob + (size_t)g * Cout_g * OHW, (int)OHW);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Cout_g, n * (int)OHW, Kg, 1.0f,
+                  weight + (size_t)g * Cout_g * Kg, Kg, col + (size_t)g * Kg * ld, (int)ld, beta,
+                  dst + (size_t)g * Cout_g * ld, (int)ld);
+    if (nb > 1) stage(ob, st, bias, n, c->Cout, OHW, ld, true);
   }
 }
 
@@ -343,31 +421,51 @@ void sw_conv2d_backward(const sw_conv2d *c, float *dinp, float *dweight, float *
   if (!dinp && !dweight) return;
   const int G = c->groups, Cin_g = c->Cin / G, Cout_g = c->Cout / G;
   const int Kg = Cin_g * c->KH * c->KW;
-  const bool pw = is_pointwise(c);
-  for (int b = 0; b < c->B; b++) {
-    const float *img = inp + (size_t)b * c->Cin * HW;
-    const float *db = dout + (size_t)b * c->Cout * OHW;
-    if (dweight) {
-      const float *col = img;
-      if (!pw) {
-        im2col(c, img, ws);
-        col = ws;
+  const int nb = conv_nb(c);
+  if (is_pointwise(c) && nb == 1) {
+    for (int b = 0; b < c->B; b++) {
+      const float *col = inp + (size_t)b * c->Cin * HW;
+      const float *db = dout + (size_t)b * c->Cout * OHW;
+      for (int g = 0; g < G; g++) {
+        /* dW_g (Cout_g, Kg) += dout_g (Cout_g, OHW) @ col_g^T */
+        if (dweight)
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Cout_g, Kg, (int)OHW, 1.0f,
+                      db + (size_t)g * Cout_g * OHW, (int)OHW, col + (size_t)g * Kg * OHW,
+                      (int)OHW, 1.0f, dweight + (size_t)g * Cout_g * Kg, Kg);
+        /* dinp_g (Kg, OHW) += W_g^T @ dout_g */
+        if (dinp)
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Kg, (int)OHW, Cout_g, 1.0f,
+                      weight + (size_t)g * Cout_g * Kg, Kg, db + (size_t)g * Cout_g * OHW,
+                      (int)OHW, 1.0f, dinp + (size_t)b * c->Cin * HW + (size_t)g * Kg * OHW,
+                      (int)OHW);
       }
-      /* dW_g (Cout_g, Kg) += dout_g (Cout_g, OHW) @ col_g^T */
+    }
+    return;
+  }
+  const size_t ld = (size_t)nb * OHW;
+  float *col = ws, *st = ws + (size_t)G * Kg * ld;
+  for (int b0 = 0; b0 < c->B; b0 += nb) {
+    int n = c->B - b0 < nb ? c->B - b0 : nb;
+    const float *dm = dout + (size_t)b0 * c->Cout * OHW; /* (Cout, ld) when nb == 1 */
+    if (nb > 1) {
+      stage(st, dm, NULL, n, c->Cout, OHW, ld, false);
+      dm = st;
+    }
+    if (dweight) {
+      im2col(c, inp + (size_t)b0 * c->Cin * HW, n, col, ld);
+      /* dW_g (Cout_g, Kg) += dout_g (Cout_g, n*OHW) @ col_g^T */
       for (int g = 0; g < G; g++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Cout_g, Kg, (int)OHW, 1.0f,
-                    db + (size_t)g * Cout_g * OHW, (int)OHW, col + (size_t)g * Kg * OHW,
-                    (int)OHW, 1.0f, dweight + (size_t)g * Cout_g * Kg, Kg);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Cout_g, Kg, n * (int)OHW, 1.0f,
+                    dm + (size_t)g * Cout_g * ld, (int)ld, col + (size_t)g * Kg * ld, (int)ld,
+                    1.0f, dweight + (size_t)g * Cout_g * Kg, Kg);
     }
     if (dinp) {
-      float *dimg = dinp + (size_t)b * c->Cin * HW;
-      /* dcol_g (Kg, OHW) = W_g^T @ dout_g; pointwise writes straight into dinp */
-      float *dcol = pw ? dimg : ws;
+      /* dcol_g (Kg, n*OHW) = W_g^T @ dout_g, then scatter-add into the images */
       for (int g = 0; g < G; g++)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Kg, (int)OHW, Cout_g, 1.0f,
-                    weight + (size_t)g * Cout_g * Kg, Kg, db + (size_t)g * Cout_g * OHW,
-                    (int)OHW, pw ? 1.0f : 0.0f, dcol + (size_t)g * Kg * OHW, (int)OHW);
-      if (!pw) col2im_add(c, ws, dimg);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Kg, n * (int)OHW, Cout_g, 1.0f,
+                    weight + (size_t)g * Cout_g * Kg, Kg, dm + (size_t)g * Cout_g * ld, (int)ld,
+                    0.0f, col + (size_t)g * Kg * ld, (int)ld);
+      col2im_add(c, col, ld, n, dinp + (size_t)b0 * c->Cin * HW);
     }
   }
 }

@@ -417,6 +417,13 @@ static const conv_case EXTRA_CONVS[] = {
     {"dw3s2p1big", 2, 16, 33, 31, 16, 3, 2, 1, 1, 1, 1, 16},
     {"dwmult2", 2, 4, 7, 7, 8, 3, 1, 1, 1, 1, 1, 4}, /* groups == Cin, Cout = 2*Cin: grouped gemm */
     {"c1s1big", 2, 32, 20, 20, 24, 1, 1, 0, 0, 0, 0, 1},
+    /* OH*OW >= 3072: one image per gemm, pointwise without im2col */
+    {"c3s1p1x56", 2, 3, 56, 56, 4, 3, 1, 1, 1, 1, 1, 1},
+    {"c1s1x60", 2, 4, 60, 60, 3, 1, 1, 0, 0, 0, 0, 1},
+    {"g2x56", 2, 4, 56, 56, 4, 3, 1, 1, 1, 1, 1, 2},
+    /* 40x40: two images per gemm, B = 3 leaves a last chunk of one */
+    {"c3s1b3x40", 3, 3, 40, 40, 4, 3, 1, 1, 1, 1, 1, 1},
+    {"c1s1b3x40", 3, 4, 40, 40, 5, 1, 1, 0, 0, 0, 0, 1},
 };
 
 static void fast_vs_ref_bn(int B, int C, int HW) {

@@ -4,8 +4,13 @@
 
 #include <glib/gi18n.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "swell-config.h"
 
@@ -321,16 +326,41 @@ SwellRgbImage *swell_image_decode_bytes(GBytes *bytes, const char *name, GError 
   return img;
 }
 
+static GBytes *read_fail(GError **error, const char *name, int err) {
+  g_set_error(error, SWELL_IMAGE_ERROR, SWELL_IMAGE_ERROR_READ, _("%s: cannot read the file (%s)"), name,
+              g_strerror(err));
+  return NULL;
+}
+
 static GBytes *read_file_bytes(const char *path, const char *name, GError **error) {
-  g_autoptr(GError) ferr = NULL;
-  gchar *contents = NULL;
-  gsize len = 0;
-  if (!g_file_get_contents(path, &contents, &len, &ferr)) {
-    g_set_error(error, SWELL_IMAGE_ERROR, SWELL_IMAGE_ERROR_READ, _("%s: cannot read the file (%s)"),
-                name, ferr->message);
-    return NULL;
+  int fd = g_open(path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) return read_fail(error, name, errno);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int err = errno;
+    close(fd);
+    return read_fail(error, name, err);
   }
-  return g_bytes_new_take(contents, len);
+  if (S_ISDIR(st.st_mode)) {
+    close(fd);
+    return read_fail(error, name, EISDIR);
+  }
+  GByteArray *buf = g_byte_array_sized_new(st.st_size > 0 ? (guint)MIN(st.st_size, G_MAXINT) : 4096);
+  guint8 chunk[65536];
+  for (;;) {
+    ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      close(fd);
+      g_byte_array_unref(buf);
+      return read_fail(error, name, err);
+    }
+    if (n == 0) break;
+    g_byte_array_append(buf, chunk, (guint)n);
+  }
+  close(fd);
+  return g_byte_array_free_to_bytes(buf);
 }
 
 SwellRgbImage *swell_image_decode_file(const char *path, GError **error) {

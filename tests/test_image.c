@@ -1,1 +1,431 @@
-int main(void) { return 77; }
+/* test_image.c: the decoder on good and bad input (issue 3, item 8, at the
+ * decoder level), probing, the PIL-style resize and thumbnails.
+ *
+ * Images are made here with GdkPixbuf or by hand (crafted PNG/GIF headers),
+ * except the store's fixtures in tests/fixtures/images (written by
+ * tests/golden/make_store_images.py), read here: gray.jpg, cmyk.jpg,
+ * exif_rot6.jpg, anim.gif, rgba16.png. */
+#include <errno.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "swell-image.h"
+#include "testutil.h"
+
+static char *tmpdir;
+
+static char *tmp_path(const char *name) { return g_build_filename(tmpdir, name, NULL); }
+
+static void write_file(const char *name, const void *data, gsize len) {
+  g_autofree char *p = tmp_path(name);
+  g_autoptr(GError) e = NULL;
+  if (!g_file_set_contents(p, data, (gssize)len, &e)) {
+    fprintf(stderr, "cannot write %s: %s\n", p, e->message);
+    exit(1);
+  }
+}
+
+/* A w x h test pattern: red/green gradients, blue = 60. */
+static GdkPixbuf *pattern(int w, int h, gboolean alpha) {
+  GdkPixbuf *pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, alpha, 8, w, h);
+  int n = gdk_pixbuf_get_n_channels(pb), rs = gdk_pixbuf_get_rowstride(pb);
+  guint8 *px = gdk_pixbuf_get_pixels(pb);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      guint8 *p = px + y * rs + x * n;
+      p[0] = (guint8)(x * 255 / MAX(w - 1, 1));
+      p[1] = (guint8)(y * 255 / MAX(h - 1, 1));
+      p[2] = 60;
+      if (alpha) p[3] = 255;
+    }
+  return pb;
+}
+
+static GBytes *encode(GdkPixbuf *pb, const char *type) {
+  gchar *buf = NULL;
+  gsize len = 0;
+  g_autoptr(GError) e = NULL;
+  gboolean ok = strcmp(type, "jpeg") == 0
+                    ? gdk_pixbuf_save_to_buffer(pb, &buf, &len, type, &e, "quality", "95", NULL)
+                    : gdk_pixbuf_save_to_buffer(pb, &buf, &len, type, &e, NULL);
+  if (!ok) {
+    fprintf(stderr, "cannot encode %s: %s\n", type, e->message);
+    exit(1);
+  }
+  return g_bytes_new_take(buf, len);
+}
+
+static SwellRgbImage *decode_tmp(const char *name, GError **error) {
+  g_autofree char *p = tmp_path(name);
+  return swell_image_decode_file(p, error);
+}
+
+/* Expects failure with `code` and a message "<tmpdir>/<name>: <reason...>". */
+static void expect_error(const char *name, int code, const char *reason) {
+  g_autoptr(GError) e = NULL;
+  g_autoptr(SwellRgbImage) img = decode_tmp(name, &e);
+  g_autofree char *p = tmp_path(name);
+  g_autofree char *prefix = g_strdup_printf("%s: %s", p, reason);
+  gboolean ok = img == NULL && e && e->domain == SWELL_IMAGE_ERROR && e->code == code &&
+                g_str_has_prefix(e->message, prefix);
+  printf("%s %s -> %s\n", ok ? "ok  " : "FAIL", name, e ? e->message : "decoded (no error)");
+  CHECK(ok, "%s: want code %d and message starting \"%s\"", name, code, prefix);
+}
+
+static void px_at(const SwellRgbImage *img, int x, int y, int out[3]) {
+  const guint8 *p = img->pixels + ((gsize)y * img->width + x) * 3;
+  for (int c = 0; c < 3; c++) out[c] = p[c];
+}
+
+static gboolean near(const int got[3], int r, int g, int b, int tol) {
+  return abs(got[0] - r) <= tol && abs(got[1] - g) <= tol && abs(got[2] - b) <= tol;
+}
+
+static void test_good_formats(void) {
+  g_autoptr(GdkPixbuf) pb = pattern(64, 48, FALSE);
+  /* Lossless formats decode to the exact pixels whatever the file is called. */
+  const char *types[] = {"png", "bmp", "tiff"};
+  const char *names[] = {"png_named.jpg", "bmp_named.png", "tiff_named.gif"};
+  for (int i = 0; i < 3; i++) {
+    g_autoptr(GBytes) b = encode(pb, types[i]);
+    write_file(names[i], g_bytes_get_data(b, NULL), g_bytes_get_size(b));
+    g_autoptr(GError) e = NULL;
+    g_autoptr(SwellRgbImage) img = decode_tmp(names[i], &e);
+    CHECK(img != NULL, "%s: %s", names[i], e ? e->message : "");
+    if (!img) continue;
+    int diff = 0;
+    const guint8 *src = gdk_pixbuf_read_pixels(pb);
+    int rs = gdk_pixbuf_get_rowstride(pb);
+    for (int y = 0; y < 48; y++)
+      for (int x = 0; x < 64 * 3; x++) diff += img->pixels[y * 64 * 3 + x] != src[y * rs + x];
+    printf("%s %s (%s content) decodes to the exact pixels (%d differ)\n", diff ? "FAIL" : "ok  ", names[i],
+           types[i], diff);
+    CHECK(img->width == 64 && img->height == 48 && diff == 0, "%s", names[i]);
+    SwellImageInfo info;
+    g_clear_error(&e);
+    CHECK(swell_image_probe_bytes(b, names[i], &info, &e), "probe %s", names[i]);
+    CHECK(strcmp(info.format, types[i]) == 0 && info.width == 64 && info.height == 48,
+          "probe %s says %s %dx%d", names[i], info.format, info.width, info.height);
+  }
+  /* JPEG: lossy, close to the source. */
+  g_autoptr(GBytes) jb = encode(pb, "jpeg");
+  g_autoptr(GError) e = NULL;
+  g_autoptr(SwellRgbImage) img = swell_image_decode_bytes(jb, "pattern.jpg", &e);
+  CHECK(img && img->width == 64 && img->height == 48, "jpeg: %s", e ? e->message : "");
+  if (img) {
+    int p[3];
+    px_at(img, 63, 47, p);
+    CHECK(near(p, 255, 255, 60, 12), "jpeg corner %d,%d,%d", p[0], p[1], p[2]);
+  }
+}
+
+static void test_bad_files(void) {
+  const char *text = "These are my notes, not a photo.\n";
+  write_file("notes.jpg", text, strlen(text));
+  expect_error("notes.jpg", SWELL_IMAGE_ERROR_UNKNOWN_FORMAT, "not an image (unrecognised format)");
+
+  write_file("empty.jpg", "", 0);
+  expect_error("empty.jpg", SWELL_IMAGE_ERROR_EMPTY, "empty file (0 bytes)");
+
+  /* Truncated JPEG: the first 60% of a real one. */
+  g_autoptr(GdkPixbuf) pb = pattern(200, 150, FALSE);
+  g_autoptr(GBytes) jb = encode(pb, "jpeg");
+  gsize jl = g_bytes_get_size(jb);
+  write_file("cut.jpg", g_bytes_get_data(jb, NULL), jl * 6 / 10);
+  expect_error("cut.jpg", SWELL_IMAGE_ERROR_CORRUPT, "truncated or corrupt image data");
+  /* ... and cut just before the end-of-image marker. */
+  write_file("cut_end.jpg", g_bytes_get_data(jb, NULL), jl - 2);
+  expect_error("cut_end.jpg", SWELL_IMAGE_ERROR_CORRUPT, "truncated or corrupt image data");
+
+  /* Truncated PNG (the loader itself returns a half-grey image for this). */
+  g_autoptr(GBytes) pngb = encode(pb, "png");
+  write_file("cut.png", g_bytes_get_data(pngb, NULL), g_bytes_get_size(pngb) * 7 / 10);
+  expect_error("cut.png", SWELL_IMAGE_ERROR_CORRUPT, "truncated or corrupt image data");
+
+  /* Garbage after a valid JPEG header. */
+  GByteArray *junk = g_byte_array_new();
+  g_byte_array_append(junk, g_bytes_get_data(jb, NULL), 200);
+  for (int i = 0; i < 3000; i++) {
+    guint8 v = (guint8)(i * 97 + 13);
+    g_byte_array_append(junk, &v, 1);
+  }
+  write_file("garbage.jpg", junk->data, junk->len);
+  g_byte_array_unref(junk);
+  expect_error("garbage.jpg", SWELL_IMAGE_ERROR_CORRUPT, "truncated or corrupt image data");
+
+  /* Unreadable: a missing file, a folder, and (when not root) a file with mode 000. */
+  expect_error("missing.jpg", SWELL_IMAGE_ERROR_READ, "cannot read the file");
+  g_autofree char *dir = tmp_path("folder.jpg");
+  g_mkdir_with_parents(dir, 0755);
+  expect_error("folder.jpg", SWELL_IMAGE_ERROR_READ, "cannot read the file");
+  write_file("locked.jpg", g_bytes_get_data(jb, NULL), jl);
+  g_autofree char *locked = tmp_path("locked.jpg");
+  g_chmod(locked, 0);
+  FILE *f = fopen(locked, "rb");
+  if (f) {
+    fclose(f);
+    printf("skip locked.jpg: running as root, mode 000 does not stop reading\n");
+  } else {
+    expect_error("locked.jpg", SWELL_IMAGE_ERROR_READ, "cannot read the file");
+  }
+  g_chmod(locked, 0644);
+}
+
+static guint32 crc32_of(const guint8 *d, gsize n, guint32 crc) {
+  crc = ~crc;
+  for (gsize i = 0; i < n; i++) {
+    crc ^= d[i];
+    for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1)));
+  }
+  return ~crc;
+}
+
+static void put_be32(GByteArray *a, guint32 v) {
+  guint8 b[4] = {v >> 24, v >> 16, v >> 8, v};
+  g_byte_array_append(a, b, 4);
+}
+
+static void png_chunk(GByteArray *a, const char *type, const guint8 *data, guint32 len) {
+  put_be32(a, len);
+  guint start = a->len;
+  g_byte_array_append(a, (const guint8 *)type, 4);
+  if (len) g_byte_array_append(a, data, len);
+  put_be32(a, crc32_of(a->data + start, len + 4, 0));
+}
+
+static void test_too_large(void) {
+  /* A valid PNG header claiming 30000x30000 RGB, a tiny (stored, zlib) IDAT. */
+  GByteArray *a = g_byte_array_new();
+  const guint8 sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  g_byte_array_append(a, sig, 8);
+  guint8 ihdr[13] = {0, 0, 0x75, 0x30, 0, 0, 0x75, 0x30, 8, 2, 0, 0, 0};
+  png_chunk(a, "IHDR", ihdr, 13);
+  const guint8 idat[] = {0x78, 0x01, 0x01, 0x01, 0x00, 0xFE, 0xFF, 0x00, 0x00, 0x01, 0x00, 0x01};
+  png_chunk(a, "IDAT", idat, sizeof idat);
+  png_chunk(a, "IEND", NULL, 0);
+  write_file("big.png", a->data, a->len);
+  g_autoptr(GBytes) bytes = g_byte_array_free_to_bytes(a);
+
+  gint64 t0 = g_get_monotonic_time();
+  expect_error("big.png", SWELL_IMAGE_ERROR_TOO_LARGE,
+               "30000x30000 is too large (900 megapixels; the limit is 100)");
+  double ms = (g_get_monotonic_time() - t0) / 1000.0;
+  printf("%s rejected from the header in %.1f ms\n", ms < 500 ? "ok  " : "FAIL", ms);
+  CHECK(ms < 500, "rejecting big.png took %.0f ms (pixels decoded?)", ms);
+
+  SwellImageInfo info;
+  g_autoptr(GError) e = NULL;
+  CHECK(!swell_image_probe_bytes(bytes, "big.png", &info, &e) && e &&
+            e->code == SWELL_IMAGE_ERROR_TOO_LARGE,
+        "probe of big.png did not fail as too large");
+
+  /* Just over the limit (10001 x 10000), and just under (10000 x 10000) by probe. */
+  a = g_byte_array_new();
+  g_byte_array_append(a, sig, 8);
+  guint8 ihdr2[13] = {0, 0, 0x27, 0x11, 0, 0, 0x27, 0x10, 8, 2, 0, 0, 0};
+  png_chunk(a, "IHDR", ihdr2, 13);
+  png_chunk(a, "IDAT", idat, sizeof idat);
+  png_chunk(a, "IEND", NULL, 0);
+  g_autoptr(GBytes) over = g_byte_array_free_to_bytes(a);
+  g_clear_error(&e);
+  CHECK(!swell_image_probe_bytes(over, "over.png", &info, &e) && e && e->code == SWELL_IMAGE_ERROR_TOO_LARGE,
+        "10001x10000 not rejected");
+  a = g_byte_array_new();
+  g_byte_array_append(a, sig, 8);
+  guint8 ihdr3[13] = {0, 0, 0x27, 0x10, 0, 0, 0x27, 0x10, 8, 2, 0, 0, 0};
+  png_chunk(a, "IHDR", ihdr3, 13);
+  png_chunk(a, "IDAT", idat, sizeof idat);
+  png_chunk(a, "IEND", NULL, 0);
+  g_autoptr(GBytes) at = g_byte_array_free_to_bytes(a);
+  g_clear_error(&e);
+  gboolean ok = swell_image_probe_bytes(at, "limit.png", &info, &e);
+  CHECK(ok && info.width == 10000 && info.height == 10000 && strcmp(info.format, "png") == 0,
+        "probe of 10000x10000 header: %s", e ? e->message : "wrong info");
+  printf("%s limit: 10001x10000 rejected, 10000x10000 accepted by the header check\n",
+         ok ? "ok  " : "FAIL");
+
+  /* A GIF whose screen and frame claim 20000 x 20000. */
+  const guint8 gif[] = {'G', 'I', 'F', '8', '9', 'a', 0x20, 0x4E, 0x20, 0x4E, 0x80, 0, 0,
+                        0, 0, 0, 255, 255, 255, /* 2-colour global table */
+                        0x2C, 0, 0, 0, 0, 0x20, 0x4E, 0x20, 0x4E, 0, /* image descriptor */
+                        2, 2, 0x44, 0x01, 0, 0x3B};
+  write_file("big.gif", gif, sizeof gif);
+  expect_error("big.gif", SWELL_IMAGE_ERROR_TOO_LARGE, "20000x20000 is too large (400 megapixels");
+}
+
+static char *fixture(const char *name) {
+  g_autofree char *rel = g_build_filename("images", name, NULL);
+  return sw_test_fixture_path(rel);
+}
+
+static void test_store_fixtures(void) {
+  g_autoptr(GError) e = NULL;
+  int p[3];
+
+  char *path = fixture("gray.jpg");
+  g_autoptr(SwellRgbImage) gray = swell_image_decode_file(path, &e);
+  free(path);
+  CHECK(gray != NULL, "gray.jpg: %s", e ? e->message : "");
+  if (gray) {
+    int a[3], b[3];
+    px_at(gray, 2, gray->height / 2, a);
+    px_at(gray, gray->width - 3, gray->height / 2, b);
+    gboolean ok = a[0] == a[1] && a[1] == a[2] && b[0] == b[1] && b[1] == b[2] && a[0] < 20 && b[0] > 235;
+    printf("%s grayscale JPEG -> RGB with R=G=B: left %d, right %d\n", ok ? "ok  " : "FAIL", a[0], b[0]);
+    CHECK(ok, "grayscale: left %d,%d,%d right %d,%d,%d", a[0], a[1], a[2], b[0], b[1], b[2]);
+  }
+
+  g_clear_error(&e);
+  path = fixture("cmyk.jpg");
+  g_autoptr(SwellRgbImage) cmyk = swell_image_decode_file(path, &e);
+  free(path);
+  CHECK(cmyk != NULL, "cmyk.jpg: %s", e ? e->message : "");
+  if (cmyk) {
+    px_at(cmyk, cmyk->width / 2, cmyk->height / 2, p);
+    printf("%s CMYK JPEG of pure red -> %d,%d,%d\n", near(p, 255, 0, 0, 20) ? "ok  " : "FAIL", p[0], p[1], p[2]);
+    CHECK(near(p, 255, 0, 0, 20), "cmyk decoded to %d,%d,%d", p[0], p[1], p[2]);
+  }
+
+  g_clear_error(&e);
+  path = fixture("exif_rot6.jpg");
+  g_autoptr(SwellRgbImage) rot = swell_image_decode_file(path, &e);
+  free(path);
+  CHECK(rot != NULL, "exif_rot6.jpg: %s", e ? e->message : "");
+  if (rot) {
+    /* Stored 64x32 with the left half red; orientation 6 = rotate 90 degrees
+     * clockwise: displayed 32x64 with the red half on top. */
+    int top[3], bottom[3];
+    px_at(rot, rot->width / 2, rot->height / 4, top);
+    px_at(rot, rot->width / 2, rot->height * 3 / 4, bottom);
+    gboolean ok = rot->width == 32 && rot->height == 64 && near(top, 255, 0, 0, 30) && near(bottom, 0, 0, 255, 30);
+    printf("%s EXIF orientation 6 applied: %dx%d, top %d,%d,%d, bottom %d,%d,%d\n", ok ? "ok  " : "FAIL",
+           rot->width, rot->height, top[0], top[1], top[2], bottom[0], bottom[1], bottom[2]);
+    CHECK(ok, "EXIF rotation not applied");
+  }
+
+  g_clear_error(&e);
+  path = fixture("anim.gif");
+  g_autoptr(SwellRgbImage) gif = swell_image_decode_file(path, &e);
+  free(path);
+  CHECK(gif != NULL, "anim.gif: %s", e ? e->message : "");
+  if (gif) {
+    px_at(gif, gif->width / 2, gif->height / 2, p);
+    printf("%s animated GIF -> first frame (red): %d,%d,%d\n", near(p, 255, 0, 0, 0) ? "ok  " : "FAIL", p[0], p[1],
+           p[2]);
+    CHECK(near(p, 255, 0, 0, 0), "anim.gif first frame is %d,%d,%d", p[0], p[1], p[2]);
+  }
+
+  g_clear_error(&e);
+  path = fixture("rgba16.png");
+  g_autoptr(SwellRgbImage) rgba = swell_image_decode_file(path, &e);
+  free(path);
+  CHECK(rgba != NULL, "rgba16.png: %s", e ? e->message : "");
+  if (rgba) {
+    int l[3], r[3];
+    px_at(rgba, 2, 5, l);
+    px_at(rgba, rgba->width - 3, 5, r);
+    gboolean ok = near(l, 0, 255, 0, 0) && near(r, 255, 255, 255, 0);
+    printf("%s 16-bit RGBA PNG: opaque green %d,%d,%d, transparent -> white %d,%d,%d\n", ok ? "ok  " : "FAIL",
+           l[0], l[1], l[2], r[0], r[1], r[2]);
+    CHECK(ok, "16-bit RGBA decoded wrong");
+  }
+}
+
+static void test_alpha(void) {
+  /* Alpha composited onto white: out = (a*c + (255-a)*255 + 127) / 255. */
+  g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, TRUE, 8, 3, 1);
+  guint8 *px = gdk_pixbuf_get_pixels(pb);
+  const guint8 vals[3][4] = {{0, 0, 0, 0}, {0, 0, 0, 255}, {0, 100, 200, 128}};
+  memcpy(px, vals, sizeof vals);
+  g_autoptr(GBytes) b = encode(pb, "png");
+  g_autoptr(GError) e = NULL;
+  g_autoptr(SwellRgbImage) img = swell_image_decode_bytes(b, "alpha.png", &e);
+  CHECK(img != NULL, "alpha.png: %s", e ? e->message : "");
+  if (!img) return;
+  int p0[3], p1[3], p2[3];
+  px_at(img, 0, 0, p0);
+  px_at(img, 1, 0, p1);
+  px_at(img, 2, 0, p2);
+  int w1 = (128 * 100 + 127 * 255 + 127) / 255, w2 = (128 * 200 + 127 * 255 + 127) / 255;
+  gboolean ok = near(p0, 255, 255, 255, 0) && near(p1, 0, 0, 0, 0) && near(p2, 127, w1, w2, 0);
+  printf("%s alpha on white: transparent %d,%d,%d, opaque black %d,%d,%d, half %d,%d,%d (want 127,%d,%d)\n",
+         ok ? "ok  " : "FAIL", p0[0], p0[1], p0[2], p1[0], p1[1], p1[2], p2[0], p2[1], p2[2], w1, w2);
+  CHECK(ok, "alpha compositing");
+}
+
+static void test_exif_crafted(void) {
+  /* A JPEG with an EXIF APP1 (orientation 8 = rotate 90 degrees counter-
+   * clockwise) spliced in after SOI: the left half (red) goes to the bottom. */
+  g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, FALSE, 8, 40, 20);
+  gdk_pixbuf_fill(pb, 0x0000FFFF);
+  g_autoptr(GdkPixbuf) left = gdk_pixbuf_new_subpixbuf(pb, 0, 0, 20, 20);
+  gdk_pixbuf_fill(left, 0xFF0000FF);
+  g_autoptr(GBytes) jb = encode(pb, "jpeg");
+  const guint8 app1[] = {0xFF, 0xE1, 0x00, 0x22, 'E', 'x', 'i', 'f', 0, 0, 'M', 'M', 0, 0x2A, 0, 0, 0, 8,
+                         0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 8, 0, 0, 0, 0, 0, 0};
+  GByteArray *a = g_byte_array_new();
+  const guint8 *d = g_bytes_get_data(jb, NULL);
+  g_byte_array_append(a, d, 2);
+  g_byte_array_append(a, app1, sizeof app1);
+  g_byte_array_append(a, d + 2, g_bytes_get_size(jb) - 2);
+  g_autoptr(GBytes) rb = g_byte_array_free_to_bytes(a);
+  g_autoptr(GError) e = NULL;
+  g_autoptr(SwellRgbImage) img = swell_image_decode_bytes(rb, "rot8.jpg", &e);
+  CHECK(img != NULL, "rot8.jpg: %s", e ? e->message : "");
+  if (!img) return;
+  int top[3], bottom[3];
+  px_at(img, img->width / 2, img->height / 4, top);
+  px_at(img, img->width / 2, img->height * 3 / 4, bottom);
+  gboolean ok = img->width == 20 && img->height == 40 && near(top, 0, 0, 255, 30) && near(bottom, 255, 0, 0, 30);
+  printf("%s EXIF orientation 8 applied: %dx%d, top %d,%d,%d, bottom %d,%d,%d\n", ok ? "ok  " : "FAIL", img->width,
+         img->height, top[0], top[1], top[2], bottom[0], bottom[1], bottom[2]);
+  CHECK(ok, "crafted EXIF orientation 8 not applied");
+}
+
+static void test_resize_and_thumbnail(void) {
+  g_autoptr(GdkPixbuf) pb = pattern(600, 300, FALSE);
+  g_autoptr(GBytes) b = encode(pb, "png");
+  g_autoptr(GError) e = NULL;
+  g_autoptr(SwellRgbImage) img = swell_image_decode_bytes(b, "big.png", &e);
+  CHECK(img != NULL, "decode");
+  if (!img) return;
+  g_autoptr(SwellRgbImage) s = swell_rgb_image_resize_short_side(img, 100);
+  CHECK(s && s->width == 200 && s->height == 100, "short side resize to %dx%d", s ? s->width : 0,
+        s ? s->height : 0);
+  for (int f = 0; f < 2; f++) {
+    g_clear_error(&e);
+    g_autoptr(GBytes) t = swell_image_thumbnail(img, 256, f ? SWELL_THUMBNAIL_JPEG : SWELL_THUMBNAIL_PNG, &e);
+    CHECK(t != NULL, "thumbnail: %s", e ? e->message : "");
+    if (!t) continue;
+    SwellImageInfo info;
+    CHECK(swell_image_probe_bytes(t, "thumb", &info, NULL), "thumbnail does not probe");
+    gboolean ok = info.width == 256 && info.height == 128 && strcmp(info.format, f ? "jpeg" : "png") == 0;
+    printf("%s thumbnail %s of 600x300 at 256: %s %dx%d, %zu bytes\n", ok ? "ok  " : "FAIL", f ? "JPEG" : "PNG",
+           info.format, info.width, info.height, g_bytes_get_size(t));
+    CHECK(ok, "thumbnail");
+  }
+  /* Small images are not upscaled. */
+  g_autoptr(SwellRgbImage) tiny = swell_rgb_image_new(30, 70);
+  g_autoptr(GBytes) t = swell_image_thumbnail(tiny, 256, SWELL_THUMBNAIL_PNG, NULL);
+  SwellImageInfo info = {0};
+  CHECK(t && swell_image_probe_bytes(t, "tiny", &info, NULL) && info.width == 30 && info.height == 70,
+        "small thumbnail was resized to %dx%d", info.width, info.height);
+}
+
+int main(void) {
+  const char *base = g_getenv("SWELL_TMP");
+  if (!base) base = g_get_tmp_dir();
+  tmpdir = g_build_filename(base, "test_image", NULL);
+  g_mkdir_with_parents(tmpdir, 0755);
+  test_good_formats();
+  test_bad_files();
+  test_too_large();
+  test_store_fixtures();
+  test_alpha();
+  test_exif_crafted();
+  test_resize_and_thumbnail();
+  g_free(tmpdir);
+  return sw_test_finish();
+}

@@ -76,22 +76,37 @@ int sw_model_body_features(const sw_model *m);
  * with body_only, the classifier) are an error. The first mismatch is reported
  * by name and both shapes. */
 int sw_model_load(sw_model *m, const sw_state_dict *sd, bool body_only, char *err, size_t errlen);
-/* A borrowed view of every parameter and buffer (names as above). */
+/* A borrowed view of every parameter and buffer (names as above), in torchvision's
+ * state-dict order, with __metadata__ arch, num_classes, head ("fastai" | "imagenet")
+ * and, for mobilenet_v2, width_mult and padding ("tf_same" | "symmetric").
+ * Free it with sw_state_dict_free (the data stays the model's). */
 void sw_model_state_dict(sw_model *m, sw_state_dict *out);
 
 /* Allocate activations for a batch shape. Call again to change it. */
 int sw_model_prepare(sw_model *m, int batch, int height, int width, char *err, size_t errlen);
 /* input (B, 3, H, W) with B <= prepared batch -> logits (B, num_outputs), valid until the next
- * forward. train: BatchNorm uses batch statistics and updates running stats; dropout active. */
+ * forward. train: BatchNorm uses batch statistics and updates running stats; dropout active.
+ * Returns NULL when the model is not prepared or B is out of range. */
 const float *sw_model_forward(sw_model *m, const float *input, int batch, bool train);
 /* dlogits (B, num_outputs) of the last forward; ADDS into the grads of trainable
- * parameters (computes no weight gradient for frozen ones). */
+ * parameters (computes no weight gradient for frozen ones). The input given to
+ * that forward must still be valid (the first conv's weight gradient reads it). */
 void sw_model_backward(sw_model *m, const float *dlogits);
 void sw_model_zero_grad(sw_model *m);
 
 /* fastai freeze_to(n): groups < n are frozen except BatchNorm weights/biases (train_bn).
  * freeze() == freeze_to(num_groups-1); unfreeze() == freeze_to(0). */
 void sw_model_freeze_to(sw_model *m, int n);
+
+/* Dropout control (addition): every dropout probability is multiplied by scale
+ * (1 = the architecture's own: 0.25/0.5 in the fastai head, 0.2 in the
+ * MobileNetV2 ImageNet classifier; 0 disables dropout, e.g. for golden tests). */
+void sw_model_set_dropout(sw_model *m, float scale);
+/* Bytes of the activation arena of the current batch shape (activations, saved
+ * statistics, conv workspace and liveness-packed activation gradients); and that
+ * plus the parameter and gradient blocks (additions). */
+size_t sw_model_activation_bytes(const sw_model *m);
+size_t sw_model_memory_bytes(const sw_model *m);
 
 /* Copy all parameters and buffers out / in (for lr_find restore, best-epoch snapshots). */
 size_t sw_model_snapshot_floats(const sw_model *m);

@@ -89,9 +89,17 @@ static void on_size_prepared(GdkPixbufLoader *loader, int width, int height, gpo
   st->width = width;
   st->height = height;
   if (width <= 0 || height <= 0 || (gint64)width * height > SWELL_IMAGE_MAX_PIXELS) st->too_large = TRUE;
-  /* A 0x0 requested size makes every GdkPixbuf loader stop before it
-   * allocates the pixel buffer (the trick gdk_pixbuf_get_file_info uses). */
-  if (st->too_large) gdk_pixbuf_loader_set_size(loader, 0, 0);
+  /* A 0x0 requested size makes the GdkPixbuf loaders stop before they
+   * allocate the pixel buffer (the trick gdk_pixbuf_get_file_info uses). */
+  gboolean stop = st->too_large;
+  if (st->probe && !stop) {
+    /* The PNM and TGA loaders treat 0x0 as a failure without an error and
+     * GdkPixbuf warns about it; they are rare, let them read their header. */
+    GdkPixbufFormat *fmt = gdk_pixbuf_loader_get_format(loader);
+    g_autofree char *fname = fmt ? gdk_pixbuf_format_get_name(fmt) : NULL;
+    stop = !(fname && (strcmp(fname, "pnm") == 0 || strcmp(fname, "tga") == 0));
+  }
+  if (stop) gdk_pixbuf_loader_set_size(loader, 0, 0);
 }
 
 static void set_too_large(GError **error, const char *name, int w, int h) {

@@ -322,10 +322,11 @@ static int zip_read(const zipfile *z, const zentry *e, uint64_t max, unsigned ch
 #define PK_MAX_ITEMS (1 << 24)
 #define PK_MAX_DIMS 16
 
-typedef enum { P_NONE, P_BOOL, P_INT, P_FLOAT, P_STR, P_BYTES, P_TUPLE, P_LIST, P_DICT, P_GLOBAL, P_STORAGE, P_TENSOR } ptype;
+typedef enum { P_NONE, P_BOOL, P_INT, P_BIGINT, P_FLOAT, P_STR, P_BYTES, P_TUPLE, P_LIST, P_DICT, P_GLOBAL, P_STORAGE, P_TENSOR } ptype;
 
 typedef enum {
   G_ORDERED_DICT,
+  G_REBUILD_TENSOR,
   G_REBUILD_TENSOR_V2,
   G_REBUILD_PARAMETER,
   G_REBUILD_PARAMETER_WITH_STATE,
@@ -371,6 +372,7 @@ typedef struct {
   const unsigned char *p;
   size_t len, pos;
   const char *what;
+  const char *part; /* "data.pkl" or "pickle" in messages */
   char *err;
   size_t errlen;
   bool failed;
@@ -386,7 +388,7 @@ typedef struct {
 } pvm;
 
 static const char *ptype_name(ptype t) {
-  static const char *n[] = {"None", "bool", "int", "float", "str", "bytes", "tuple", "list", "dict", "global", "storage", "tensor"};
+  static const char *n[] = {"None", "bool", "int", "int", "float", "str", "bytes", "tuple", "list", "dict", "global", "storage", "tensor"};
   return n[t];
 }
 
@@ -399,7 +401,7 @@ static int pfail(pvm *m, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  return sw_werr(m->err, m->errlen, m->what, "data.pkl: %s", msg);
+  return sw_werr(m->err, m->errlen, m->what, "%s: %s", m->part, msg);
 }
 
 static pobj *pnew(pvm *m, ptype t) {
@@ -521,6 +523,7 @@ static int make_global(pvm *m, const char *mod, size_t ml, const char *name, siz
     if (strcmp(a, "collections") == 0 && strcmp(b, "OrderedDict") == 0) id = G_ORDERED_DICT;
     if (strcmp(a, "torch._utils") == 0) {
       if (strcmp(b, "_rebuild_tensor_v2") == 0) id = G_REBUILD_TENSOR_V2;
+      if (strcmp(b, "_rebuild_tensor") == 0) id = G_REBUILD_TENSOR;
       if (strcmp(b, "_rebuild_parameter") == 0) id = G_REBUILD_PARAMETER;
       if (strcmp(b, "_rebuild_parameter_with_state") == 0) id = G_REBUILD_PARAMETER_WITH_STATE;
     }
@@ -620,18 +623,24 @@ static int reduce(pvm *m) {
       d->odict = true;
       return push(m, d);
     }
+    case G_REBUILD_TENSOR:
     case G_REBUILD_TENSOR_V2: {
-      /* (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata]) */
-      if (args->n != 6 && args->n != 7)
-        return pfail(m, "_rebuild_tensor_v2 takes 6 or 7 arguments, got %d", args->n);
+      /* v2: (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
+       * v1 (torch 0.4 legacy files): (storage, storage_offset, size, stride) */
       pobj **a = args->items;
+      if (f->g == G_REBUILD_TENSOR) {
+        if (args->n != 4) return pfail(m, "_rebuild_tensor takes 4 arguments, got %d", args->n);
+      } else {
+        if (args->n != 6 && args->n != 7)
+          return pfail(m, "_rebuild_tensor_v2 takes 6 or 7 arguments, got %d", args->n);
+        if (a[4]->t != P_BOOL) return pfail(m, "_rebuild_tensor_v2: requires_grad is a %s", ptype_name(a[4]->t));
+        if (!is_hooks(a[5])) return pfail(m, "_rebuild_tensor_v2: backward hooks are a %s", ptype_name(a[5]->t));
+      }
       if (a[0]->t != P_STORAGE) return pfail(m, "_rebuild_tensor_v2: argument 1 is a %s, not a storage", ptype_name(a[0]->t));
       if (!is_int(a[1]) || a[1]->i < 0) return pfail(m, "_rebuild_tensor_v2: bad storage offset");
       if (a[2]->t != P_TUPLE || a[3]->t != P_TUPLE || a[2]->n != a[3]->n)
         return pfail(m, "_rebuild_tensor_v2: size and stride must be tuples of the same length");
       if (a[2]->n > PK_MAX_DIMS) return pfail(m, "_rebuild_tensor_v2: %d dimensions", a[2]->n);
-      if (a[4]->t != P_BOOL) return pfail(m, "_rebuild_tensor_v2: requires_grad is a %s", ptype_name(a[4]->t));
-      if (!is_hooks(a[5])) return pfail(m, "_rebuild_tensor_v2: backward hooks are a %s", ptype_name(a[5]->t));
       pobj *t = pnew(m, P_TENSOR);
       if (!t) return -1;
       t->storage = a[0];
@@ -664,9 +673,12 @@ static int reduce(pvm *m) {
 static int persistent_load(pvm *m) {
   pobj *pid = pop(m);
   if (!pid) return -1;
-  /* ('storage', torch.XStorage, key, location, numel) */
-  if (pid->t != P_TUPLE || pid->n != 5) return pfail(m, "persistent id is not a 5-tuple");
+  /* zip: ('storage', torch.XStorage, key, location, numel)
+   * legacy: the same plus view_metadata, which is None unless the storage is
+   * a view (only files from torch < 0.4 have those). */
+  if (pid->t != P_TUPLE || (pid->n != 5 && pid->n != 6)) return pfail(m, "persistent id is not a 5- or 6-tuple");
   pobj **a = pid->items;
+  if (pid->n == 6 && a[5]->t != P_NONE) return pfail(m, "persistent id: storage views are not supported");
   if (a[0]->t != P_STR || strcmp(a[0]->s, "storage") != 0) return pfail(m, "persistent id is not a storage");
   if (a[1]->t != P_GLOBAL || a[1]->g != G_STORAGE) return pfail(m, "persistent id: unknown storage type");
   if (a[2]->t != P_STR || a[3]->t != P_STR) return pfail(m, "persistent id: key and location must be strings");
@@ -868,11 +880,23 @@ static pobj *pvm_run(pvm *m) {
       case 0x8a: { /* LONG1: n-byte little-endian two's complement */
         if (need(m, 1)) return NULL;
         size_t n = q[0];
-        if (n > 8) {
+        if (n > 32) {
           pfail(m, "integer of %zu bytes is too large", n);
           return NULL;
         }
         if (need(m, 1 + n)) return NULL;
+        if (n > 8) { /* kept as raw bytes: only compared (the legacy magic number) */
+          pobj *o = pnew(m, P_BIGINT);
+          if (!o || !(o->s = malloc(n))) {
+            pfail(m, "out of memory");
+            return NULL;
+          }
+          memcpy(o->s, q + 1, n);
+          o->slen = n;
+          m->pos += 1 + n;
+          r = push(m, o);
+          break;
+        }
         uint64_t v = 0;
         for (size_t k = 0; k < n; k++) v |= (uint64_t)q[1 + k] << (8 * k);
         if (n > 0 && n < 8 && (q[n] & 0x80)) v |= ~(uint64_t)0 << (8 * n);
@@ -960,8 +984,27 @@ static pobj *pvm_run(pvm *m) {
   return NULL;
 }
 
+/* Prepares the machine for the next pickle of a stream (legacy format): a
+ * fresh stack and memo; objects stay alive until pvm_free. */
+static void pvm_next(pvm *m) {
+  m->sp = 0;
+  m->nmarks = 0;
+  if (m->memo) memset(m->memo, 0, sizeof *m->memo * m->memo_cap);
+  m->memo_count = 0;
+}
+
 /* ---------------------------------------------------------------------------
  * Putting it together */
+
+/* Where a storage's raw bytes are. */
+typedef struct {
+  uint64_t off, size;
+  uint32_t crc;
+  bool check_crc;
+  char label[160]; /* for messages: "zip entry arch/data/3", "storage 9408" */
+} sloc;
+
+typedef int (*locate_fn)(void *ctx, const pobj *storage, sloc *out, char *err, size_t errlen);
 
 typedef struct {
   const char *name;
@@ -980,91 +1023,19 @@ static void shape_dims(const int64_t *d, int n, char *buf, size_t len) {
   if (o < len) snprintf(buf + o, len - o, "]");
 }
 
-static int pth_read_src(const sw_src *src, sw_state_dict *out, char *err, size_t errlen) {
+/* Turns the unpickled root (a dict name -> tensor) into a state dict, reading
+ * each float tensor's storage through `locate`. */
+static int build_state_dict(const sw_src *src, const pobj *root, locate_fn locate, void *ctx, sw_state_dict *out,
+                            char *err, size_t errlen) {
   const char *what = src->what;
-  crc_init();
-  zipfile z;
+  char nb[160], sb[160], tb[160];
   sw_state_dict sd;
   sw_state_dict_init(&sd);
-  pvm m = {0};
-  unsigned char *pkl = NULL, *cache = NULL;
+  unsigned char *cache = NULL;
   const char *cache_key = NULL;
-  size_t pkl_len = 0;
   named_pobj *list = NULL;
-  char *entry = NULL;
-  char nb[160], sb[160], tb[160];
-
-  if (zip_open(&z, src, err, errlen)) return -1;
-  /* The archive prefix: the single "<prefix>/data.pkl". */
-  const zentry *pe = NULL;
-  for (int i = 0; i < z.n; i++) {
-    const char *nm = z.e[i].name, *sl = strchr(nm, '/');
-    if (sl && sl != nm && strcmp(sl, "/data.pkl") == 0) {
-      if (pe) {
-        sw_werr(err, errlen, what, "zip holds more than one <prefix>/data.pkl");
-        goto fail;
-      }
-      pe = &z.e[i];
-    }
-  }
-  if (!pe) {
-    sw_werr(err, errlen, what, "no <prefix>/data.pkl entry: not a PyTorch zip checkpoint");
-    goto fail;
-  }
-  size_t plen = (size_t)(strchr(pe->name, '/') - pe->name);
-  entry = malloc(plen + 96);
-  if (!entry) {
-    sw_werr(err, errlen, what, "out of memory");
-    goto fail;
-  }
-  memcpy(entry, pe->name, plen);
-  /* version: required, small positive integer. */
-  {
-    snprintf(entry + plen, 96, "/version");
-    const zentry *ve = zip_find(&z, entry);
-    unsigned char *vb;
-    size_t vl;
-    if (!ve) {
-      sw_werr(err, errlen, what, "no %s entry: not a PyTorch zip checkpoint", sw_printable(entry, strlen(entry), nb, sizeof nb));
-      goto fail;
-    }
-    if (zip_read(&z, ve, 64, &vb, &vl, err, errlen)) goto fail;
-    long v = 0;
-    size_t k = 0;
-    while (k < vl && vb[k] >= '0' && vb[k] <= '9' && v < 1000) v = v * 10 + (vb[k++] - '0');
-    while (k < vl && (vb[k] == '\n' || vb[k] == '\r' || vb[k] == ' ')) k++;
-    free(vb);
-    if (k != vl || v < 1 || v > 20) {
-      sw_werr(err, errlen, what, "unsupported or corrupt checkpoint version");
-      goto fail;
-    }
-  }
-  /* byteorder: optional; must be little. */
-  {
-    snprintf(entry + plen, 96, "/byteorder");
-    const zentry *be = zip_find(&z, entry);
-    if (be) {
-      unsigned char *bb;
-      size_t bl;
-      if (zip_read(&z, be, 64, &bb, &bl, err, errlen)) goto fail;
-      int little = bl >= 6 && memcmp(bb, "little", 6) == 0 && (bl == 6 || (bl == 7 && bb[6] == '\n'));
-      free(bb);
-      if (!little) {
-        sw_werr(err, errlen, what, "byteorder is not \"little\": big-endian checkpoints are not supported");
-        goto fail;
-      }
-    }
-  }
-  if (zip_read(&z, pe, PK_MAX_BYTES, &pkl, &pkl_len, err, errlen)) goto fail;
-  m.p = pkl;
-  m.len = pkl_len;
-  m.what = what;
-  m.err = err;
-  m.errlen = errlen;
-  pobj *root = pvm_run(&m);
-  if (!root) goto fail;
   if (root->t != P_DICT) {
-    sw_werr(err, errlen, what, "data.pkl does not hold a state dict (got %s)", ptype_name(root->t));
+    sw_werr(err, errlen, what, "the pickle does not hold a state dict (got %s)", ptype_name(root->t));
     goto fail;
   }
   int n = root->n / 2;
@@ -1080,8 +1051,8 @@ static int pth_read_src(const sw_src *src, sw_state_dict *out, char *err, size_t
       goto fail;
     }
     if (v->t != P_TENSOR) {
-      sw_werr(err, errlen, what, "state dict entry %s is not a tensor (got %s)",
-              sw_printable(k->s, k->slen, nb, sizeof nb), ptype_name(v->t));
+      sw_werr(err, errlen, what, "state dict entry %s is not a tensor (got %s)", sw_printable(k->s, k->slen, nb, sizeof nb),
+              ptype_name(v->t));
       goto fail;
     }
     list[i] = (named_pobj){k->s, v};
@@ -1119,29 +1090,31 @@ static int pth_read_src(const sw_src *src, sw_state_dict *out, char *err, size_t
       for (int d = t->ndim - 1; d >= 0; d--) {
         if (t->size[d] != 1 && t->stride[d] != expect) {
           shape_dims(t->stride, t->ndim, tb, sizeof tb);
-          sw_werr(err, errlen, what,
-                  "tensor %s is not contiguous (size %s, stride %s); save it with .contiguous()", pname, sb, tb);
+          sw_werr(err, errlen, what, "tensor %s is not contiguous (size %s, stride %s); save it with .contiguous()",
+                  pname, sb, tb);
           goto fail;
         }
         expect *= t->size[d];
       }
       if (t->offset > st->numel || numel > st->numel - t->offset) {
-        sw_werr(err, errlen, what, "tensor %s: offset %lld + %lld elements exceed its storage of %lld elements",
-                pname, (long long)t->offset, (long long)numel, (long long)st->numel);
+        sw_werr(err, errlen, what, "tensor %s: offset %lld + %lld elements exceed its storage of %lld elements", pname,
+                (long long)t->offset, (long long)numel, (long long)st->numel);
         goto fail;
       }
     }
-    snprintf(entry + plen, 96, "/data/%s", st->s);
-    const zentry *de = zip_find(&z, entry);
-    if (!de) {
-      sw_werr(err, errlen, what, "tensor %s: storage entry %s is missing", pname,
-              sw_printable(entry, strlen(entry), tb, sizeof tb));
+    sloc loc;
+    if (locate(ctx, st, &loc, err, errlen)) {
+      char inner[512];
+      snprintf(inner, sizeof inner, "%s", err);
+      /* Prefix the tensor name, keeping the locator's "file: reason". */
+      const char *reason = strncmp(inner, what, strlen(what)) == 0 ? inner + strlen(what) + 2 : inner;
+      sw_werr(err, errlen, what, "tensor %s: %s", pname, reason);
       goto fail;
     }
-    if (de->usize != (uint64_t)st->numel * (uint64_t)es) {
-      sw_werr(err, errlen, what, "tensor %s: storage entry %s has %llu bytes, expected %lld %s elements (%llu bytes)",
-              pname, sw_printable(entry, strlen(entry), tb, sizeof tb), (unsigned long long)de->usize,
-              (long long)st->numel, storage_types[st->g].name, (unsigned long long)st->numel * (uint64_t)es);
+    if (loc.size != (uint64_t)st->numel * (uint64_t)es) {
+      sw_werr(err, errlen, what, "tensor %s: %s has %llu bytes, expected %lld %s elements (%llu bytes)", pname, loc.label,
+              (unsigned long long)loc.size, (long long)st->numel, storage_types[st->g].name,
+              (unsigned long long)st->numel * (uint64_t)es);
       goto fail;
     }
     float *dst = malloc(numel ? (size_t)numel * sizeof(float) : 1);
@@ -1152,25 +1125,32 @@ static int pth_read_src(const sw_src *src, sw_state_dict *out, char *err, size_t
     if (numel > 0) {
       if (kind == D_F32 && t->offset == 0 && numel == st->numel) {
         /* The common case: read straight into the tensor. */
-        uint64_t off;
-        if (zip_locate(&z, de, &off, err, errlen) ||
-            sw_src_read(src, off, dst, (size_t)numel * 4, err, errlen)) {
+        if (sw_src_read(src, loc.off, dst, (size_t)numel * 4, err, errlen)) {
           free(dst);
           goto fail;
         }
-        if (crc32_update(0, (const unsigned char *)dst, (size_t)numel * 4) != de->crc) {
+        if (loc.check_crc && crc32_update(0, (const unsigned char *)dst, (size_t)numel * 4) != loc.crc) {
           free(dst);
-          sw_werr(err, errlen, what, "zip entry %s: CRC mismatch (corrupt file)", sw_printable(entry, strlen(entry), tb, sizeof tb));
+          sw_werr(err, errlen, what, "%s: CRC mismatch (corrupt file)", loc.label);
           goto fail;
         }
       } else {
         if (!cache_key || strcmp(cache_key, st->s) != 0) {
-          size_t cl;
           free(cache);
-          cache = NULL;
           cache_key = NULL;
-          if (zip_read(&z, de, UINT64_MAX, &cache, &cl, err, errlen)) {
+          cache = malloc(loc.size ? (size_t)loc.size : 1);
+          if (!cache) {
             free(dst);
+            sw_werr(err, errlen, what, "out of memory (%llu bytes)", (unsigned long long)loc.size);
+            goto fail;
+          }
+          if (sw_src_read(src, loc.off, cache, (size_t)loc.size, err, errlen)) {
+            free(dst);
+            goto fail;
+          }
+          if (loc.check_crc && crc32_update(0, cache, (size_t)loc.size) != loc.crc) {
+            free(dst);
+            sw_werr(err, errlen, what, "%s: CRC mismatch (corrupt file)", loc.label);
             goto fail;
           }
           cache_key = st->s;
@@ -1207,21 +1187,321 @@ static int pth_read_src(const sw_src *src, sw_state_dict *out, char *err, size_t
   }
   free(cache);
   free(list);
-  free(entry);
-  free(pkl);
-  pvm_free(&m);
-  zip_free(&z);
   *out = sd;
   return 0;
 fail:
   free(cache);
   free(list);
+  sw_state_dict_free(&sd);
+  return -1;
+}
+
+/* --- zip format --- */
+
+typedef struct {
+  const zipfile *z;
+  char *entry; /* "<prefix>/" buffer with room for "data/<key>" */
+  size_t plen;
+} zip_ctx;
+
+static int zip_locate_storage(void *vctx, const pobj *st, sloc *out, char *err, size_t errlen) {
+  zip_ctx *c = vctx;
+  char tb[160];
+  snprintf(c->entry + c->plen, 96, "/data/%s", st->s);
+  const zentry *de = zip_find(c->z, c->entry);
+  if (!de)
+    return sw_werr(err, errlen, c->z->src->what, "storage entry %s is missing",
+                   sw_printable(c->entry, strlen(c->entry), tb, sizeof tb));
+  if (zip_locate(c->z, de, &out->off, err, errlen)) return -1;
+  out->size = de->usize;
+  out->crc = de->crc;
+  out->check_crc = true;
+  snprintf(out->label, sizeof out->label, "storage entry %s", sw_printable(c->entry, strlen(c->entry), tb, sizeof tb));
+  return 0;
+}
+
+static int pth_read_zip(const sw_src *src, sw_state_dict *out, char *err, size_t errlen) {
+  const char *what = src->what;
+  zipfile z;
+  pvm m = {0};
+  unsigned char *pkl = NULL;
+  size_t pkl_len = 0;
+  char *entry = NULL;
+  char nb[160];
+  int rc = -1;
+
+  if (zip_open(&z, src, err, errlen)) return -1;
+  /* The archive prefix: the single "<prefix>/data.pkl". */
+  const zentry *pe = NULL;
+  for (int i = 0; i < z.n; i++) {
+    const char *nm = z.e[i].name, *sl = strchr(nm, '/');
+    if (sl && sl != nm && strcmp(sl, "/data.pkl") == 0) {
+      if (pe) {
+        sw_werr(err, errlen, what, "zip holds more than one <prefix>/data.pkl");
+        goto done;
+      }
+      pe = &z.e[i];
+    }
+  }
+  if (!pe) {
+    sw_werr(err, errlen, what, "no <prefix>/data.pkl entry: not a PyTorch zip checkpoint");
+    goto done;
+  }
+  size_t plen = (size_t)(strchr(pe->name, '/') - pe->name);
+  entry = malloc(plen + 96);
+  if (!entry) {
+    sw_werr(err, errlen, what, "out of memory");
+    goto done;
+  }
+  memcpy(entry, pe->name, plen);
+  /* version: required, small positive integer. */
+  {
+    snprintf(entry + plen, 96, "/version");
+    const zentry *ve = zip_find(&z, entry);
+    unsigned char *vb;
+    size_t vl;
+    if (!ve) {
+      sw_werr(err, errlen, what, "no %s entry: not a PyTorch zip checkpoint", sw_printable(entry, strlen(entry), nb, sizeof nb));
+      goto done;
+    }
+    if (zip_read(&z, ve, 64, &vb, &vl, err, errlen)) goto done;
+    long v = 0;
+    size_t k = 0;
+    while (k < vl && vb[k] >= '0' && vb[k] <= '9' && v < 1000) v = v * 10 + (vb[k++] - '0');
+    while (k < vl && (vb[k] == '\n' || vb[k] == '\r' || vb[k] == ' ')) k++;
+    free(vb);
+    if (k != vl || v < 1 || v > 20) {
+      sw_werr(err, errlen, what, "unsupported or corrupt checkpoint version");
+      goto done;
+    }
+  }
+  /* byteorder: optional; must be little. */
+  {
+    snprintf(entry + plen, 96, "/byteorder");
+    const zentry *be = zip_find(&z, entry);
+    if (be) {
+      unsigned char *bb;
+      size_t bl;
+      if (zip_read(&z, be, 64, &bb, &bl, err, errlen)) goto done;
+      int little = bl >= 6 && memcmp(bb, "little", 6) == 0 && (bl == 6 || (bl == 7 && bb[6] == '\n'));
+      free(bb);
+      if (!little) {
+        sw_werr(err, errlen, what, "byteorder is not \"little\": big-endian checkpoints are not supported");
+        goto done;
+      }
+    }
+  }
+  if (zip_read(&z, pe, PK_MAX_BYTES, &pkl, &pkl_len, err, errlen)) goto done;
+  m.p = pkl;
+  m.len = pkl_len;
+  m.what = what;
+  m.part = "data.pkl";
+  m.err = err;
+  m.errlen = errlen;
+  pobj *root = pvm_run(&m);
+  if (!root) goto done;
+  zip_ctx ctx = {&z, entry, plen};
+  rc = build_state_dict(src, root, zip_locate_storage, &ctx, out, err, errlen);
+done:
   free(entry);
   free(pkl);
   pvm_free(&m);
   zip_free(&z);
-  sw_state_dict_free(&sd);
+  return rc;
+}
+
+/* --- legacy format (torch.save before 1.6, or _use_new_zipfile_serialization=False) ---
+ * Five pickles in a row: the magic number, the protocol version (1001), a
+ * sys_info dict, the object, and the sorted list of storage keys; then, for
+ * each key in that order, an int64 element count and the raw storage bytes. */
+
+static const unsigned char legacy_magic[10] = {0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
+
+typedef struct {
+  const char *what;
+  const pobj **st; /* one storage object per key, sorted by key */
+  int n;
+  uint64_t *off, *size;
+} legacy_ctx;
+
+static int storage_ptr_cmp(const void *a, const void *b) {
+  return strcmp((*(const pobj *const *)a)->s, (*(const pobj *const *)b)->s);
+}
+
+static int legacy_find(const legacy_ctx *c, const char *key) {
+  int lo = 0, hi = c->n - 1;
+  while (lo <= hi) {
+    int mid = (lo + hi) / 2;
+    int r = strcmp(key, c->st[mid]->s);
+    if (r == 0) return mid;
+    if (r < 0) hi = mid - 1;
+    else lo = mid + 1;
+  }
   return -1;
+}
+
+static int legacy_locate_storage(void *vctx, const pobj *st, sloc *out, char *err, size_t errlen) {
+  legacy_ctx *c = vctx;
+  int i = legacy_find(c, st->s);
+  /* Every storage object was registered and given a location before this. */
+  if (i < 0 || c->off[i] == UINT64_MAX) return sw_werr(err, errlen, c->what, "storage %s has no data", st->s);
+  out->off = c->off[i];
+  out->size = c->size[i];
+  out->check_crc = false;
+  snprintf(out->label, sizeof out->label, "storage %s", st->s);
+  return 0;
+}
+
+static int pth_read_legacy(const sw_src *src, sw_state_dict *out, char *err, size_t errlen) {
+  const char *what = src->what;
+  pvm m = {0};
+  unsigned char *buf = NULL;
+  legacy_ctx c = {.what = what};
+  char nb[160];
+  int rc = -1;
+  /* The pickles come first; read at most PK_MAX_BYTES of them. */
+  size_t len = src->size < PK_MAX_BYTES ? (size_t)src->size : (size_t)PK_MAX_BYTES;
+  if (src->fd >= 0) {
+    buf = malloc(len ? len : 1);
+    if (!buf) return sw_werr(err, errlen, what, "out of memory");
+    if (sw_src_read(src, 0, buf, len, err, errlen)) goto done;
+    m.p = buf;
+  } else {
+    m.p = src->mem;
+  }
+  m.len = len;
+  m.what = what;
+  m.part = "pickle";
+  m.err = err;
+  m.errlen = errlen;
+  pobj *magic = pvm_run(&m);
+  if (!magic) goto done;
+  if (magic->t != P_BIGINT || magic->slen != sizeof legacy_magic || memcmp(magic->s, legacy_magic, sizeof legacy_magic)) {
+    sw_werr(err, errlen, what, "not a PyTorch file (bad magic number)");
+    goto done;
+  }
+  pvm_next(&m);
+  pobj *ver = pvm_run(&m);
+  if (!ver) goto done;
+  if (ver->t != P_INT || ver->i != 1001) {
+    sw_werr(err, errlen, what, "unsupported legacy protocol version");
+    goto done;
+  }
+  pvm_next(&m);
+  pobj *info = pvm_run(&m);
+  if (!info) goto done;
+  bool little = false;
+  if (info->t == P_DICT)
+    for (int i = 0; i + 1 < info->n; i += 2)
+      if (info->items[i]->t == P_STR && strcmp(info->items[i]->s, "little_endian") == 0)
+        little = info->items[i + 1]->t == P_BOOL && info->items[i + 1]->i;
+  if (!little) {
+    sw_werr(err, errlen, what, "sys_info does not say little_endian: big-endian checkpoints are not supported");
+    goto done;
+  }
+  pvm_next(&m);
+  pobj *root = pvm_run(&m);
+  if (!root) goto done;
+  pvm_next(&m);
+  pobj *keys = pvm_run(&m);
+  if (!keys) goto done;
+  if (keys->t != P_LIST) {
+    sw_werr(err, errlen, what, "storage key list is a %s", ptype_name(keys->t));
+    goto done;
+  }
+  /* Every storage object, one per key. */
+  int nst = 0;
+  for (pobj *o = m.all; o; o = o->next)
+    if (o->t == P_STORAGE) nst++;
+  c.st = malloc(sizeof *c.st * (size_t)(nst + 1));
+  c.off = malloc(sizeof *c.off * (size_t)(nst + 1));
+  c.size = malloc(sizeof *c.size * (size_t)(nst + 1));
+  if (!c.st || !c.off || !c.size) {
+    sw_werr(err, errlen, what, "out of memory");
+    goto done;
+  }
+  for (pobj *o = m.all; o; o = o->next)
+    if (o->t == P_STORAGE) c.st[c.n++] = o;
+  qsort(c.st, (size_t)c.n, sizeof *c.st, storage_ptr_cmp);
+  int u = 0;
+  for (int i = 0; i < c.n; i++) {
+    if (u > 0 && strcmp(c.st[u - 1]->s, c.st[i]->s) == 0) {
+      if (c.st[u - 1]->g != c.st[i]->g || c.st[u - 1]->numel != c.st[i]->numel) {
+        sw_werr(err, errlen, what, "storage %s is described twice differently", sw_printable(c.st[i]->s, c.st[i]->slen, nb, sizeof nb));
+        goto done;
+      }
+      continue;
+    }
+    c.st[u++] = c.st[i];
+  }
+  c.n = u;
+  for (int i = 0; i < c.n; i++) c.off[i] = UINT64_MAX;
+  /* The data: for each listed key, int64 count then the bytes. */
+  uint64_t pos = m.pos;
+  for (int i = 0; i < keys->n; i++) {
+    const pobj *k = keys->items[i];
+    if (k->t != P_STR) {
+      sw_werr(err, errlen, what, "storage key list holds a %s", ptype_name(k->t));
+      goto done;
+    }
+    int j = legacy_find(&c, k->s);
+    if (j < 0) {
+      sw_werr(err, errlen, what, "storage %s is listed but used by no tensor", sw_printable(k->s, k->slen, nb, sizeof nb));
+      goto done;
+    }
+    if (c.off[j] != UINT64_MAX) {
+      sw_werr(err, errlen, what, "storage %s is listed twice", sw_printable(k->s, k->slen, nb, sizeof nb));
+      goto done;
+    }
+    unsigned char cnt[8];
+    if (sw_src_read(src, pos, cnt, 8, err, errlen)) goto done;
+    uint64_t numel = rd64(cnt);
+    uint64_t es = (uint64_t)storage_types[c.st[j]->g].size;
+    if (numel != (uint64_t)c.st[j]->numel) {
+      sw_werr(err, errlen, what, "storage %s holds %llu elements, the pickle says %lld", sw_printable(k->s, k->slen, nb, sizeof nb),
+              (unsigned long long)numel, (long long)c.st[j]->numel);
+      goto done;
+    }
+    uint64_t bytes = numel * es; /* numel fits int64 and es <= 8: checked below */
+    if (numel > src->size || bytes > src->size - pos - 8 || pos + 8 > src->size) {
+      sw_werr(err, errlen, what, "storage %s runs past the end of the file: truncated", sw_printable(k->s, k->slen, nb, sizeof nb));
+      goto done;
+    }
+    c.off[j] = pos + 8;
+    c.size[j] = bytes;
+    pos += 8 + bytes;
+  }
+  for (int i = 0; i < c.n; i++) {
+    if (c.off[i] == UINT64_MAX) {
+      sw_werr(err, errlen, what, "storage %s is used but not in the file", sw_printable(c.st[i]->s, c.st[i]->slen, nb, sizeof nb));
+      goto done;
+    }
+  }
+  if (pos != src->size) {
+    sw_werr(err, errlen, what, "%llu unexpected bytes after the last storage", (unsigned long long)(src->size - pos));
+    goto done;
+  }
+  rc = build_state_dict(src, root, legacy_locate_storage, &c, out, err, errlen);
+done:
+  free(c.st);
+  free(c.off);
+  free(c.size);
+  free(buf);
+  pvm_free(&m);
+  return rc;
+}
+
+bool sw_pth_is_legacy_header(const void *buf, size_t len) {
+  const unsigned char *h = buf;
+  return len >= 14 && h[0] == 0x80 && h[1] == 2 && h[2] == 0x8a && h[3] == 10 && memcmp(h + 4, legacy_magic, 10) == 0;
+}
+
+static int pth_read_src(const sw_src *src, sw_state_dict *out, char *err, size_t errlen) {
+  crc_init();
+  unsigned char head[14] = {0};
+  if (src->size >= 14 && sw_src_read(src, 0, head, 14, err, errlen)) return -1;
+  if (sw_pth_is_legacy_header(head, src->size >= 14 ? 14 : 0)) return pth_read_legacy(src, out, err, errlen);
+  return pth_read_zip(src, out, err, errlen);
 }
 
 int sw_pth_read(const char *path, sw_state_dict *out, char *err, size_t errlen) {

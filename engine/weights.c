@@ -873,23 +873,21 @@ int sw_weights_read(const char *path, sw_state_dict *out, char *err, size_t errl
   sw_state_dict_init(out);
   sw_src src;
   if (sw_src_open(&src, path, err, errlen)) return -1;
-  unsigned char magic[4] = {0};
-  bool zip = false;
-  if (src.size >= 4) {
-    if (sw_src_read(&src, 0, magic, 4, err, errlen)) {
-      sw_src_close(&src);
-      return -1;
-    }
-    zip = memcmp(magic, "PK\x03\x04", 4) == 0;
+  unsigned char magic[14] = {0};
+  size_t n = src.size < 14 ? (size_t)src.size : 14;
+  if (sw_src_read(&src, 0, magic, n, err, errlen)) {
+    sw_src_close(&src);
+    return -1;
   }
   sw_src_close(&src);
-  if (zip) return sw_pth_read(path, out, err, errlen);
+  if ((n >= 4 && memcmp(magic, "PK\x03\x04", 4) == 0) || sw_pth_is_legacy_header(magic, n))
+    return sw_pth_read(path, out, err, errlen);
   return sw_safetensors_read(path, out, err, errlen);
 }
 
 int sw_weights_read_mem(const void *buf, size_t len, const char *what, sw_state_dict *out,
                         char *err, size_t errlen) {
-  if (buf && len >= 4 && memcmp(buf, "PK\x03\x04", 4) == 0)
+  if (buf && ((len >= 4 && memcmp(buf, "PK\x03\x04", 4) == 0) || sw_pth_is_legacy_header(buf, len)))
     return sw_pth_read_mem(buf, len, what, out, err, errlen);
   return sw_safetensors_read_mem(buf, len, what, out, err, errlen);
 }

@@ -52,13 +52,15 @@ int sw_safetensors_write(const char *path, const sw_state_dict *sd, char *err, s
 int sw_safetensors_write_mem(const sw_state_dict *sd, void **out, size_t *out_len, char *err,
                              size_t errlen);
 
-/* PyTorch zip state dict (.pth / .pt). */
+/* PyTorch state dict (.pth / .pt): the zip format of torch.save since 1.6,
+ * and the older "legacy" format (a stream of pickles followed by the raw
+ * storages) that some published files still use. */
 int sw_pth_read(const char *path, sw_state_dict *out, char *err, size_t errlen);
 /* The same from memory; `what` names the buffer in messages. */
 int sw_pth_read_mem(const void *buf, size_t len, const char *what, sw_state_dict *out, char *err,
                     size_t errlen);
 
-/* Either format, chosen by content (zip magic vs safetensors header). */
+/* Either format, chosen by content (zip or legacy torch magic vs safetensors header). */
 int sw_weights_read(const char *path, sw_state_dict *out, char *err, size_t errlen);
 int sw_weights_read_mem(const void *buf, size_t len, const char *what, sw_state_dict *out,
                         char *err, size_t errlen);

@@ -32,6 +32,9 @@ int sw_src_read(const sw_src *src, uint64_t off, void *dst, size_t n, char *err,
 /* Appends a tensor taking ownership of data (malloc'd). On failure frees data. */
 int sw_state_dict_push_owned(sw_state_dict *sd, const char *name, sw_shape shape, float *data);
 
+/* True when buf starts like a legacy (pre-zip) torch.save file. */
+bool sw_pth_is_legacy_header(const void *buf, size_t len);
+
 float sw_half_to_float(uint16_t h);
 float sw_bf16_to_float(uint16_t h);
 

@@ -533,12 +533,12 @@ static void test_resnet18_pth(void) {
   free(mpath);
 }
 
-static void test_small_pth(void) {
-  char *path = sw_test_fixture_path("pth_small.pth");
+static void test_small_pth(const char *fixture) {
+  char *path = sw_test_fixture_path(fixture);
   sw_state_dict sd;
   char err[512];
   if (sw_pth_read(path, &sd, err, sizeof err) != 0) {
-    CHECK(0, "pth_small.pth: %s", err);
+    CHECK(0, "%s: %s", fixture, err);
     free(path);
     return;
   }
@@ -572,9 +572,13 @@ static void test_small_pth(void) {
   CHECK(t->shape.ndim == 2 && t->shape.dims[0] == 0 && t->shape.dims[1] == 3, "empty shape");
   sw_state_dict_free(&sd);
   free(path);
-  printf("ok   pth_small.pth: float/half/double/bfloat16 storages, offsets, shared storage, Parameter, 0-d, empty\n");
+  printf("ok   %s: float/half/double/bfloat16 storages, offsets, shared storage, Parameter, 0-d, empty\n", fixture);
+}
 
-  path = sw_test_fixture_path("pth_noncontig.pth");
+static void test_noncontig_pth(void) {
+  sw_state_dict sd;
+  char err[512];
+  char *path = sw_test_fixture_path("pth_noncontig.pth");
   int rc = sw_pth_read(path, &sd, err, sizeof err);
   if (expect_fail(rc, err, "pth_noncontig.pth", "tensor t is not contiguous (size [3, 2], stride [1, 3])", "non-contiguous"))
     printf("ok   rejects non-contiguous tensor: %s\n", err);
@@ -1065,6 +1069,160 @@ static void test_pth_handmade(void) {
   free(good.b);
 }
 
+/* Legacy (pre-zip) stream: magic, 1001, sys_info, object, keys, then storages. */
+static bytes legacy_build(const bytes *obj, const char *const *keys, int nkeys, const int64_t *counts,
+                          const void *const *data, const size_t *lens, bool little) {
+  bytes o = {0};
+  static const unsigned char magic[] = {0x80, 2, 0x8a, 10, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, '.'};
+  put(&o, magic, sizeof magic);
+  put1(&o, 0x80);
+  put1(&o, 2);
+  put1(&o, 'M');
+  put2(&o, 1001);
+  put1(&o, '.');
+  put1(&o, 0x80);
+  put1(&o, 2);
+  put1(&o, '}');
+  put1(&o, '(');
+  pk_str(&o, "protocol_version");
+  put1(&o, 'M');
+  put2(&o, 1001);
+  pk_str(&o, "little_endian");
+  put1(&o, little ? 0x88 : 0x89);
+  put1(&o, 'u');
+  put1(&o, '.');
+  put(&o, obj->b, obj->n);
+  put1(&o, 0x80);
+  put1(&o, 2);
+  put1(&o, ']');
+  put1(&o, '(');
+  for (int i = 0; i < nkeys; i++) pk_str(&o, keys[i]);
+  put1(&o, 'e');
+  put1(&o, '.');
+  for (int i = 0; i < nkeys; i++) {
+    put8(&o, (uint64_t)counts[i]);
+    put(&o, data[i], lens[i]);
+  }
+  return o;
+}
+
+/* A legacy object pickle: {"w": _rebuild_tensor(storage key "k", 0, (2, 3), (3, 1))} using the
+ * 6-element persistent id and the 4-argument _rebuild_tensor of torch 0.4 files. */
+static bytes legacy_obj(const char *key, int numel, const char *view) {
+  bytes p = {0};
+  put1(&p, 0x80);
+  put1(&p, 2);
+  put1(&p, '}');
+  pk_str(&p, "w");
+  pk_global(&p, "torch._utils", "_rebuild_tensor");
+  put1(&p, '(');
+  put1(&p, '(');
+  pk_str(&p, "storage");
+  pk_global(&p, "torch", "FloatStorage");
+  pk_str(&p, key);
+  pk_str(&p, "cpu");
+  put1(&p, 'K');
+  put1(&p, (unsigned)numel);
+  if (view) {
+    pk_str(&p, view);
+    put1(&p, 'K');
+    put1(&p, 0);
+    put1(&p, 'K');
+    put1(&p, 6);
+    put1(&p, 0x87);
+  } else {
+    put1(&p, 'N');
+  }
+  put1(&p, 't');
+  put1(&p, 'Q');
+  put1(&p, 'K');
+  put1(&p, 0);
+  put1(&p, 'K');
+  put1(&p, 2);
+  put1(&p, 'K');
+  put1(&p, 3);
+  put1(&p, 0x86);
+  put1(&p, 'K');
+  put1(&p, 3);
+  put1(&p, 'K');
+  put1(&p, 1);
+  put1(&p, 0x86);
+  put1(&p, 't');
+  put1(&p, 'R');
+  put1(&p, 's');
+  put1(&p, '.');
+  return p;
+}
+
+static void legacy_expect(const bytes *f, const char *reason, const char *label) {
+  sw_state_dict sd;
+  char err[512] = "";
+  int rc = sw_weights_read_mem(f->b, f->n, "old.pth", &sd, err, sizeof err);
+  if (reason == NULL) {
+    CHECK(rc == 0, "%s: %s", label, err);
+    if (rc == 0) {
+      CHECK(sd.count == 1 && memcmp(sd.tensors[0].data, six, sizeof six) == 0, "%s: values", label);
+      sw_state_dict_free(&sd);
+      printf("ok   %s\n", label);
+    }
+    return;
+  }
+  if (expect_fail(rc, err, "old.pth", reason, label)) printf("ok   rejects %s: %s\n", label, err);
+  if (rc == 0) sw_state_dict_free(&sd);
+}
+
+static void test_legacy_handmade(void) {
+  const char *k[] = {"140000"};
+  int64_t cnt[] = {6};
+  const void *dat[] = {six};
+  size_t len[] = {sizeof six};
+  bytes obj = legacy_obj("140000", 6, NULL);
+  bytes f = legacy_build(&obj, k, 1, cnt, dat, len, true);
+  legacy_expect(&f, NULL, "legacy stream with _rebuild_tensor (torch 0.4 style) read");
+  f.n--;
+  legacy_expect(&f, "runs past the end", "legacy storage truncated");
+  f.n++;
+  put1(&f, 0);
+  legacy_expect(&f, "unexpected bytes after the last storage", "legacy trailing byte");
+  free(f.b);
+  f = legacy_build(&obj, k, 1, cnt, dat, len, false);
+  legacy_expect(&f, "big-endian", "legacy big-endian");
+  free(f.b);
+  int64_t cnt7[] = {7};
+  f = legacy_build(&obj, k, 1, cnt7, dat, len, true);
+  legacy_expect(&f, "holds 7 elements, the pickle says 6", "legacy count mismatch");
+  free(f.b);
+  int64_t huge[] = {INT64_MAX};
+  f = legacy_build(&obj, k, 1, huge, dat, len, true);
+  legacy_expect(&f, "elements, the pickle says 6", "legacy absurd count");
+  free(f.b);
+  const char *k2[] = {"140000", "999"};
+  int64_t cnt2[] = {6, 0};
+  const void *dat2[] = {six, six};
+  size_t len2[] = {sizeof six, 0};
+  f = legacy_build(&obj, k2, 2, cnt2, dat2, len2, true);
+  legacy_expect(&f, "storage 999 is listed but used by no tensor", "legacy unused key");
+  free(f.b);
+  f = legacy_build(&obj, k, 0, cnt, dat, len, true);
+  legacy_expect(&f, "used but not in the file", "legacy missing storage");
+  free(f.b);
+  free(obj.b);
+  obj = legacy_obj("140000", 6, "140000");
+  f = legacy_build(&obj, k, 1, cnt, dat, len, true);
+  legacy_expect(&f, "storage views are not supported", "legacy storage view");
+  free(f.b);
+  free(obj.b);
+  /* Wrong magic number (one byte off) is not taken for a legacy file. */
+  obj = legacy_obj("140000", 6, NULL);
+  f = legacy_build(&obj, k, 1, cnt, dat, len, true);
+  f.b[13] ^= 1;
+  sw_state_dict sd;
+  char err[512];
+  CHECK(sw_pth_read_mem(f.b, f.n, "old.pth", &sd, err, sizeof err) != 0 && strstr(err, "old.pth"), "bad magic: %s", err);
+  free(f.b);
+  free(obj.b);
+}
+
 int main(void) {
   test_state_dict();
   test_st_roundtrip();
@@ -1073,9 +1231,13 @@ int main(void) {
   test_truncations("weights_small.safetensors", NULL, sw_safetensors_read_mem);
   test_truncations("weights_dtypes.safetensors", sw_safetensors_read, NULL);
   test_resnet18_pth();
-  test_small_pth();
+  test_small_pth("pth_small.pth");
+  test_small_pth("pth_small_legacy.pth");
+  test_noncontig_pth();
+  test_legacy_handmade();
   test_pth_handmade();
   test_truncations("pth_small.pth", NULL, sw_pth_read_mem);
   test_truncations("pth_noncontig.pth", sw_pth_read, NULL);
+  test_truncations("pth_small_legacy.pth", NULL, sw_weights_read_mem);
   return sw_test_finish();
 }

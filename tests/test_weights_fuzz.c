@@ -10,6 +10,8 @@
  *      that the mutated pickle reaches the pickle machine
  *   5. changes inside the .pth's zip structures (local headers, central
  *      directory, end records)
+ *   6. random changes anywhere in a legacy-format .pth (no CRC: every change
+ *      reaches the pickle machine or the storage table)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +160,18 @@ int main(int argc, char **argv) {
     run(&t5, work, mutate(&r, work, plen, lo, hi, false));
   }
   report(".pth, zip structures", &t5, n);
+  size_t llen;
+  char *lp = sw_test_fixture_path("pth_small_legacy.pth");
+  unsigned char *leg = slurp(lp, &llen), *lw = malloc(llen);
+  tally t6 = {0};
+  for (int i = 0; i < 2 * n; i++) {
+    memcpy(lw, leg, llen);
+    run(&t6, lw, mutate(&r, lw, llen, 0, llen, false));
+  }
+  report("legacy .pth, anywhere", &t6, 2 * n);
+  free(lw);
+  free(leg);
+  free(lp);
   free(work);
   free(st);
   free(pth);

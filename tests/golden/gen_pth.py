@@ -14,6 +14,7 @@ Writes into tests/fixtures/:
   pth_small.pth               torch.save of a small OrderedDict: float, half, double,
                               bfloat16, int64, a scalar, a storage offset view and a
                               Parameter
+  pth_small_legacy.pth        the same, saved with _use_new_zipfile_serialization=False
   pth_noncontig.pth           torch.save of a dict holding a transposed (non-contiguous)
                               tensor, which the reader must reject clearly
 """
@@ -122,6 +123,8 @@ def torch_fixtures(d):
     small["empty"] = torch.zeros(0, 3)
     small._metadata = collections.OrderedDict([("", {"version": 1}), ("f32", {"version": 2})])
     torch.save(small, os.path.join(d, "pth_small.pth"))
+    # The same in the legacy (pre-1.6) format, which older published files use.
+    torch.save(small, os.path.join(d, "pth_small_legacy.pth"), _use_new_zipfile_serialization=False)
 
     nc = {"t": torch.from_numpy(formula(0, 6)).reshape(2, 3).t()}   # size (3,2) stride (1,3)
     assert not nc["t"].is_contiguous()

@@ -1,0 +1,469 @@
+/* swell-predict-view.c: the Predict view. */
+#include "swell-config.h"
+
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gi18n.h>
+#include <math.h>
+
+#include "swell-image.h"
+#include "swell-predict-view.h"
+#include "swell-results-view.h"
+#include "swell-trainer.h"
+#include "swell-transforms.h"
+#include "swell-window.h"
+
+#define TOP_K 3
+
+/* ---------------------------------------------------------------- result */
+
+#define SWELL_TYPE_PREDICT_RESULT (swell_predict_result_get_type ())
+G_DECLARE_FINAL_TYPE (SwellPredictResult, swell_predict_result, SWELL, PREDICT_RESULT, GObject)
+struct _SwellPredictResult {
+  GObject parent_instance;
+  char *path;
+  gboolean done;
+  char *error;
+  GdkTexture *texture;
+  int n;
+  char *names[TOP_K];
+  float probs[TOP_K];
+};
+G_DEFINE_FINAL_TYPE (SwellPredictResult, swell_predict_result, G_TYPE_OBJECT)
+static void
+swell_predict_result_finalize (GObject *o)
+{
+  SwellPredictResult *r = SWELL_PREDICT_RESULT (o);
+  g_free (r->path);
+  g_free (r->error);
+  g_clear_object (&r->texture);
+  for (int i = 0; i < TOP_K; i++)
+    g_free (r->names[i]);
+  G_OBJECT_CLASS (swell_predict_result_parent_class)->finalize (o);
+}
+static void swell_predict_result_class_init (SwellPredictResultClass *k) { G_OBJECT_CLASS (k)->finalize = swell_predict_result_finalize; }
+static void swell_predict_result_init (SwellPredictResult *r) {}
+
+/* ---------------------------------------------------------------- view */
+
+struct _SwellPredictView {
+  GtkWidget parent_instance;
+  GtkLabel *model_label;
+  GtkStack *stack;
+  GtkGridView *results;
+  GtkLabel *empty_text;
+  GtkButton *clear_button;
+  SwellDocument *document;
+  GListStore *items;
+  gint64 model_run;
+};
+
+G_DEFINE_FINAL_TYPE (SwellPredictView, swell_predict_view, GTK_TYPE_WIDGET)
+
+static SwellWindow *
+get_window (SwellPredictView *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  return SWELL_IS_WINDOW (root) ? SWELL_WINDOW (root) : NULL;
+}
+
+/* The run whose model predicts: the one picked in Results if it has a
+ * model, else the newest run with a model. */
+static SwellRunInfo *
+model_run (SwellPredictView *self)
+{
+  if (!self->document)
+    return NULL;
+  SwellProject *project = swell_document_get_project (self->document);
+  SwellWindow *win = get_window (self);
+  gint64 picked = win ? swell_results_view_get_run (SWELL_RESULTS_VIEW (swell_window_get_view_widget (win, "results"))) : 0;
+  if (picked > 0) {
+    SwellRunInfo *r = swell_project_get_run (project, picked, NULL);
+    if (r && r->has_model)
+      return r;
+    g_clear_pointer (&r, swell_run_info_free);
+  }
+  return swell_project_get_latest_run (project, TRUE, NULL);
+}
+
+static void
+update_model_label (SwellPredictView *self)
+{
+  g_autoptr (SwellRunInfo) run = model_run (self);
+  self->model_run = run ? run->id : 0;
+  g_autofree char *text = NULL;
+  if (run) {
+    g_autofree char *acc = isnan (run->accuracy) ? g_strdup ("—") : g_strdup_printf ("%.1f%%", 100 * run->accuracy);
+    text = g_strdup_printf (_("Model of run %" G_GINT64_FORMAT " (%s, validation accuracy %s)"), run->id, run->arch, acc);
+  } else {
+    text = g_strdup (_("No trained model yet: train one in the Train view first."));
+  }
+  gtk_label_set_text (self->model_label, text);
+  gtk_label_set_text (self->empty_text, run ? _("Drag photos here from your file manager, or open them. Each one gets the three most likely categories.")
+                                            : _("Once a model is trained, drop photos here to see what it thinks they show."));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->results), TRUE);
+}
+
+/* ---------------------------------------------------------------- worker */
+
+typedef struct {
+  char *project_path;
+  gint64 run_id;
+  GPtrArray *results; /* SwellPredictResult*, filled in place by the worker (main thread reads after) */
+  GMainContext *context;
+  SwellPredictView *self; /* ref */
+} Job;
+
+typedef struct {
+  SwellPredictView *self;
+  SwellPredictResult *result;
+} Update;
+
+static void
+job_free (Job *job)
+{
+  g_free (job->project_path);
+  g_ptr_array_unref (job->results);
+  g_main_context_unref (job->context);
+  g_object_unref (job->self);
+  g_free (job);
+}
+
+static gboolean
+apply_update (gpointer data)
+{
+  Update *u = data;
+  guint pos;
+  if (g_list_store_find (u->self->items, u->result, &pos))
+    g_list_model_items_changed (G_LIST_MODEL (u->self->items), pos, 1, 1);
+  g_object_unref (u->self);
+  g_object_unref (u->result);
+  g_free (u);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+classify_one (sw_model *model, const SwellProjectModel *pm, SwellPredictResult *r, float *input)
+{
+  g_autoptr (GError) error = NULL;
+  /* A thumbnail for the card, oriented like the decoded image. */
+  g_autoptr (GdkPixbuf) pb = gdk_pixbuf_new_from_file_at_scale (r->path, 320, 320, TRUE, NULL);
+  if (pb) {
+    g_autoptr (GdkPixbuf) oriented = gdk_pixbuf_apply_embedded_orientation (pb);
+    r->texture = gdk_texture_new_for_pixbuf (oriented);
+  }
+  g_autoptr (SwellRgbImage) img = swell_image_decode_file (r->path, &error);
+  if (!img) {
+    r->error = g_strdup (error->message);
+    return;
+  }
+  if (!swell_transform_eval (img, pm->input_size, pm->mean, pm->std, input)) {
+    r->error = g_strdup_printf (_("%s: out of memory"), r->path);
+    return;
+  }
+  const float *logits = sw_model_forward (model, input, 1, false);
+  int n = sw_model_num_outputs (model);
+  if (!logits || n <= 0) {
+    r->error = g_strdup (_("The model could not run."));
+    return;
+  }
+  /* Softmax, then the top K. */
+  g_autofree float *p = g_new (float, n);
+  float mx = logits[0];
+  for (int i = 1; i < n; i++)
+    mx = MAX (mx, logits[i]);
+  double sum = 0;
+  for (int i = 0; i < n; i++)
+    sum += p[i] = expf (logits[i] - mx);
+  for (int i = 0; i < n; i++)
+    p[i] = (float) (p[i] / sum);
+  int nc = (int) g_strv_length (pm->class_names);
+  for (int k = 0; k < TOP_K && k < n; k++) {
+    int best = -1;
+    for (int i = 0; i < n; i++) {
+      gboolean taken = FALSE;
+      for (int j = 0; j < k; j++)
+        taken |= g_strcmp0 (r->names[j], i < nc ? pm->class_names[i] : NULL) == 0 && r->names[j];
+      if (!taken && (best < 0 || p[i] > p[best]))
+        best = i;
+    }
+    r->names[k] = g_strdup (best < nc ? pm->class_names[best] : "?");
+    r->probs[k] = p[best];
+    r->n = k + 1;
+  }
+}
+
+static void
+job_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  Job *job = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SwellProject) conn = swell_project_open (job->project_path, &error);
+  g_autoptr (SwellProjectModel) pm = conn ? swell_project_load_model (conn, job->run_id, &error) : NULL;
+  sw_model *model = pm ? swell_model_from_project (pm, &error) : NULL;
+  char err[256] = "";
+  if (model && sw_model_prepare (model, 1, pm->input_size, pm->input_size, err, sizeof err) != 0) {
+    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", err);
+    g_clear_pointer (&model, sw_model_free);
+  }
+  g_autofree float *input = pm ? g_new (float, 3 * pm->input_size * pm->input_size) : NULL;
+  for (guint i = 0; i < job->results->len; i++) {
+    SwellPredictResult *r = g_ptr_array_index (job->results, i);
+    if (model)
+      classify_one (model, pm, r, input);
+    else
+      r->error = g_strdup (error ? error->message : _("No model"));
+    r->done = TRUE;
+    Update *u = g_new0 (Update, 1);
+    u->self = g_object_ref (job->self);
+    u->result = g_object_ref (r);
+    g_main_context_invoke (job->context, apply_update, u);
+  }
+  if (model)
+    sw_model_free (model);
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+swell_predict_view_classify_paths (SwellPredictView *self, const char *const *paths)
+{
+  if (!self->document || !paths || !paths[0])
+    return;
+  update_model_label (self);
+  if (!self->model_run) {
+    SwellWindow *win = get_window (self);
+    if (win)
+      swell_window_show_error (win, _("No trained model yet"), _("Train a model in the Train view, then classify photos here."));
+    return;
+  }
+  Job *job = g_new0 (Job, 1);
+  job->project_path = g_strdup (swell_document_get_path (self->document));
+  job->run_id = self->model_run;
+  job->results = g_ptr_array_new_with_free_func (g_object_unref);
+  job->context = g_main_context_ref_thread_default ();
+  job->self = g_object_ref (self);
+  for (guint i = 0; paths[i]; i++) {
+    SwellPredictResult *r = g_object_new (SWELL_TYPE_PREDICT_RESULT, NULL);
+    r->path = g_strdup (paths[i]);
+    g_list_store_insert (self->items, 0, r);
+    g_ptr_array_add (job->results, r);
+  }
+  gtk_stack_set_visible_child_name (self->stack, "results");
+  GTask *task = g_task_new (NULL, NULL, NULL, NULL);
+  g_task_set_task_data (task, job, (GDestroyNotify) job_free);
+  g_task_run_in_thread (task, job_thread);
+  g_object_unref (task);
+}
+
+/* ---------------------------------------------------------------- cards */
+
+static void
+card_setup (GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
+{
+  GtkWidget *card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  gtk_widget_add_css_class (card, "swell-card");
+  gtk_widget_set_size_request (card, 240, -1);
+  GtkWidget *pic = gtk_picture_new ();
+  gtk_widget_set_size_request (pic, 216, 160);
+  gtk_picture_set_can_shrink (GTK_PICTURE (pic), TRUE);
+  GtkWidget *name = gtk_label_new (NULL);
+  gtk_label_set_xalign (GTK_LABEL (name), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_MIDDLE);
+  gtk_widget_add_css_class (name, "caption");
+  gtk_widget_add_css_class (name, "dim-label");
+  gtk_box_append (GTK_BOX (card), pic);
+  gtk_box_append (GTK_BOX (card), name);
+  for (int k = 0; k < TOP_K; k++) {
+    GtkWidget *row = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+    gtk_widget_add_css_class (row, "swell-prob-row");
+    GtkWidget *line = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+    GtkWidget *cls = gtk_label_new (NULL);
+    gtk_label_set_xalign (GTK_LABEL (cls), 0);
+    gtk_widget_set_hexpand (cls, TRUE);
+    gtk_label_set_ellipsize (GTK_LABEL (cls), PANGO_ELLIPSIZE_END);
+    GtkWidget *pct = gtk_label_new (NULL);
+    gtk_widget_add_css_class (pct, "numeric");
+    gtk_box_append (GTK_BOX (line), cls);
+    gtk_box_append (GTK_BOX (line), pct);
+    GtkWidget *bar = gtk_progress_bar_new ();
+    gtk_box_append (GTK_BOX (row), line);
+    gtk_box_append (GTK_BOX (row), bar);
+    gtk_box_append (GTK_BOX (card), row);
+  }
+  GtkWidget *err = gtk_label_new (NULL);
+  gtk_label_set_wrap (GTK_LABEL (err), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (err), 0);
+  gtk_label_set_max_width_chars (GTK_LABEL (err), 28);
+  gtk_widget_add_css_class (err, "error");
+  gtk_box_append (GTK_BOX (card), err);
+  gtk_list_item_set_child (li, card);
+}
+
+static void
+card_bind (GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
+{
+  SwellPredictResult *r = gtk_list_item_get_item (li);
+  GtkWidget *card = gtk_list_item_get_child (li);
+  GtkWidget *pic = gtk_widget_get_first_child (card);
+  GtkWidget *name = gtk_widget_get_next_sibling (pic);
+  gtk_picture_set_paintable (GTK_PICTURE (pic), r->texture ? GDK_PAINTABLE (r->texture) : NULL);
+  g_autofree char *base = g_path_get_basename (r->path);
+  gtk_label_set_text (GTK_LABEL (name), base);
+  GtkWidget *row = gtk_widget_get_next_sibling (name);
+  for (int k = 0; k < TOP_K; k++, row = gtk_widget_get_next_sibling (row)) {
+    GtkWidget *line = gtk_widget_get_first_child (row);
+    GtkWidget *cls = gtk_widget_get_first_child (line);
+    GtkWidget *pct = gtk_widget_get_next_sibling (cls);
+    GtkWidget *bar = gtk_widget_get_next_sibling (line);
+    gboolean show = r->done && !r->error && k < r->n;
+    gtk_widget_set_visible (row, show || (!r->done && k == 0));
+    if (!r->done && k == 0) {
+      gtk_label_set_text (GTK_LABEL (cls), _("Classifying…"));
+      gtk_label_set_text (GTK_LABEL (pct), "");
+      gtk_progress_bar_pulse (GTK_PROGRESS_BAR (bar));
+      continue;
+    }
+    if (!show)
+      continue;
+    if (k == 0) {
+      g_autofree char *m = g_markup_printf_escaped ("<b>%s</b>", r->names[k]);
+      gtk_label_set_markup (GTK_LABEL (cls), m);
+    } else {
+      gtk_label_set_text (GTK_LABEL (cls), r->names[k]);
+    }
+    g_autofree char *t = g_strdup_printf ("%.1f%%", 100 * r->probs[k]);
+    gtk_label_set_text (GTK_LABEL (pct), t);
+    gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (bar), r->probs[k]);
+  }
+  GtkWidget *err = row;
+  gtk_widget_set_visible (err, r->error != NULL);
+  gtk_label_set_text (GTK_LABEL (err), r->error ? r->error : "");
+}
+
+/* ---------------------------------------------------------------- input */
+
+static void
+open_response (GtkNativeDialog *native, int response, SwellPredictView *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT) {
+    g_autoptr (GListModel) files = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (native));
+    g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+    for (guint i = 0; i < g_list_model_get_n_items (files); i++) {
+      g_autoptr (GFile) f = g_list_model_get_item (files, i);
+      char *p = g_file_get_path (f);
+      if (p)
+        g_ptr_array_add (paths, p);
+    }
+    g_ptr_array_add (paths, NULL);
+    swell_predict_view_classify_paths (self, (const char *const *) paths->pdata);
+  }
+  g_object_unref (native);
+}
+
+void
+swell_predict_view_open_dialog (SwellPredictView *self)
+{
+  GtkFileChooserNative *native = gtk_file_chooser_native_new (_("Classify Images"), GTK_WINDOW (get_window (self)),
+                                                              GTK_FILE_CHOOSER_ACTION_OPEN, _("_Classify"), _("_Cancel"));
+  gtk_file_chooser_set_select_multiple (GTK_FILE_CHOOSER (native), TRUE);
+  GtkFileFilter *filter = gtk_file_filter_new ();
+  gtk_file_filter_set_name (filter, _("Images"));
+  gtk_file_filter_add_pixbuf_formats (filter);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
+  g_object_unref (filter);
+  g_signal_connect (native, "response", G_CALLBACK (open_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+}
+
+static gboolean
+on_drop (GtkDropTarget *target, const GValue *value, double x, double y, SwellPredictView *self)
+{
+  GSList *files = gdk_file_list_get_files (g_value_get_boxed (value));
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  for (GSList *l = files; l; l = l->next) {
+    char *p = g_file_get_path (l->data);
+    if (p && g_file_test (p, G_FILE_TEST_IS_REGULAR))
+      g_ptr_array_add (paths, p);
+    else
+      g_free (p);
+  }
+  g_slist_free (files);
+  g_ptr_array_add (paths, NULL);
+  swell_predict_view_classify_paths (self, (const char *const *) paths->pdata);
+  return TRUE;
+}
+
+static void
+on_clear (SwellPredictView *self)
+{
+  g_list_store_remove_all (self->items);
+  gtk_stack_set_visible_child_name (self->stack, "empty");
+}
+
+static void
+on_runs_changed (SwellPredictView *self)
+{
+  update_model_label (self);
+}
+
+static void
+on_map (SwellPredictView *self)
+{
+  update_model_label (self);
+}
+
+void
+swell_predict_view_set_document (SwellPredictView *self, SwellDocument *document)
+{
+  if (self->document)
+    g_signal_handlers_disconnect_by_data (self->document, self);
+  g_set_object (&self->document, document);
+  on_clear (self);
+  if (document) {
+    g_signal_connect_swapped (document, "runs-changed", G_CALLBACK (on_runs_changed), self);
+    update_model_label (self);
+  }
+}
+
+static void
+swell_predict_view_dispose (GObject *object)
+{
+  SwellPredictView *self = SWELL_PREDICT_VIEW (object);
+  swell_predict_view_set_document (self, NULL);
+  g_clear_object (&self->items);
+  gtk_widget_dispose_template (GTK_WIDGET (self), SWELL_TYPE_PREDICT_VIEW);
+  G_OBJECT_CLASS (swell_predict_view_parent_class)->dispose (object);
+}
+
+static void
+swell_predict_view_class_init (SwellPredictViewClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  G_OBJECT_CLASS (klass)->dispose = swell_predict_view_dispose;
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/swell/Swell/swell-predict-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, SwellPredictView, model_label);
+  gtk_widget_class_bind_template_child (widget_class, SwellPredictView, stack);
+  gtk_widget_class_bind_template_child (widget_class, SwellPredictView, results);
+  gtk_widget_class_bind_template_child (widget_class, SwellPredictView, empty_text);
+  gtk_widget_class_bind_template_child (widget_class, SwellPredictView, clear_button);
+  gtk_widget_class_bind_template_callback (widget_class, on_clear);
+}
+
+static void
+swell_predict_view_init (SwellPredictView *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->items = g_list_store_new (SWELL_TYPE_PREDICT_RESULT);
+  GtkListItemFactory *f = gtk_signal_list_item_factory_new ();
+  g_signal_connect (f, "setup", G_CALLBACK (card_setup), self);
+  g_signal_connect (f, "bind", G_CALLBACK (card_bind), self);
+  gtk_grid_view_set_factory (self->results, f);
+  g_object_unref (f);
+  GtkNoSelection *sel = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->items)));
+  gtk_grid_view_set_model (self->results, GTK_SELECTION_MODEL (sel));
+  g_object_unref (sel);
+  GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+  g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->stack), GTK_EVENT_CONTROLLER (drop));
+  g_signal_connect (self, "map", G_CALLBACK (on_map), NULL);
+}

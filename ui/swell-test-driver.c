@@ -1,0 +1,233 @@
+/* swell-test-driver.c: the SWELL_TEST_SCRIPT driver (tests only). */
+#include "swell-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "swell-label-view.h"
+#include "swell-predict-view.h"
+#include "swell-results-view.h"
+#include "swell-test-driver.h"
+#include "swell-train-view.h"
+
+typedef struct {
+  SwellWindow *win;
+  GStrv lines;
+  guint next;
+  int status;
+  /* main-loop gap measurement */
+  guint gap_source;
+  gint64 last_tick;
+  gint64 max_gap_us;
+  gint64 ticks;
+  gint64 idle_deadline;
+} Driver;
+
+static gboolean started;
+
+static void run_next (Driver *d);
+
+static gboolean
+next_cb (gpointer data)
+{
+  run_next (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule (Driver *d, guint ms)
+{
+  g_timeout_add (ms, next_cb, d);
+}
+
+static void
+fail (Driver *d, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  printf ("swell-test: FAIL %s\n", msg);
+  fflush (stdout);
+  d->status = 1;
+}
+
+static gboolean
+gap_tick (gpointer data)
+{
+  Driver *d = data;
+  gint64 now = g_get_monotonic_time ();
+  if (d->last_tick && now - d->last_tick > d->max_gap_us)
+    d->max_gap_us = now - d->last_tick;
+  d->last_tick = now;
+  d->ticks++;
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+busy (Driver *d)
+{
+  SwellTrainView *train = SWELL_TRAIN_VIEW (swell_window_get_view_widget (d->win, "train"));
+  SwellLabelView *label = SWELL_LABEL_VIEW (swell_window_get_view_widget (d->win, "label"));
+  return swell_train_view_is_busy (train) || swell_label_view_is_importing (label);
+}
+
+static gboolean
+idle_poll (gpointer data)
+{
+  Driver *d = data;
+  if (!busy (d)) {
+    g_clear_handle_id (&d->gap_source, g_source_remove);
+    printf ("swell-test: idle; main loop: %" G_GINT64_FORMAT " ticks, longest gap %.1f ms\n", d->ticks,
+            d->max_gap_us / 1000.0);
+    fflush (stdout);
+    run_next (d);
+    return G_SOURCE_REMOVE;
+  }
+  if (g_get_monotonic_time () > d->idle_deadline) {
+    g_clear_handle_id (&d->gap_source, g_source_remove);
+    fail (d, "still busy after the wait-idle timeout");
+    run_next (d);
+    return G_SOURCE_REMOVE;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+close_dialogs (Driver *d)
+{
+  GList *windows = g_list_copy (gtk_window_list_toplevels ());
+  for (GList *l = windows; l; l = l->next)
+    if (l->data != (gpointer) d->win && gtk_window_get_transient_for (l->data) == GTK_WINDOW (d->win))
+      gtk_window_destroy (l->data);
+  g_list_free (windows);
+}
+
+static void
+run_next (Driver *d)
+{
+  while (d->lines[d->next]) {
+    char *line = g_strstrip (d->lines[d->next++]);
+    if (!*line || line[0] == '#')
+      continue;
+    g_auto (GStrv) argv = NULL;
+    g_autoptr (GError) error = NULL;
+    if (!g_shell_parse_argv (line, NULL, &argv, &error)) {
+      fail (d, "cannot parse “%s”: %s", line, error->message);
+      continue;
+    }
+    const char *cmd = argv[0];
+    guint argc = g_strv_length (argv);
+    printf ("swell-test: %s\n", line);
+    fflush (stdout);
+    SwellWindow *win = d->win;
+
+    if (g_str_equal (cmd, "wait") && argc == 2) {
+      schedule (d, (guint) atoi (argv[1]));
+      return;
+    } else if (g_str_equal (cmd, "open") && argc == 2) {
+      if (!swell_window_open_project (win, argv[1], FALSE))
+        fail (d, "could not open %s", argv[1]);
+    } else if (g_str_equal (cmd, "view") && argc == 2) {
+      swell_window_set_view (win, argv[1]);
+      if (g_strcmp0 (swell_window_get_view (win), argv[1]) != 0)
+        fail (d, "view %s not shown", argv[1]);
+    } else if (g_str_equal (cmd, "category") && argc == 2) {
+      SwellDocument *doc = swell_window_get_document (win);
+      guint n = (guint) atoi (argv[1]);
+      g_autoptr (SwellCategoryItem) c = doc ? g_list_model_get_item (G_LIST_MODEL (swell_document_get_categories (doc)), n) : NULL;
+      if (!c)
+        fail (d, "no sidebar row %u", n);
+      else
+        swell_label_view_show_category (SWELL_LABEL_VIEW (swell_window_get_view_widget (win, "label")),
+                                        swell_category_item_get_id (c));
+    } else if (g_str_equal (cmd, "select-all")) {
+      swell_label_view_select_all (SWELL_LABEL_VIEW (swell_window_get_view_widget (win, "label")));
+    } else if (g_str_equal (cmd, "recipe")) {
+      SwellTrainView *train = SWELL_TRAIN_VIEW (swell_window_get_view_widget (win, "train"));
+      for (guint i = 1; i < argc; i++) {
+        char *eq = strchr (argv[i], '=');
+        g_autofree char *key = eq ? g_strndup (argv[i], eq - argv[i]) : NULL;
+        if (!eq || !swell_train_view_set_recipe_value (train, key, eq + 1))
+          fail (d, "bad recipe setting %s", argv[i]);
+      }
+    } else if (g_str_equal (cmd, "train")) {
+      swell_train_view_start (SWELL_TRAIN_VIEW (swell_window_get_view_widget (win, "train")));
+    } else if (g_str_equal (cmd, "lr-find")) {
+      swell_train_view_lr_find (SWELL_TRAIN_VIEW (swell_window_get_view_widget (win, "train")));
+    } else if (g_str_equal (cmd, "wait-idle") && argc == 2) {
+      d->max_gap_us = 0;
+      d->ticks = 0;
+      d->last_tick = g_get_monotonic_time ();
+      d->gap_source = g_timeout_add (5, gap_tick, d);
+      d->idle_deadline = g_get_monotonic_time () + (gint64) atoi (argv[1]) * G_USEC_PER_SEC;
+      g_timeout_add (50, idle_poll, d);
+      return;
+    } else if (g_str_equal (cmd, "assert-max-gap") && argc == 2) {
+      double limit = g_ascii_strtod (argv[1], NULL);
+      if (d->ticks < 10)
+        fail (d, "the gap timer ran only %" G_GINT64_FORMAT " times: nothing was measured", d->ticks);
+      else if (d->max_gap_us / 1000.0 > limit)
+        fail (d, "the main loop was blocked for %.1f ms (limit %.0f ms)", d->max_gap_us / 1000.0, limit);
+    } else if (g_str_equal (cmd, "cell") && argc == 3) {
+      if (!swell_results_view_select_cell (SWELL_RESULTS_VIEW (swell_window_get_view_widget (win, "results")),
+                                           atoi (argv[1]), atoi (argv[2])))
+        fail (d, "no confusion matrix cell %s,%s", argv[1], argv[2]);
+    } else if (g_str_equal (cmd, "gallery-first")) {
+      if (!swell_results_view_preview_first (SWELL_RESULTS_VIEW (swell_window_get_view_widget (win, "results"))))
+        fail (d, "the gallery is empty");
+    } else if (g_str_equal (cmd, "close-dialogs")) {
+      close_dialogs (d);
+    } else if (g_str_equal (cmd, "predict") && argc >= 2) {
+      swell_predict_view_classify_paths (SWELL_PREDICT_VIEW (swell_window_get_view_widget (win, "predict")),
+                                         (const char *const *) argv + 1);
+    } else if (g_str_equal (cmd, "dark") && argc == 2) {
+      GSettings *s = swell_application_get_settings (SWELL_APPLICATION (gtk_window_get_application (GTK_WINDOW (win))));
+      g_settings_set_boolean (s, "dark-style", atoi (argv[1]) != 0);
+    } else if (g_str_equal (cmd, "shot") && argc == 2) {
+      const char *dir = g_getenv ("SWELL_TEST_ARTIFACTS");
+      g_autofree char *path = g_build_filename (dir ? dir : ".", argv[1], NULL);
+      g_autofree char *png = g_str_has_suffix (path, ".png") ? g_strdup (path) : g_strconcat (path, ".png", NULL);
+      const char *cmdv[] = { "import", "-window", "root", png, NULL };
+      int wait_status = 0;
+      if (!g_spawn_sync (NULL, (char **) cmdv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &wait_status, &error) ||
+          !g_spawn_check_wait_status (wait_status, &error))
+        fail (d, "screenshot %s: %s", png, error->message);
+    } else if (g_str_equal (cmd, "echo")) {
+      g_autofree char *text = g_strjoinv (" ", argv + 1);
+      printf ("%s\n", text);
+    } else if (g_str_equal (cmd, "quit")) {
+      GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (win)));
+      printf ("swell-test: done, status %d\n", d->status);
+      fflush (stdout);
+      if (d->status != 0)
+        exit (d->status);
+      g_application_quit (app);
+      return;
+    } else {
+      fail (d, "unknown or malformed command “%s”", line);
+    }
+    /* Let the main loop draw between commands. */
+    schedule (d, 50);
+    return;
+  }
+}
+
+void
+swell_test_driver_maybe_start (SwellWindow *win)
+{
+  const char *script = g_getenv ("SWELL_TEST_SCRIPT");
+  if (!script || started)
+    return;
+  started = TRUE;
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+  if (!g_file_get_contents (script, &text, NULL, &error)) {
+    printf ("swell-test: FAIL %s\n", error->message);
+    exit (1);
+  }
+  Driver *d = g_new0 (Driver, 1);
+  d->win = win;
+  d->lines = g_strsplit (text, "\n", -1);
+  schedule (d, 500);
+}

@@ -266,7 +266,12 @@ static GdkPixbufLoader *run_loader(GBytes *bytes, const char *name, HeaderState 
   }
   g_autofree char *fmt_name = gdk_pixbuf_format_get_name(fmt);
   GdkPixbuf *pb = gdk_pixbuf_loader_get_pixbuf(loader);
-  if (!pb || !all_rows_done(st) || !container_complete(fmt_name, data, len)) {
+  /* Animations may draw their first frame over part of the canvas only, so
+   * the row check is for still-image formats (the GIF loader reports
+   * truncation itself; WebP is checked by its RIFF length). */
+  gboolean animated = fmt_name && (strcmp(fmt_name, "gif") == 0 || strcmp(fmt_name, "ani") == 0 ||
+                                   strcmp(fmt_name, "webp") == 0);
+  if (!pb || (!animated && !all_rows_done(st)) || !container_complete(fmt_name, data, len)) {
     set_corrupt(error, name, NULL);
     g_object_unref(loader);
     return NULL;

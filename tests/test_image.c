@@ -4,7 +4,9 @@
  * Images are made here with GdkPixbuf or by hand (crafted PNG/GIF headers),
  * except the store's fixtures in tests/fixtures/images (written by
  * tests/golden/make_store_images.py), read here: gray.jpg, cmyk.jpg,
- * exif_rot6.jpg, anim.gif, rgba16.png. */
+ * exif_rot6.jpg, anim.gif, rgba16.png; and partial_frame.gif, made with
+ *   convert -size 10x8 xc:red -repage 30x20+4+6 \( -size 30x20 xc:blue \
+ *     -repage 30x20+0+0 \) -loop 0 -delay 10 partial_frame.gif */
 #include <errno.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
@@ -315,6 +317,23 @@ static void test_store_fixtures(void) {
     printf("%s animated GIF -> first frame (red): %d,%d,%d\n", near(p, 255, 0, 0, 0) ? "ok  " : "FAIL", p[0], p[1],
            p[2]);
     CHECK(near(p, 255, 0, 0, 0), "anim.gif first frame is %d,%d,%d", p[0], p[1], p[2]);
+  }
+
+  /* A GIF whose first frame covers part of the canvas (committed fixture,
+   * made with ImageMagick: 10x8 red at +4+6 on 30x20, then a blue frame). */
+  g_clear_error(&e);
+  path = fixture("partial_frame.gif");
+  g_autoptr(SwellRgbImage) pf = swell_image_decode_file(path, &e);
+  free(path);
+  CHECK(pf != NULL, "partial_frame.gif: %s", e ? e->message : "");
+  if (pf) {
+    int in[3];
+    px_at(pf, 8, 9, in);
+    px_at(pf, 0, 0, p);
+    gboolean ok = pf->width == 30 && pf->height == 20 && near(in, 255, 0, 0, 0) && !near(p, 0, 0, 255, 60);
+    printf("%s GIF with a partial first frame: %dx%d, inside %d,%d,%d, outside %d,%d,%d (not the blue frame 2)\n",
+           ok ? "ok  " : "FAIL", pf->width, pf->height, in[0], in[1], in[2], p[0], p[1], p[2]);
+    CHECK(ok, "partial-frame GIF");
   }
 
   g_clear_error(&e);

@@ -58,7 +58,7 @@ swell_plot_nice_ticks (double lo, double hi, int max_ticks, double *ticks)
   double raw = range / (max_ticks - 1);
   double mag = pow (10, floor (log10 (raw)));
   double norm = raw / mag;
-  double step = (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 2.5 ? 2.5 : norm <= 5 ? 5 : 10) * mag;
+  double step = (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
   double first = ceil (lo / step - 1e-9) * step;
   int n = 0;
   for (double t = first; t <= hi + step * 1e-9 && n < 32; t += step) {

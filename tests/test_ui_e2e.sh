@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# test_ui_e2e.sh MODE: the Swell window under Xvfb, driven by SWELL_TEST_SCRIPT.
+#   views     a project made by swell-cli (weather4_small, one short run) is
+#             opened; every view is visited (Label, Train, Results with a
+#             confusion-matrix cell and the preview, Predict, the dark style)
+#             and screenshotted into $SWELL_TEST_ARTIFACTS; each screenshot must
+#             not be blank.
+#   mainloop  a training run started in the window: a 5 ms timeout must keep
+#             firing (no gap over 100 ms) until the run ends, and the run must
+#             be stored.
+set -euo pipefail
+mode="${1:?usage: test_ui_e2e.sh views|mainloop}"
+: "${SWELL_CLI:?}" "${SWELL_UI:?}" "${SWELL_SHARED:?}" "${SWELL_TMP:?}" "${SWELL_TEST_ARTIFACTS:?}"
+
+for tool in xvfb-run import convert; do
+  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
+done
+
+data="$SWELL_SHARED/datasets/weather4_small"
+weights="$SWELL_SHARED/weights/mobilenet_v2_1.0_imagenet.safetensors"
+work="$SWELL_TMP/ui-$mode"
+rm -rf "$work"
+mkdir -p "$work" "$SWELL_TEST_ARTIFACTS"
+# A private home: no settings, recent files or weights cache of the user's.
+export HOME="$work/home" XDG_CONFIG_HOME="$work/config" XDG_CACHE_HOME="$work/cache" XDG_DATA_HOME="$work/data"
+export GSK_RENDERER=cairo NO_AT_BRIDGE=1
+project="$work/weather.swell"
+
+"$SWELL_CLI" new "$project" >/dev/null
+"$SWELL_CLI" import "$project" "$data/train" "$data/valid" >/dev/null
+
+fail=0
+check_shot() { # NAME: the screenshot exists and is not blank (many colours)
+  local f="$SWELL_TEST_ARTIFACTS/$1.png"
+  if [ ! -s "$f" ]; then echo "FAIL: no screenshot $f"; fail=1; return; fi
+  local colours
+  colours=$(convert "$f" -format '%k' info:)
+  echo "screenshot $1.png: $colours colours"
+  if [ "$colours" -lt "${2:-200}" ]; then echo "FAIL: $1.png looks blank ($colours colours)"; fail=1; fi
+}
+
+run_window() { # SCRIPT LOG
+  SWELL_TEST_SCRIPT="$1" xvfb-run -a -s "-screen 0 1200x800x24" \
+    nice -n 5 "$SWELL_UI" >"$2" 2>&1 || { echo "FAIL: swell exited with $?"; cat "$2"; fail=1; }
+  grep '^swell-test' "$2" || true
+  if grep -q 'swell-test: FAIL' "$2"; then fail=1; fi
+  if ! grep -q 'swell-test: done, status 0' "$2"; then echo "FAIL: the script did not finish"; tail -20 "$2"; fail=1; fi
+  if grep -E -q 'CRITICAL|Gtk-WARNING.*(template|signal|property)' "$2"; then
+    echo "FAIL: GTK criticals/warnings:"; grep -E 'CRITICAL|WARNING' "$2"; fail=1
+  fi
+}
+
+if [ "$mode" = views ]; then
+  nice -n 10 "$SWELL_CLI" train "$project" --arch mobilenet_v2 --weights "$weights" \
+    --epochs 1 --freeze-epochs 1 --size 96 --seed 1 >/dev/null
+  first_valid=$(ls "$data/valid/sunrise" | head -1)
+  cat >"$work/script" <<SCRIPT
+wait 1000
+shot welcome
+open $project
+wait 2500
+shot label-all
+category 2
+wait 1200
+shot label-category
+select-all
+wait 500
+shot label-selected
+view train
+wait 1500
+shot train
+view results
+wait 1500
+shot results
+cell 0 1
+wait 1500
+shot results-cell
+gallery-first
+wait 2500
+shot preview
+close-dialogs
+view predict
+predict $data/valid/sunrise/$first_valid $data/valid/rain/$(ls "$data/valid/rain" | head -1) $data/valid/cloudy/$(ls "$data/valid/cloudy" | head -1)
+wait 6000
+shot predict
+dark 1
+view results
+wait 1500
+shot results-dark
+view train
+wait 1500
+shot train-dark
+quit
+SCRIPT
+  run_window "$work/script" "$work/log"
+  for s in welcome label-all label-category label-selected train results results-cell preview predict results-dark train-dark; do
+    check_shot "$s"
+  done
+  # The cell click showed exactly that cell's images.
+  grep -q 'swell-test: cell 0 1' "$work/log" || { echo "FAIL: no cell click"; fail=1; }
+else
+  cat >"$work/script" <<SCRIPT
+wait 800
+open $project
+wait 1500
+view train
+recipe arch=mobilenet_v2 weights=$weights epochs=1 freeze=0 size=64 batch=16
+train
+wait-idle 240
+assert-max-gap 100
+shot train-after-run
+view label
+wait 800
+quit
+SCRIPT
+  run_window "$work/script" "$work/log"
+  check_shot train-after-run
+  runs=$("$SWELL_CLI" info "$project" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["runs"]))')
+  echo "runs stored: $runs"
+  [ "$runs" = 1 ] || { echo "FAIL: expected 1 run stored by the window, found $runs"; fail=1; }
+  grep 'longest gap' "$work/log" || { echo "FAIL: no main-loop measurement"; fail=1; }
+fi
+
+if [ $fail -ne 0 ]; then echo "ui $mode: FAILED"; exit 1; fi
+echo "ui $mode: ok"

@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")/.."
 {
   echo "# Files with translatable strings. Regenerate with po/update-potfiles.sh."
-  ls app/*.c ui/*.c ui/*.ui 2>/dev/null | LC_ALL=C sort | while read -r f; do
+  find app ui -name "*.c" -o -name "*.ui" | LC_ALL=C sort | while read -r f; do
     if grep -Eq '(^|[^A-Za-z0-9_])(N?C?_|g_dngettext|ngettext)\(|translatable="yes"' "$f"; then
       echo "$f"
     fi

@@ -38,7 +38,7 @@ for f in $(grep -v '^#' po/POTFILES); do
   [ -f "$f" ] || fail "POTFILES lists $f, which does not exist"
 done
 missing=""
-for f in app/*.c ui/*.c ui/*.ui; do
+for f in $(find app ui -name "*.c" -o -name "*.ui"); do
   [ -f "$f" ] || continue
   if grep -Eq '(^|[^A-Za-z0-9_])(N?C?_|g_dngettext|ngettext)\(|translatable="yes"' "$f" &&
      ! grep -qx "$f" po/POTFILES; then

@@ -14,6 +14,7 @@ typedef struct {
   char *err;
   size_t errlen;
   bool failed;
+  long values;
 } parser;
 
 static void fail(parser *p, const char *fmt, ...) {
@@ -371,6 +372,10 @@ static int check_dup_keys(parser *p, const sw_json *v) {
 
 static int parse_value(parser *p, sw_json *v, int depth) {
   memset(v, 0, sizeof *v);
+  if (++p->values > SW_JSON_MAX_VALUES) {
+    fail(p, "more than %d values", SW_JSON_MAX_VALUES);
+    return -1;
+  }
   if (depth > SW_JSON_MAX_DEPTH) {
     fail(p, "nesting deeper than %d", SW_JSON_MAX_DEPTH);
     return -1;
@@ -484,7 +489,7 @@ static int parse_value(parser *p, sw_json *v, int depth) {
 }
 
 sw_json *sw_json_parse(const char *text, size_t len, char *err, size_t errlen) {
-  parser p = {(const unsigned char *)text, len, 0, err, errlen, false};
+  parser p = {(const unsigned char *)text, len, 0, err, errlen, false, 0};
   if (len > SW_JSON_MAX_BYTES) {
     fail(&p, "document larger than %zu bytes", SW_JSON_MAX_BYTES);
     return NULL;

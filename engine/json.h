@@ -3,8 +3,8 @@
  * Strict: one value, optional surrounding whitespace, no trailing commas, no
  * comments, no leading zeros, no control characters in strings, valid UTF-8,
  * \uXXXX escapes with proper surrogate pairs. Duplicate object keys are
- * rejected. Nesting is limited to SW_JSON_MAX_DEPTH and input to
- * SW_JSON_MAX_BYTES. Integers that fit in int64 are also kept exactly.
+ * rejected. Nesting is limited to SW_JSON_MAX_DEPTH, input to
+ * SW_JSON_MAX_BYTES and the number of values to SW_JSON_MAX_VALUES. Integers that fit in int64 are also kept exactly.
  */
 #ifndef SW_JSON_H
 #define SW_JSON_H
@@ -15,6 +15,8 @@
 
 #define SW_JSON_MAX_DEPTH 64
 #define SW_JSON_MAX_BYTES ((size_t)100 * 1000 * 1000)
+/* At most this many values (bounds memory: ~100 bytes each). */
+#define SW_JSON_MAX_VALUES (1 << 20)
 
 typedef enum {
   SW_JSON_NULL,

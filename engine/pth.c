@@ -317,9 +317,11 @@ static int zip_read(const zipfile *z, const zentry *e, uint64_t max, unsigned ch
 #define PK_MAX_BYTES ((uint64_t)64 << 20)
 #define PK_MAX_STACK (1 << 20)
 #define PK_MAX_MARKS 256
-#define PK_MAX_MEMO (1 << 22)
-#define PK_MAX_OBJECTS (1 << 22)
-#define PK_MAX_ITEMS (1 << 24)
+/* Real state dicts need about 25 objects per tensor; these limits allow
+ * ~40000 tensors while keeping a hostile pickle's memory around 150 MB. */
+#define PK_MAX_MEMO (1 << 20)
+#define PK_MAX_OBJECTS (1 << 20)
+#define PK_MAX_ITEMS (1 << 22)
 #define PK_MAX_DIMS 16
 
 typedef enum { P_NONE, P_BOOL, P_INT, P_BIGINT, P_FLOAT, P_STR, P_BYTES, P_TUPLE, P_LIST, P_DICT, P_GLOBAL, P_STORAGE, P_TENSOR } ptype;
@@ -364,7 +366,7 @@ struct pobj {
   pobj *storage;
   int64_t offset;
   int ndim;
-  int64_t size[PK_MAX_DIMS], stride[PK_MAX_DIMS];
+  const pobj *sizes, *strides; /* tuples of ints, checked */
   pobj *next; /* allocation list */
 };
 
@@ -373,6 +375,7 @@ typedef struct {
   size_t len, pos;
   const char *what;
   const char *part; /* "data.pkl" or "pickle" in messages */
+  bool truncated;   /* failed because the input ended */
   char *err;
   size_t errlen;
   bool failed;
@@ -494,14 +497,20 @@ static int add_items(pvm *m, pobj *c, pobj **src, int n) {
 }
 
 static int need(pvm *m, size_t n) {
-  if (m->len - m->pos < n) return pfail(m, "truncated pickle (need %zu bytes at byte %zu)", n, m->pos);
+  if (m->len - m->pos < n) {
+    m->truncated = true;
+    return pfail(m, "truncated pickle (need %zu bytes at byte %zu)", n, m->pos);
+  }
   return 0;
 }
 
 /* Reads a text line (GLOBAL, PUT, GET arguments) of at most max bytes. */
 static int read_line(pvm *m, const char **s, size_t *n, size_t max) {
   const unsigned char *nl = memchr(m->p + m->pos, '\n', m->len - m->pos);
-  if (!nl) return pfail(m, "unterminated line at byte %zu", m->pos);
+  if (!nl) {
+    m->truncated = true;
+    return pfail(m, "unterminated line at byte %zu", m->pos);
+  }
   size_t len = (size_t)(nl - (m->p + m->pos));
   if (len > max) return pfail(m, "line too long at byte %zu", m->pos);
   *s = (const char *)m->p + m->pos;
@@ -646,12 +655,12 @@ static int reduce(pvm *m) {
       t->storage = a[0];
       t->offset = a[1]->i;
       t->ndim = a[2]->n;
+      t->sizes = a[2];
+      t->strides = a[3];
       for (int d = 0; d < t->ndim; d++) {
         if (!is_int(a[2]->items[d]) || !is_int(a[3]->items[d]))
           return pfail(m, "_rebuild_tensor_v2: size and stride entries must be integers");
-        t->size[d] = a[2]->items[d]->i;
-        t->stride[d] = a[3]->items[d]->i;
-        if (t->size[d] < 0) return pfail(m, "_rebuild_tensor_v2: negative size");
+        if (a[2]->items[d]->i < 0) return pfail(m, "_rebuild_tensor_v2: negative size");
       }
       return push(m, t);
     }
@@ -724,6 +733,7 @@ static int appends(pvm *m, int from) {
 static pobj *pvm_run(pvm *m) {
   while (!m->failed) {
     if (m->pos >= m->len) {
+      m->truncated = true;
       pfail(m, "truncated pickle (no STOP)");
       return NULL;
     }
@@ -1069,14 +1079,19 @@ static int build_state_dict(const sw_src *src, const pobj *root, locate_fn locat
     const char *name = root->items[2 * i]->s;
     const pobj *t = root->items[2 * i + 1], *st = t->storage;
     const char *pname = sw_printable(name, strlen(name), nb, sizeof nb);
+    int64_t size[PK_MAX_DIMS], stride[PK_MAX_DIMS];
+    for (int d = 0; d < t->ndim; d++) {
+      size[d] = t->sizes->items[d]->i;
+      stride[d] = t->strides->items[d]->i;
+    }
     int es = storage_types[st->g].size;
     dkind kind = storage_types[st->g].kind;
     if (kind == D_INT) continue; /* integer buffers such as num_batches_tracked */
     int64_t numel = 1;
     bool overflow = false;
     for (int d = 0; d < t->ndim; d++)
-      if (__builtin_mul_overflow(numel, t->size[d], &numel)) overflow = true;
-    shape_dims(t->size, t->ndim, sb, sizeof sb);
+      if (__builtin_mul_overflow(numel, size[d], &numel)) overflow = true;
+    shape_dims(size, t->ndim, sb, sizeof sb);
     if (overflow || numel > INT64_MAX / 8) {
       sw_werr(err, errlen, what, "tensor %s: size %s is too large", pname, sb);
       goto fail;
@@ -1088,13 +1103,13 @@ static int build_state_dict(const sw_src *src, const pobj *root, locate_fn locat
     if (numel > 0) {
       int64_t expect = 1;
       for (int d = t->ndim - 1; d >= 0; d--) {
-        if (t->size[d] != 1 && t->stride[d] != expect) {
-          shape_dims(t->stride, t->ndim, tb, sizeof tb);
+        if (size[d] != 1 && stride[d] != expect) {
+          shape_dims(stride, t->ndim, tb, sizeof tb);
           sw_werr(err, errlen, what, "tensor %s is not contiguous (size %s, stride %s); save it with .contiguous()",
                   pname, sb, tb);
           goto fail;
         }
-        expect *= t->size[d];
+        expect *= size[d];
       }
       if (t->offset > st->numel || numel > st->numel - t->offset) {
         sw_werr(err, errlen, what, "tensor %s: offset %lld + %lld elements exceed its storage of %lld elements", pname,
@@ -1179,7 +1194,7 @@ static int build_state_dict(const sw_src *src, const pobj *root, locate_fn locat
     }
     sw_shape shape = {0};
     shape.ndim = t->ndim;
-    for (int d = 0; d < t->ndim; d++) shape.dims[d] = t->size[d];
+    for (int d = 0; d < t->ndim; d++) shape.dims[d] = size[d];
     if (sw_state_dict_push_owned(&sd, name, shape, dst)) {
       sw_werr(err, errlen, what, "tensor %s: out of memory", pname);
       goto fail;
@@ -1352,6 +1367,34 @@ static int legacy_locate_storage(void *vctx, const pobj *st, sloc *out, char *er
   return 0;
 }
 
+/* The five pickles of a legacy file, from m->p. */
+static int legacy_pickles(pvm *m, pobj **root, pobj **keys, char *err, size_t errlen) {
+  const char *what = m->what;
+  pobj *magic = pvm_run(m);
+  if (!magic) return -1;
+  if (magic->t != P_BIGINT || magic->slen != sizeof legacy_magic || memcmp(magic->s, legacy_magic, sizeof legacy_magic))
+    return sw_werr(err, errlen, what, "not a PyTorch file (bad magic number)");
+  pvm_next(m);
+  pobj *ver = pvm_run(m);
+  if (!ver) return -1;
+  if (ver->t != P_INT || ver->i != 1001) return sw_werr(err, errlen, what, "unsupported legacy protocol version");
+  pvm_next(m);
+  pobj *info = pvm_run(m);
+  if (!info) return -1;
+  bool little = false;
+  if (info->t == P_DICT)
+    for (int i = 0; i + 1 < info->n; i += 2)
+      if (info->items[i]->t == P_STR && strcmp(info->items[i]->s, "little_endian") == 0)
+        little = info->items[i + 1]->t == P_BOOL && info->items[i + 1]->i;
+  if (!little)
+    return sw_werr(err, errlen, what, "sys_info does not say little_endian: big-endian checkpoints are not supported");
+  pvm_next(m);
+  if (!(*root = pvm_run(m))) return -1;
+  pvm_next(m);
+  if (!(*keys = pvm_run(m))) return -1;
+  return 0;
+}
+
 static int pth_read_legacy(const sw_src *src, sw_state_dict *out, char *err, size_t errlen) {
   const char *what = src->what;
   pvm m = {0};
@@ -1359,52 +1402,32 @@ static int pth_read_legacy(const sw_src *src, sw_state_dict *out, char *err, siz
   legacy_ctx c = {.what = what};
   char nb[160];
   int rc = -1;
-  /* The pickles come first; read at most PK_MAX_BYTES of them. */
-  size_t len = src->size < PK_MAX_BYTES ? (size_t)src->size : (size_t)PK_MAX_BYTES;
-  if (src->fd >= 0) {
-    buf = malloc(len ? len : 1);
-    if (!buf) return sw_werr(err, errlen, what, "out of memory");
-    if (sw_src_read(src, 0, buf, len, err, errlen)) goto done;
-    m.p = buf;
-  } else {
-    m.p = src->mem;
+  pobj *root = NULL, *keys = NULL;
+  /* The pickles come first, followed by the storages: read the start of the
+   * file (1 MB, more while the pickles run past it, at most PK_MAX_BYTES). */
+  size_t cap = src->size < PK_MAX_BYTES ? (size_t)src->size : (size_t)PK_MAX_BYTES;
+  size_t len = cap < ((size_t)1 << 20) ? cap : ((size_t)1 << 20);
+  for (;;) {
+    if (src->fd >= 0) {
+      free(buf);
+      buf = malloc(len ? len : 1);
+      if (!buf) return sw_werr(err, errlen, what, "out of memory");
+      if (sw_src_read(src, 0, buf, len, err, errlen)) goto done;
+      m.p = buf;
+    } else {
+      m.p = src->mem;
+    }
+    m.len = len;
+    m.what = what;
+    m.part = "pickle";
+    m.err = err;
+    m.errlen = errlen;
+    if (legacy_pickles(&m, &root, &keys, err, errlen) == 0) break;
+    if (!m.truncated || len == cap) goto done;
+    pvm_free(&m);
+    memset(&m, 0, sizeof m);
+    len = cap / 8 < len ? cap : len * 8;
   }
-  m.len = len;
-  m.what = what;
-  m.part = "pickle";
-  m.err = err;
-  m.errlen = errlen;
-  pobj *magic = pvm_run(&m);
-  if (!magic) goto done;
-  if (magic->t != P_BIGINT || magic->slen != sizeof legacy_magic || memcmp(magic->s, legacy_magic, sizeof legacy_magic)) {
-    sw_werr(err, errlen, what, "not a PyTorch file (bad magic number)");
-    goto done;
-  }
-  pvm_next(&m);
-  pobj *ver = pvm_run(&m);
-  if (!ver) goto done;
-  if (ver->t != P_INT || ver->i != 1001) {
-    sw_werr(err, errlen, what, "unsupported legacy protocol version");
-    goto done;
-  }
-  pvm_next(&m);
-  pobj *info = pvm_run(&m);
-  if (!info) goto done;
-  bool little = false;
-  if (info->t == P_DICT)
-    for (int i = 0; i + 1 < info->n; i += 2)
-      if (info->items[i]->t == P_STR && strcmp(info->items[i]->s, "little_endian") == 0)
-        little = info->items[i + 1]->t == P_BOOL && info->items[i + 1]->i;
-  if (!little) {
-    sw_werr(err, errlen, what, "sys_info does not say little_endian: big-endian checkpoints are not supported");
-    goto done;
-  }
-  pvm_next(&m);
-  pobj *root = pvm_run(&m);
-  if (!root) goto done;
-  pvm_next(&m);
-  pobj *keys = pvm_run(&m);
-  if (!keys) goto done;
   if (keys->t != P_LIST) {
     sw_werr(err, errlen, what, "storage key list is a %s", ptype_name(keys->t));
     goto done;

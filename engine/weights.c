@@ -248,6 +248,20 @@ int sw_state_dict_set_meta(sw_state_dict *sd, const char *key, const char *value
   return 0;
 }
 
+/* Appends without looking for an existing key (readers, after a duplicate check). */
+static int push_meta(sw_state_dict *sd, const char *key, const char *value) {
+  char *k = strdup(key), *v = strdup(value);
+  if (!k || !v || grow_pow2((void **)&sd->metadata, sd->metadata_count, sizeof *sd->metadata)) {
+    free(k);
+    free(v);
+    return -1;
+  }
+  sd->metadata[sd->metadata_count].key = k;
+  sd->metadata[sd->metadata_count].value = v;
+  sd->metadata_count++;
+  return 0;
+}
+
 const char *sw_state_dict_get_meta(const sw_state_dict *sd, const char *key) {
   for (int i = 0; i < sd->metadata_count; i++)
     if (strcmp(sd->metadata[i].key, key) == 0) return sd->metadata[i].value;
@@ -376,7 +390,7 @@ static int st_read(const sw_src *src, sw_state_dict *out, char *err, size_t errl
           sw_werr(err, errlen, what, "__metadata__ entry \"%s\" contains a NUL character", mk);
           goto fail;
         }
-        if (sw_state_dict_set_meta(&sd, v->keys[j], mv->str)) {
+        if (push_meta(&sd, v->keys[j], mv->str)) { /* keys are unique: the parser checked */
           sw_werr(err, errlen, what, "out of memory");
           goto fail;
         }

@@ -388,6 +388,23 @@ static void test_st_bad(void) {
     deep[o] = 0;
     st_expect_bad(deep, 0, "nesting", "deep nesting");
   }
+  {
+    /* Too many JSON values: bounded memory, clear message. */
+    size_t n = 1100000;
+    char *h = malloc(2 * n + 16);
+    size_t o = 0;
+    memcpy(h, "{\"a\":[", 6);
+    o = 6;
+    for (size_t i = 0; i < n; i++) {
+      h[o++] = '0';
+      h[o++] = ',';
+    }
+    h[o - 1] = ']';
+    h[o++] = '}';
+    h[o] = 0;
+    st_expect_bad(h, 0, "more than 1048576 values", "a million JSON values");
+    free(h);
+  }
   /* Header length larger than the file, and absurd. */
   {
     size_t len;
@@ -836,8 +853,18 @@ static void test_pth_handmade(void) {
     p = (bytes){0};
     put1(&p, 0x80);
     put1(&p, 2);
-    for (int i = 0; i < (1 << 20) + 1; i++) put1(&p, 'N');
+    put1(&p, 'N');
+    for (int i = 0; i < (1 << 20) + 1; i++) put1(&p, '2'); /* DUP: no new objects */
     pth_expect_bad_pickle(&p, "stack deeper", "stack overflow");
+    free(p.b);
+    p = (bytes){0};
+    put1(&p, 0x80);
+    put1(&p, 2);
+    for (int i = 0; i < (1 << 20) + 10; i++) {
+      put1(&p, ')');
+      put1(&p, '0');
+    }
+    pth_expect_bad_pickle(&p, "more than 1048576 objects", "a million objects");
     free(p.b);
     p = (bytes){0};
     put1(&p, 0x80);
@@ -1212,6 +1239,32 @@ static void test_legacy_handmade(void) {
   legacy_expect(&f, "storage views are not supported", "legacy storage view");
   free(f.b);
   free(obj.b);
+  /* Pickles longer than the reader's first 1 MB window (file and memory). */
+  {
+    bytes big = {0};
+    obj = legacy_obj("140000", 6, NULL);
+    put1(&big, 0x80);
+    put1(&big, 2);
+    put1(&big, 'X');
+    put4(&big, 3000000);
+    for (int i = 0; i < 3000000; i++) put1(&big, 'a');
+    put1(&big, '0'); /* POP the padding string */
+    put(&big, obj.b + 2, obj.n - 2);
+    f = legacy_build(&big, k, 1, cnt, dat, len, true);
+    legacy_expect(&f, NULL, "legacy stream with a 3 MB pickle (memory)");
+    char *tp = tmp_path("weights_legacy_big.pth");
+    write_file(tp, f.b, f.n);
+    sw_state_dict sd;
+    char err[512];
+    CHECK(sw_weights_read(tp, &sd, err, sizeof err) == 0 && sd.count == 1, "legacy 3 MB pickle from a file: %s", err);
+    if (sd.count) sw_state_dict_free(&sd);
+    printf("ok   legacy stream with a 3 MB pickle (file)\n");
+    unlink(tp);
+    free(tp);
+    free(f.b);
+    free(big.b);
+    free(obj.b);
+  }
   /* Wrong magic number (one byte off) is not taken for a legacy file. */
   obj = legacy_obj("140000", 6, NULL);
   f = legacy_build(&obj, k, 1, cnt, dat, len, true);

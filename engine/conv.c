@@ -13,6 +13,7 @@
 
 #include "layers.h"
 #include "parallel.h"
+#include "vec.h"
 
 static int conv_out(int in, int k, int s, int lo, int hi) {
   int o = (in + lo + hi - k) / s + 1;
@@ -211,7 +212,12 @@ static void stage(float *dst, const float *src, const float *bias, int nb, int C
   sw_parallel_for((int64_t)nb * C, 16384 / ((int64_t)OHW + 1) + 1, stage_chunk, &x);
 }
 
-/* ---- depthwise ----------------------------------------------------------- */
+/* ---- depthwise ----------------------------------------------------------- *
+ * One (b, c) plane at a time. For every output row and kernel tap the work is
+ * a unit-stride loop over the output columns: with stride 2 the input row is
+ * first split into its even and odd columns (in[2*ow + j] is even[ow + j/2]
+ * or odd[ow + (j-1)/2]), so no loop gathers. Reductions (dweight) use 8
+ * float lanes in a fixed order. */
 
 typedef struct {
   const sw_conv2d *c;
@@ -221,12 +227,39 @@ typedef struct {
   const float *dout;
 } dw_ctx;
 
+/* Splits row[0..W) into ev[i] = row[2i], od[i] = row[2i+1]. */
+static void deinterleave(const float *row, int W, float *ev, float *od) {
+  int i = 0;
+  for (; 2 * i + 1 < W; i++) {
+    ev[i] = row[2 * i];
+    od[i] = row[2 * i + 1];
+  }
+  if (2 * i < W) ev[i] = row[2 * i];
+}
+
+/* Pointer p with p[ow] == in[ow*s + j] for the valid ow (s is 1 or 2). */
+static const float *tap_row(const float *row, const float *ev, const float *od, int s, int j) {
+  if (s == 1) return row + j;
+  /* floor division for negative j */
+  return (j % 2 == 0) ? ev + j / 2 : od + (j - 1) / 2;
+}
+
+static float *tap_row_mut(float *row, float *ev, float *od, int s, int j) {
+  if (s == 1) return row + j;
+  return (j % 2 == 0) ? ev + j / 2 : od + (j - 1) / 2;
+}
+
+/* Strided depthwise (stride > 2) falls back to gathers. */
+static bool dw_fast_stride(const sw_conv2d *c) { return c->stride == 1 || c->stride == 2; }
+
 /* Planes [p0, p1) of (B*C): out[oh, ow] = bias + sum_{kh,kw} w * in[oh*s+kh-pt, ow*s+kw-pl] */
 static void dw_fwd_chunk(void *vctx, int64_t p0, int64_t p1) {
   dw_ctx *x = vctx;
   const sw_conv2d *c = x->c;
   const int C = c->Cin, H = c->H, W = c->W, OH = c->OH, OW = c->OW, s = c->stride;
   const int KH = c->KH, KW = c->KW;
+  const bool fast = dw_fast_stride(c);
+  float ev[W / 2 + 1], od[W / 2 + 1];
   for (int64_t p = p0; p < p1; p++) {
     int ch = (int)(p % C);
     const float *in = x->inp + (size_t)p * H * W;
@@ -239,15 +272,17 @@ static void dw_fwd_chunk(void *vctx, int64_t p0, int64_t p1) {
       for (int kh = 0; kh < KH; kh++) {
         int ih = oh * s + kh - c->pad_t;
         if (ih < 0 || ih >= H) continue;
+        const float *row = in + (size_t)ih * W;
+        if (s == 2) deinterleave(row, W, ev, od);
         for (int kw = 0; kw < KW; kw++) {
-          int lo, hi;
-          valid_range(OW, W, s, kw - c->pad_l, &lo, &hi);
-          const float *irow = in + (size_t)ih * W + kw - c->pad_l;
+          int lo, hi, j = kw - c->pad_l;
+          valid_range(OW, W, s, j, &lo, &hi);
           float wv = w[kh * KW + kw];
-          if (s == 1) {
-            for (int ow = lo; ow < hi; ow++) orow[ow] += wv * irow[ow];
+          if (fast) {
+            const float *src = tap_row(row, ev, od, s, j);
+            for (int ow = lo; ow < hi; ow++) orow[ow] += wv * src[ow];
           } else {
-            for (int ow = lo; ow < hi; ow++) orow[ow] += wv * irow[ow * s];
+            for (int ow = lo; ow < hi; ow++) orow[ow] += wv * row[ow * s + j];
           }
         }
       }
@@ -256,12 +291,14 @@ static void dw_fwd_chunk(void *vctx, int64_t p0, int64_t p1) {
 }
 
 /* Channels [c0, c1): dweight and dbias reduce over the batch inside one item;
- * dinp planes of that channel are written by the same item. */
+ * the dinp planes of that channel are written by the same item. */
 static void dw_bwd_chunk(void *vctx, int64_t c0, int64_t c1) {
   dw_ctx *x = vctx;
   const sw_conv2d *c = x->c;
   const int B = c->B, C = c->Cin, H = c->H, W = c->W, OH = c->OH, OW = c->OW, s = c->stride;
   const int KH = c->KH, KW = c->KW;
+  const bool fast = dw_fast_stride(c);
+  float ev[W / 2 + 1], od[W / 2 + 1], dev[W / 2 + 1], dod[W / 2 + 1];
   for (int64_t ch = c0; ch < c1; ch++) {
     const float *w = x->weight + (size_t)ch * KH * KW;
     double dwa[KH * KW];
@@ -273,39 +310,274 @@ static void dw_bwd_chunk(void *vctx, int64_t c0, int64_t c1) {
       const float *dy = x->dout + p * OH * OW;
       float *di = x->dinp ? x->dinp + p * H * W : NULL;
       if (x->dbias)
-        for (int i = 0; i < OH * OW; i++) db += dy[i];
-      for (int kh = 0; kh < KH; kh++)
-        for (int kw = 0; kw < KW; kw++) {
-          int lo, hi;
-          valid_range(OW, W, s, kw - c->pad_l, &lo, &hi);
-          float wv = w[kh * KW + kw];
-          float acc = 0.0f;
-          for (int oh = 0; oh < OH; oh++) {
-            int ih = oh * s + kh - c->pad_t;
-            if (ih < 0 || ih >= H) continue;
-            const float *dyr = dy + (size_t)oh * OW;
-            size_t ioff = (size_t)ih * W + kw - c->pad_l;
-            if (x->dweight) {
+        for (int oh = 0; oh < OH; oh++) db += sw_sum(dy + (size_t)oh * OW, OW);
+      float pw[KH * KW];
+      for (int k = 0; k < KH * KW; k++) pw[k] = 0.0f;
+      for (int oh = 0; oh < OH; oh++) {
+        const float *dyr = dy + (size_t)oh * OW;
+        for (int kh = 0; kh < KH; kh++) {
+          int ih = oh * s + kh - c->pad_t;
+          if (ih < 0 || ih >= H) continue;
+          const float *row = in + (size_t)ih * W;
+          float *drow = di ? di + (size_t)ih * W : NULL;
+          if (s == 2 && fast) {
+            if (x->dweight) deinterleave(row, W, ev, od);
+            if (drow)
+              for (int i = 0; i <= W / 2; i++) dev[i] = dod[i] = 0.0f;
+          }
+          for (int kw = 0; kw < KW; kw++) {
+            int lo, hi, j = kw - c->pad_l;
+            valid_range(OW, W, s, j, &lo, &hi);
+            if (hi <= lo) continue;
+            float wv = w[kh * KW + kw];
+            if (fast) {
+              if (x->dweight) {
+                const float *src = tap_row(row, ev, od, s, j);
+                pw[kh * KW + kw] += sw_dot(dyr + lo, src + lo, hi - lo);
+              }
+              if (drow) {
+                float *dst = tap_row_mut(drow, dev, dod, s, j);
+                for (int ow = lo; ow < hi; ow++) dst[ow] += wv * dyr[ow];
+              }
+            } else {
               float a = 0.0f;
-              if (s == 1)
-                for (int ow = lo; ow < hi; ow++) a += dyr[ow] * in[ioff + ow];
-              else
-                for (int ow = lo; ow < hi; ow++) a += dyr[ow] * in[ioff + (size_t)ow * s];
-              acc += a;
-            }
-            if (di) {
-              float *dir = di + ioff;
-              if (s == 1)
-                for (int ow = lo; ow < hi; ow++) dir[ow] += wv * dyr[ow];
-              else
-                for (int ow = lo; ow < hi; ow++) dir[(size_t)ow * s] += wv * dyr[ow];
+              for (int ow = lo; ow < hi; ow++) {
+                a += dyr[ow] * row[ow * s + j];
+                if (drow) drow[ow * s + j] += wv * dyr[ow];
+              }
+              pw[kh * KW + kw] += a;
             }
           }
-          dwa[kh * KW + kw] += acc;
+          if (s == 2 && fast && drow) {
+            int i = 0;
+            for (; 2 * i + 1 < W; i++) {
+              drow[2 * i] += dev[i];
+              drow[2 * i + 1] += dod[i];
+            }
+            if (2 * i < W) drow[2 * i] += dev[i];
+          }
         }
+      }
+      for (int k = 0; k < KH * KW; k++) dwa[k] += pw[k];
     }
     if (x->dweight)
       for (int k = 0; k < KH * KW; k++) x->dweight[(size_t)ch * KH * KW + k] += (float)dwa[k];
+    if (x->dbias) x->dbias[ch] += (float)db;
+  }
+}
+
+/* ---- depthwise 3x3, stride 1 or 2 ---------------------------------------- *
+ * Each plane is first copied into a zero-padded scratch plane P (rows
+ * Hp = (OH-1)*s + 3, columns Wp = (OW-1)*s + 3), so every output is the same
+ * 9-term expression with no border tests and the loop over output columns
+ * vectorises. With stride 2, P is kept as its even and odd columns (E, O):
+ * P[r][2m] = E[r][m], P[r][2m+1] = O[r][m]. The scratch lives on the stack
+ * (DW3_MAX_SCRATCH floats at most; larger planes use the generic kernel). */
+
+#define DW3_MAX_SCRATCH (256 * 1024)
+
+typedef struct {
+  int Hp, Wp, We, Wo;
+} dw3_dims;
+
+static dw3_dims dw3_get(const sw_conv2d *c) {
+  dw3_dims d;
+  d.Hp = (c->OH - 1) * c->stride + 3;
+  d.Wp = (c->OW - 1) * c->stride + 3;
+  d.We = (d.Wp + 1) / 2;
+  d.Wo = d.Wp / 2;
+  return d;
+}
+
+static bool dw3_ok(const sw_conv2d *c) {
+  if (c->KH != 3 || c->KW != 3 || (c->stride != 1 && c->stride != 2) || c->OH < 1 || c->OW < 1)
+    return false;
+  dw3_dims d = dw3_get(c);
+  size_t q = (size_t)(c->H + 2) * (c->W + 2);
+  size_t need = (size_t)d.Hp * d.Wp * 2 + q + (size_t)c->OW + 4;
+  return need <= DW3_MAX_SCRATCH;
+}
+
+/* P (or E/O for stride 2) from one input plane. */
+static void dw3_pad(const sw_conv2d *c, const dw3_dims *d, const float *in, float *P) {
+  const int H = c->H, W = c->W, pl = c->pad_l;
+  /* columns q of P with 0 <= q - pl < W: [qlo, qhi) */
+  int qlo = pl < d->Wp ? pl : d->Wp, qhi = pl + W < d->Wp ? pl + W : d->Wp;
+  for (int r = 0; r < d->Hp; r++) {
+    int ih = r - c->pad_t;
+    bool inside = ih >= 0 && ih < H && qhi > qlo;
+    const float *row = inside ? in + (size_t)ih * W - pl : NULL; /* row[q] = in[ih][q - pl] */
+    if (c->stride == 1) {
+      float *dst = P + (size_t)r * d->Wp;
+      if (!inside) {
+        memset(dst, 0, (size_t)d->Wp * sizeof(float));
+        continue;
+      }
+      for (int q = 0; q < qlo; q++) dst[q] = 0.0f;
+      memcpy(dst + qlo, row + qlo, (size_t)(qhi - qlo) * sizeof(float));
+      for (int q = qhi; q < d->Wp; q++) dst[q] = 0.0f;
+    } else {
+      float *E = P + (size_t)r * d->We, *O = P + (size_t)d->Hp * d->We + (size_t)r * d->Wo;
+      if (!inside) {
+        memset(E, 0, (size_t)d->We * sizeof(float));
+        memset(O, 0, (size_t)d->Wo * sizeof(float));
+        continue;
+      }
+      /* E[m] = row[2m] for qlo <= 2m < qhi; O[m] = row[2m+1] for qlo <= 2m+1 < qhi */
+      int elo = (qlo + 1) / 2, ehi = (qhi + 1) / 2;
+      int olo = qlo / 2, ohi = qhi / 2;
+      for (int m = 0; m < elo; m++) E[m] = 0.0f;
+      for (int m = elo; m < ehi; m++) E[m] = row[2 * m];
+      for (int m = ehi; m < d->We; m++) E[m] = 0.0f;
+      for (int m = 0; m < olo; m++) O[m] = 0.0f;
+      for (int m = olo; m < ohi; m++) O[m] = row[2 * m + 1];
+      for (int m = ohi; m < d->Wo; m++) O[m] = 0.0f;
+    }
+  }
+}
+
+static void dw3_fwd_chunk(void *vctx, int64_t p0, int64_t p1) {
+  dw_ctx *x = vctx;
+  const sw_conv2d *c = x->c;
+  const dw3_dims d = dw3_get(c);
+  const int C = c->Cin, OH = c->OH, OW = c->OW;
+  float P[(size_t)d.Hp * d.Wp + 2];
+  for (int64_t p = p0; p < p1; p++) {
+    int ch = (int)(p % C);
+    const float *w = x->weight + (size_t)ch * 9;
+    const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6],
+                w7 = w[7], w8 = w[8];
+    const float b0 = x->bias ? x->bias[ch] : 0.0f;
+    float *o = x->out + (size_t)p * OH * OW;
+    dw3_pad(c, &d, x->inp + (size_t)p * c->H * c->W, P);
+    if (c->stride == 1) {
+      for (int oh = 0; oh < OH; oh++) {
+        const float *r0 = P + (size_t)oh * d.Wp, *r1 = r0 + d.Wp, *r2 = r1 + d.Wp;
+        float *orow = o + (size_t)oh * OW;
+        for (int ow = 0; ow < OW; ow++)
+          orow[ow] = b0 + ((w0 * r0[ow] + w1 * r0[ow + 1] + w2 * r0[ow + 2]) +
+                           (w3 * r1[ow] + w4 * r1[ow + 1] + w5 * r1[ow + 2]) +
+                           (w6 * r2[ow] + w7 * r2[ow + 1] + w8 * r2[ow + 2]));
+      }
+    } else {
+      const float *E = P, *O = P + (size_t)d.Hp * d.We;
+      for (int oh = 0; oh < OH; oh++) {
+        const float *e0 = E + (size_t)(2 * oh) * d.We, *e1 = e0 + d.We, *e2 = e1 + d.We;
+        const float *o0 = O + (size_t)(2 * oh) * d.Wo, *o1 = o0 + d.Wo, *o2 = o1 + d.Wo;
+        float *orow = o + (size_t)oh * OW;
+        for (int ow = 0; ow < OW; ow++)
+          orow[ow] = b0 + ((w0 * e0[ow] + w1 * o0[ow] + w2 * e0[ow + 1]) +
+                           (w3 * e1[ow] + w4 * o1[ow] + w5 * e1[ow + 1]) +
+                           (w6 * e2[ow] + w7 * o2[ow] + w8 * e2[ow + 1]));
+      }
+    }
+  }
+}
+
+/* Channels [c0, c1), all images of each. */
+static void dw3_bwd_chunk(void *vctx, int64_t c0, int64_t c1) {
+  dw_ctx *x = vctx;
+  const sw_conv2d *c = x->c;
+  const dw3_dims d = dw3_get(c);
+  const int B = c->B, C = c->Cin, H = c->H, W = c->W, OH = c->OH, OW = c->OW;
+  const int Wq = W + 2;
+  float P[(size_t)d.Hp * d.Wp + 2];
+  /* stride 1: Q = dout padded for the flipped-kernel correlation; stride 2: D (E/O) accumulators */
+  size_t qn = c->stride == 1 ? (size_t)(H + 2) * Wq : (size_t)d.Hp * d.Wp;
+  float Q[qn + 2];
+  float dyp[OW + 4];
+  for (int64_t ch = c0; ch < c1; ch++) {
+    const float *w = x->weight + (size_t)ch * 9;
+    const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6],
+                w7 = w[7], w8 = w[8];
+    double dwa[9] = {0};
+    double db = 0;
+    for (int b = 0; b < B; b++) {
+      size_t p = (size_t)b * C + ch;
+      const float *dy = x->dout + p * OH * OW;
+      if (x->dbias)
+        for (int oh = 0; oh < OH; oh++) db += sw_sum(dy + (size_t)oh * OW, OW);
+      if (x->dweight) {
+        float pw[9] = {0};
+        dw3_pad(c, &d, x->inp + p * H * W, P);
+        for (int oh = 0; oh < OH; oh++) {
+          const float *dyr = dy + (size_t)oh * OW;
+          for (int kh = 0; kh < 3; kh++) {
+            if (c->stride == 1) {
+              const float *r = P + (size_t)(oh + kh) * d.Wp;
+              sw_dot3(dyr, r, r + 1, r + 2, OW, pw + kh * 3);
+            } else {
+              const float *e = P + (size_t)(2 * oh + kh) * d.We;
+              const float *od = P + (size_t)d.Hp * d.We + (size_t)(2 * oh + kh) * d.Wo;
+              sw_dot3(dyr, e, od, e + 1, OW, pw + kh * 3);
+            }
+          }
+        }
+        for (int k = 0; k < 9; k++) dwa[k] += pw[k];
+      }
+      if (!x->dinp) continue;
+      float *di = x->dinp + p * H * W;
+      if (c->stride == 1) {
+        /* dinp[ih][iw] += sum w[kh][kw] * dy[ih+pt-kh][iw+pl-kw] = flipped-kernel correlation
+         * over Q[r][q] = dy[r - (2-pt)][q - (2-pl)] */
+        const int a = 2 - c->pad_t, bb = 2 - c->pad_l;
+        /* columns q with 0 <= q - bb < OW: [qlo, qhi) */
+        int qlo = bb < 0 ? 0 : (bb > Wq ? Wq : bb);
+        int qhi = bb + OW < Wq ? bb + OW : Wq;
+        if (qhi < qlo) qhi = qlo;
+        for (int r = 0; r < H + 2; r++) {
+          int oh = r - a;
+          float *qr = Q + (size_t)r * Wq;
+          if (oh < 0 || oh >= OH || qhi == qlo) {
+            memset(qr, 0, (size_t)Wq * sizeof(float));
+            continue;
+          }
+          const float *src = dy + (size_t)oh * OW - bb; /* src[q] = dy[oh][q - bb] */
+          for (int q = 0; q < qlo; q++) qr[q] = 0.0f;
+          memcpy(qr + qlo, src + qlo, (size_t)(qhi - qlo) * sizeof(float));
+          for (int q = qhi; q < Wq; q++) qr[q] = 0.0f;
+        }
+        for (int ih = 0; ih < H; ih++) {
+          const float *q0 = Q + (size_t)ih * Wq, *q1 = q0 + Wq, *q2 = q1 + Wq;
+          float *drow = di + (size_t)ih * W;
+          for (int iw = 0; iw < W; iw++)
+            drow[iw] += (w8 * q0[iw] + w7 * q0[iw + 1] + w6 * q0[iw + 2]) +
+                        (w5 * q1[iw] + w4 * q1[iw + 1] + w3 * q1[iw + 2]) +
+                        (w2 * q2[iw] + w1 * q2[iw + 1] + w0 * q2[iw + 2]);
+        }
+      } else {
+        /* scatter into padded accumulators: row r = 2*oh + kh gets
+         * E[r][m] += w[kh][0]*dy[oh][m] + w[kh][2]*dy[oh][m-1], O[r][m] += w[kh][1]*dy[oh][m] */
+        float *E = Q, *O = Q + (size_t)d.Hp * d.We;
+        for (size_t i = 0; i < (size_t)d.Hp * d.Wp; i++) Q[i] = 0.0f;
+        const float *wk[3] = {w, w + 3, w + 6};
+        for (int oh = 0; oh < OH; oh++) {
+          dyp[0] = 0.0f;
+          memcpy(dyp + 1, dy + (size_t)oh * OW, (size_t)OW * sizeof(float));
+          dyp[OW + 1] = 0.0f;
+          for (int kh = 0; kh < 3; kh++) {
+            float *er = E + (size_t)(2 * oh + kh) * d.We, *orr = O + (size_t)(2 * oh + kh) * d.Wo;
+            const float ka = wk[kh][0], kb = wk[kh][1], kc = wk[kh][2];
+            for (int m = 0; m < d.We; m++) er[m] += ka * dyp[m + 1] + kc * dyp[m];
+            for (int m = 0; m < d.Wo; m++) orr[m] += kb * dyp[m + 1];
+          }
+        }
+        /* dinp[ih][iw] += D[ih + pt][iw + pl] where that lies inside D */
+        const int pl = c->pad_l;
+        for (int ih = 0; ih < H; ih++) {
+          int r = ih + c->pad_t;
+          if (r >= d.Hp) break;
+          const float *er = E + (size_t)r * d.We, *orr = O + (size_t)r * d.Wo;
+          float *drow = di + (size_t)ih * W;
+          int iwmax = d.Wp - pl < W ? d.Wp - pl : W; /* iw + pl < Wp */
+          /* even q = iw + pl: iw = 2m - pl; odd: iw = 2m + 1 - pl */
+          for (int m = (pl + 1) / 2; 2 * m - pl < iwmax; m++) drow[2 * m - pl] += er[m];
+          for (int m = pl / 2; 2 * m + 1 - pl < iwmax; m++) drow[2 * m + 1 - pl] += orr[m];
+        }
+      }
+    }
+    if (x->dweight)
+      for (int k = 0; k < 9; k++) x->dweight[(size_t)ch * 9 + k] += (float)dwa[k];
     if (x->dbias) x->dbias[ch] += (float)db;
   }
 }
@@ -335,7 +607,7 @@ void sw_conv2d_forward(const sw_conv2d *c, float *out, const float *inp, const f
   const size_t OHW = (size_t)c->OH * c->OW, HW = (size_t)c->H * c->W;
   if (is_depthwise(c)) {
     dw_ctx x = {.c = c, .out = out, .inp = inp, .weight = weight, .bias = bias};
-    sw_parallel_for((int64_t)c->B * c->Cin, 1, dw_fwd_chunk, &x);
+    sw_parallel_for((int64_t)c->B * c->Cin, 1, dw3_ok(c) ? dw3_fwd_chunk : dw_fwd_chunk, &x);
     return;
   }
   const int G = c->groups, Cin_g = c->Cin / G, Cout_g = c->Cout / G;
@@ -411,7 +683,7 @@ void sw_conv2d_backward(const sw_conv2d *c, float *dinp, float *dweight, float *
   if (is_depthwise(c)) {
     dw_ctx x = {.c = c, .inp = inp, .weight = weight, .dinp = dinp, .dweight = dweight,
                 .dbias = dbias, .dout = dout};
-    sw_parallel_for(c->Cin, 1, dw_bwd_chunk, &x);
+    sw_parallel_for(c->Cin, 1, dw3_ok(c) ? dw3_bwd_chunk : dw_bwd_chunk, &x);
     return;
   }
   if (dbias) {

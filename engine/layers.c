@@ -10,6 +10,7 @@
 
 #include "layers.h"
 #include "parallel.h"
+#include "vec.h"
 
 /* Elementwise loops hand at least this many floats to a thread. */
 #define SW_ELEM_CHUNK 32768
@@ -28,34 +29,9 @@ typedef struct {
   const float *mean_in, *invstd_in;
 } bn_ctx;
 
-/* Sum of n floats: 8 float lanes per row, folded into double per row. */
-static double row_sum(const float *x, int n) {
-  float acc[8] = {0};
-  int i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; k++) acc[k] += x[i + k];
-  double s = 0;
-  for (int k = 0; k < 8; k++) s += acc[k];
-  for (; i < n; i++) s += x[i];
-  return s;
-}
-
-static double row_sqdev(const float *x, int n, float m) {
-  float acc[8] = {0};
-  int i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; k++) {
-      float d = x[i + k] - m;
-      acc[k] += d * d;
-    }
-  double s = 0;
-  for (int k = 0; k < 8; k++) s += acc[k];
-  for (; i < n; i++) {
-    float d = x[i] - m;
-    s += (double)d * d;
-  }
-  return s;
-}
+/* Per-row sums in float (vec.h, fixed order), folded into double per row. */
+static double row_sum(const float *x, int n) { return sw_sum(x, n); }
+static double row_sqdev(const float *x, int n, float m) { return sw_sqdev(x, n, m); }
 
 /* Training forward for channels [c0, c1). */
 static void bn_train_fwd_chunk(void *vctx, int64_t c0, int64_t c1) {
@@ -183,22 +159,8 @@ static void bn_bwd_chunk(void *vctx, int64_t c0, int64_t c1) {
     for (int b = 0; b < B; b++) {
       const float *dy = x->dout + ((size_t)b * C + c) * HW;
       const float *in = x->inp + ((size_t)b * C + c) * HW;
-      float a0[8] = {0}, a1[8] = {0};
-      int i = 0;
-      for (; i + 8 <= HW; i += 8)
-        for (int k = 0; k < 8; k++) {
-          a0[k] += dy[i + k];
-          a1[k] += dy[i + k] * (in[i + k] - mean);
-        }
-      double r0 = 0, r1 = 0;
-      for (int k = 0; k < 8; k++) {
-        r0 += a0[k];
-        r1 += a1[k];
-      }
-      for (; i < HW; i++) {
-        r0 += dy[i];
-        r1 += (double)dy[i] * (in[i] - mean);
-      }
+      float r0, r1;
+      sw_sum_dot_dev(dy, in, HW, mean, &r0, &r1);
       sdy += r0;
       sdyx += r1 * invstd;
     }
@@ -263,7 +225,10 @@ static void elem_chunk(void *vctx, int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; i++) o[i] = a[i] > 0.0f ? a[i] : 0.0f;
     break;
   case EL_RELU_B: /* a = dout, b = forward output */
-    for (int64_t i = i0; i < i1; i++) o[i] += b[i] > 0.0f ? a[i] : 0.0f;
+    for (int64_t i = i0; i < i1; i++) {
+      float g = a[i]; /* loaded unconditionally so the select vectorises */
+      o[i] += b[i] > 0.0f ? g : 0.0f;
+    }
     break;
   case EL_RELU6:
     for (int64_t i = i0; i < i1; i++) {
@@ -272,7 +237,11 @@ static void elem_chunk(void *vctx, int64_t i0, int64_t i1) {
     }
     break;
   case EL_RELU6_B:
-    for (int64_t i = i0; i < i1; i++) o[i] += (b[i] > 0.0f && b[i] < 6.0f) ? a[i] : 0.0f;
+    for (int64_t i = i0; i < i1; i++) {
+      float g = a[i], v = b[i];
+      g = v > 0.0f ? g : 0.0f;
+      o[i] += v < 6.0f ? g : 0.0f;
+    }
     break;
   case EL_ADD:
     for (int64_t i = i0; i < i1; i++) o[i] = a[i] + b[i];

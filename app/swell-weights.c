@@ -11,6 +11,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "model.h"
@@ -341,6 +342,7 @@ typedef struct {
   char *final_path;
   char *part_path;
   char *info_path;
+  int lock_fd; /* flock()ed "<file>.part.lock", or -1 */
 
   SoupSession *session;
   SoupMessage *msg;
@@ -366,6 +368,7 @@ typedef struct {
 } FetchData;
 
 static void fetch_data_free(FetchData *d) {
+  if (d->lock_fd >= 0) close(d->lock_fd); /* releases the flock */
   if (d->out) g_output_stream_close(d->out, NULL, NULL);
   g_clear_object(&d->out);
   g_clear_object(&d->in);
@@ -823,6 +826,7 @@ void swell_weights_fetch_async(const char *arch, GCancellable *cancellable,
   /* Report cancellation with our own message (which says how much was kept). */
   g_task_set_check_cancellable(task, FALSE);
   FetchData *d = g_new0(FetchData, 1);
+  d->lock_fd = -1;
   d->progress = progress;
   d->progress_data = progress_data;
   d->progress_notify = progress_notify;
@@ -838,6 +842,28 @@ void swell_weights_fetch_async(const char *arch, GCancellable *cancellable,
   d->final_path = g_build_filename(d->dir, d->entry->file_name, NULL);
   d->part_path = g_strconcat(d->final_path, ".part", NULL);
   d->info_path = g_strconcat(d->final_path, ".part.info", NULL);
+  if (g_file_test(d->final_path, G_FILE_TEST_IS_REGULAR)) {
+    g_task_return_pointer(task, g_strdup(d->final_path), g_free);
+    g_object_unref(task);
+    return;
+  }
+  /* One download of a file at a time, across processes (the window and swell-cli). */
+  g_autofree char *lock_path = g_strconcat(d->final_path, ".part.lock", NULL);
+  d->lock_fd = g_open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (d->lock_fd < 0) {
+    int err = errno;
+    return_fetch_error(task, g_error_new(SWELL_WEIGHTS_ERROR, SWELL_WEIGHTS_ERROR_IO,
+                                         _("cannot write %s: %s"), lock_path, g_strerror(err)));
+    return;
+  }
+  if (flock(d->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    return_fetch_error(task, g_error_new(SWELL_WEIGHTS_ERROR, SWELL_WEIGHTS_ERROR_BUSY,
+                                         _("the %s weights are already being downloaded (by this "
+                                           "or another program); wait for that download to finish"),
+                                         d->entry->arch));
+    return;
+  }
+  /* Another process may have finished it while we waited for nothing. */
   if (g_file_test(d->final_path, G_FILE_TEST_IS_REGULAR)) {
     g_task_return_pointer(task, g_strdup(d->final_path), g_free);
     g_object_unref(task);

@@ -25,8 +25,9 @@
  * Cache layout: a file appears under its final name only after it has been
  * completely written, fsync'ed and verified (atomic rename). In-progress downloads
  * live in "<file_name>.part" (+ "<file_name>.part.info" recording URL and
- * validator for a later resume); nothing with a ".part" suffix is ever used as
- * weights. Imported files are stored as the catalogue's file name when their
+ * validator for a later resume, and "<file_name>.part.lock", locked with flock()
+ * while a download runs so that two processes never write the same part);
+ * nothing with a ".part*" suffix is ever used as weights. Imported files are stored as the catalogue's file name when their
  * SHA-256 matches the catalogue's prefix, otherwise as "<arch>-imported.pth" or
  * "<arch>-imported.safetensors" (a name that claims no checksum).
  *
@@ -55,6 +56,7 @@ typedef enum {
   SWELL_WEIGHTS_ERROR_CHECKSUM,      /* SHA-256 does not start with the expected prefix */
   SWELL_WEIGHTS_ERROR_INVALID_FILE,  /* import: not a weight file, or not this architecture */
   SWELL_WEIGHTS_ERROR_IO,            /* cache directory or file could not be written */
+  SWELL_WEIGHTS_ERROR_BUSY,          /* another download of the same file is running (any process) */
 } SwellWeightsError;
 /* Cancellation is reported as G_IO_ERROR / G_IO_ERROR_CANCELLED. */
 

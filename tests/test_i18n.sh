@@ -128,10 +128,10 @@ if [ -x "$BUILD/ui/swell" ]; then
 wait 1000
 open $tmp/Fotos.swell
 view label
-wait 800
+wait 1500
 shot de-label
 view train
-wait 800
+wait 1500
 shot de-train
 quit
 SCRIPT

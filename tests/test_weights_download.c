@@ -169,11 +169,12 @@ static void check_nothing_usable(const Fixture *f, const char *when) {
         error ? error->message : "no error");
   g_autofree char *final_path = cache_path(f->file_name);
   CHECK(!g_file_test(final_path, G_FILE_TEST_EXISTS), "%s: %s exists", when, final_path);
-  /* Any other file must carry the .part / .part.info suffix. */
+  /* Any other file must carry the .part / .part.info / .part.lock suffix. */
   g_autoptr(GDir) d = g_dir_open(cache_dir, 0, NULL);
   const char *name;
   while (d && (name = g_dir_read_name(d)))
-    CHECK(g_str_has_suffix(name, ".part") || g_str_has_suffix(name, ".part.info"),
+    CHECK(g_str_has_suffix(name, ".part") || g_str_has_suffix(name, ".part.info") ||
+              g_str_has_suffix(name, ".part.lock"),
           "%s: unexpected file %s in the cache", when, name);
 }
 
@@ -364,8 +365,11 @@ static void test_404(void) {
   CHECK(error && strstr(error->message, "404") && strstr(error->message, fx_missing.file_name),
         "404 message: %s", error ? error->message : "");
   check_nothing_usable(&fx_missing, "404");
+  /* Only the (empty) lock file may remain: no part, no info. */
   g_autoptr(GDir) d = g_dir_open(cache_dir, 0, NULL);
-  CHECK(d && g_dir_read_name(d) == NULL, "404 left files in the cache");
+  const char *name;
+  while (d && (name = g_dir_read_name(d)))
+    CHECK(g_str_has_suffix(name, ".part.lock"), "404 left %s in the cache", name);
   printf("ok 404: %s\n", error ? error->message : "");
 }
 
@@ -401,6 +405,15 @@ static void test_slow_cancel(void) {
   swell_weights_fetch_async(fx_good.arch, c, on_progress, &log, NULL, on_cancel_done, &cd);
   g_timeout_add(1200, do_cancel, c);
   gint64 t0 = g_get_monotonic_time();
+  /* While it runs, a second download of the same file is refused (flock). */
+  while (log.calls == 0) g_main_context_iteration(NULL, TRUE);
+  {
+    g_autoptr(GError) busy = NULL;
+    g_autofree char *p2 = swell_weights_fetch_sync(fx_good.arch, NULL, NULL, NULL, &busy);
+    CHECK(p2 == NULL && g_error_matches(busy, SWELL_WEIGHTS_ERROR, SWELL_WEIGHTS_ERROR_BUSY),
+          "concurrent download: %s", busy ? busy->message : p2);
+    printf("ok concurrent download refused: %s\n", busy ? busy->message : "");
+  }
   g_main_loop_run(cd.loop);
   double secs = (double)(cd.finished_at - t0) / G_USEC_PER_SEC;
   CHECK(cd.path == NULL, "slow download finished despite cancel");

@@ -31,7 +31,6 @@ typedef struct {
 
 /* Per-row sums in float (vec.h, fixed order), folded into double per row. */
 static double row_sum(const float *x, int n) { return sw_sum(x, n); }
-static double row_sqdev(const float *x, int n, float m) { return sw_sqdev(x, n, m); }
 
 /* Training forward for channels [c0, c1). */
 static void bn_train_fwd_chunk(void *vctx, int64_t c0, int64_t c1) {
@@ -39,12 +38,21 @@ static void bn_train_fwd_chunk(void *vctx, int64_t c0, int64_t c1) {
   const int B = x->bn->B, C = x->bn->C, HW = x->bn->HW;
   const double N = (double)B * HW;
   for (int64_t c = c0; c < c1; c++) {
-    double s = 0;
-    for (int b = 0; b < B; b++) s += row_sum(x->inp + ((size_t)b * C + c) * HW, HW);
-    float mean = (float)(s / N);
-    double sq = 0;
-    for (int b = 0; b < B; b++) sq += row_sqdev(x->inp + ((size_t)b * C + c) * HW, HW, mean);
-    double var = sq / N;
+    /* one pass: sums of (x - K) and (x - K)^2 with K the channel's first
+     * value, which keeps the cancellation in E[(x-K)^2] - E[x-K]^2 small */
+    const float K = x->inp[(size_t)c * HW];
+    double s = 0, sq = 0;
+    for (int b = 0; b < B; b++) {
+      float r0, r1;
+      sw_shift_sums(x->inp + ((size_t)b * C + c) * HW, HW, K, &r0, &r1);
+      s += r0;
+      sq += r1;
+    }
+    double dmean = s / N;
+    float mean = (float)(K + dmean);
+    double var = sq / N - dmean * dmean;
+    if (var < 0) var = 0;
+    sq = var * N; /* sum of squared deviations, for the unbiased estimate */
     float invstd = (float)(1.0 / sqrt(var + x->bn->eps));
     if (x->save_mean) x->save_mean[c] = mean;
     if (x->save_invstd) x->save_invstd[c] = invstd;

@@ -47,6 +47,28 @@ static inline float sw_sqdev(const float *x, int n, float m) {
   return sw_hsum2(a, b) + t;
 }
 
+/* sum (x - k) and sum (x - k)^2 in one pass */
+static inline void sw_shift_sums(const float *x, int n, float k, float *s1, float *s2) {
+  sw_v4 z = {0, 0, 0, 0}, kv = {k, k, k, k};
+  sw_v4 a0 = z, b0 = z, a1 = z, b1 = z;
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    sw_v4 d0 = sw_ld4(x + i) - kv, d1 = sw_ld4(x + i + 4) - kv;
+    a0 += d0;
+    b0 += d1;
+    a1 += d0 * d0;
+    b1 += d1 * d1;
+  }
+  float t0 = 0.0f, t1 = 0.0f;
+  for (; i < n; i++) {
+    float d = x[i] - k;
+    t0 += d;
+    t1 += d * d;
+  }
+  *s1 = sw_hsum2(a0, b0) + t0;
+  *s2 = sw_hsum2(a1, b1) + t1;
+}
+
 /* sum a*b */
 static inline float sw_dot(const float *x, const float *y, int n) {
   sw_v4 a = {0, 0, 0, 0}, b = {0, 0, 0, 0};

@@ -426,18 +426,18 @@ static const conv_case EXTRA_CONVS[] = {
     {"c1s1b3x40", 3, 4, 40, 40, 5, 1, 1, 0, 0, 0, 0, 1},
 };
 
-static void fast_vs_ref_bn(int B, int C, int HW) {
+static void fast_vs_ref_bn(int B, int C, int HW, float offset) {
   sw_rng r;
   sw_rng_seed(&r, 9);
   size_t n = (size_t)B * C * HW;
   float *x = randn(n, &r, 2), *w = randn(C, &r, 1), *b = randn(C, &r, 1);
-  for (size_t i = 0; i < n; i++) x[i] += 3.0f; /* a mean far from 0 */
+  for (size_t i = 0; i < n; i++) x[i] += offset; /* a mean far from 0 (one-pass statistics) */
   float *rm1 = zeros(C), *rv1 = filled(C, 1), *rm2 = zeros(C), *rv2 = filled(C, 1);
   float *y1 = zeros(n), *y2 = zeros(n), *sm1 = zeros(C), *si1 = zeros(C), *sm2 = zeros(C),
         *si2 = zeros(C);
   sw_batchnorm bn = {.B = B, .C = C, .HW = HW, .momentum = 0.1f, .eps = 1e-5f};
   char p[80];
-  snprintf(p, sizeof p, "fast-vs-ref bn B=%d C=%d HW=%d", B, C, HW);
+  snprintf(p, sizeof p, "fast-vs-ref bn B=%d C=%d HW=%d offset=%g", B, C, HW, offset);
   for (int train = 1; train >= 0; train--) {
     sw_batchnorm_forward(&bn, y1, sm1, si1, x, w, b, rm1, rv1, train);
     sw_batchnorm_forward_ref(&bn, y2, sm2, si2, x, w, b, rm2, rv2, train);
@@ -559,8 +559,9 @@ int main(void) {
   for (size_t i = 0; i < sizeof EXTRA_CONVS / sizeof EXTRA_CONVS[0]; i++) {
     fast_vs_ref_conv(&EXTRA_CONVS[i], i % 2 == 0);
   }
-  fast_vs_ref_bn(4, 6, 49);
-  fast_vs_ref_bn(16, 10, 1);
+  fast_vs_ref_bn(4, 6, 49, 3.0f);
+  fast_vs_ref_bn(16, 10, 1, 3.0f);
+  fast_vs_ref_bn(8, 4, 3136, 50.0f);
   fast_vs_ref_linear();
   thread_determinism();
   sw_state_dict_free(&g_fx);

@@ -13,6 +13,7 @@ struct _SwellConfusionView {
   int hover_a, hover_p;
   /* geometry of the last layout */
   double gx, gy, cell;
+  gboolean rotated;
 };
 
 G_DEFINE_FINAL_TYPE (SwellConfusionView, swell_confusion_view, GTK_TYPE_WIDGET)
@@ -49,6 +50,22 @@ label_width (SwellConfusionView *self)
   return MIN (maxw, 160);
 }
 
+/* Whether every column name fits horizontally in a cell of size cs. */
+static gboolean
+names_fit (SwellConfusionView *self, double cs)
+{
+  int n = swell_confusion_get_n_classes (self->confusion);
+  for (int i = 0; i < n; i++) {
+    PangoLayout *l = layout_new (GTK_WIDGET (self), swell_confusion_get_class_name (self->confusion, i), 0.9, FALSE);
+    int w;
+    pango_layout_get_pixel_size (l, &w, NULL);
+    g_object_unref (l);
+    if (w > cs - 4)
+      return FALSE;
+  }
+  return TRUE;
+}
+
 static void
 compute_geometry (SwellConfusionView *self)
 {
@@ -59,16 +76,25 @@ compute_geometry (SwellConfusionView *self)
     return;
   }
   int lw = label_width (self);
-  /* Left: axis title (~20) + names; top: axis title + names (rotated when
-   * the cells are narrow: approximated by the same width). */
+  PangoLayout *probe = layout_new (GTK_WIDGET (self), "Ag", 0.9, FALSE);
+  int th;
+  pango_layout_get_pixel_size (probe, NULL, &th);
+  g_object_unref (probe);
+  /* Left: axis title + row names. Top: axis title + column names, one line
+   * when they fit the cells, else rotated (more room). */
   double left = 28 + lw + 8;
-  double top = 28 + MIN (lw, 110) + 8;
-  double avail_w = W - left - 12, avail_h = H - top - 12;
-  self->cell = floor (MIN (avail_w, avail_h) / n);
-  self->cell = CLAMP (self->cell, 24, 110);
-  double gw = self->cell * n;
-  self->gx = left + MAX (0, (avail_w - gw) / 2);
-  self->gy = top;
+  for (int pass = 0; pass < 2; pass++) {
+    self->rotated = pass == 1;
+    double top = 8 + th + 6 + (self->rotated ? MIN (lw, 110) * 0.87 : th) + 8;
+    double avail_w = W - left - 12, avail_h = H - top - 12;
+    self->cell = floor (MIN (avail_w, avail_h) / n);
+    self->cell = CLAMP (self->cell, 24, 110);
+    double gw = self->cell * n;
+    self->gx = left + MAX (0, (avail_w - gw) / 2);
+    self->gy = top;
+    if (names_fit (self, self->cell))
+      break;
+  }
 }
 
 gboolean
@@ -172,7 +198,7 @@ swell_confusion_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     int tw, th;
     pango_layout_get_pixel_size (l, &tw, &th);
     gtk_snapshot_save (snapshot);
-    if (tw <= cs - 4) {
+    if (!self->rotated) {
       gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (self->gx + p * cs + (cs - tw) / 2, self->gy - th - 6));
     } else {
       pango_layout_set_width (l, 110 * PANGO_SCALE);
@@ -189,7 +215,7 @@ swell_confusion_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   int tw, th;
   pango_layout_get_pixel_size (lp, &tw, &th);
   gtk_snapshot_save (snapshot);
-  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (self->gx + n * cs / 2 - tw / 2.0, 4));
+  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (self->gx + n * cs / 2 - tw / 2.0, 8));
   gtk_snapshot_append_layout (snapshot, lp, &dim);
   gtk_snapshot_restore (snapshot);
   g_object_unref (lp);

@@ -88,7 +88,7 @@ swell_plot_format_value (double v, gboolean log_axis)
   if (v == 0)
     return g_strdup ("0");
   double a = fabs (v);
-  if (log_axis || a < 1e-3 || a >= 1e5) {
+  if (log_axis || a < 1e-4 || a >= 1e5) {
     int e = (int) floor (log10 (a) + 1e-9);
     double m = v / pow (10, e);
     if (fabs (m - round (m)) < 1e-6 && fabs (round (m)) == 1)
@@ -563,7 +563,7 @@ static void
 swell_plot_measure (GtkWidget *w, GtkOrientation o, int for_size, int *min, int *nat, int *mb, int *nb)
 {
   *min = o == GTK_ORIENTATION_HORIZONTAL ? 260 : 180;
-  *nat = o == GTK_ORIENTATION_HORIZONTAL ? 480 : 260;
+  *nat = o == GTK_ORIENTATION_HORIZONTAL ? 320 : 260;
 }
 
 static void

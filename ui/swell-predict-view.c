@@ -256,10 +256,13 @@ swell_predict_view_classify_paths (SwellPredictView *self, const char *const *pa
 
 /* ---------------------------------------------------------------- cards */
 
+/* A card: picture, file name, then a grid of the top classes (name and
+ * percentage on one line, a bar under them), then an error line. */
 static void
 card_setup (GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
 {
   GtkWidget *card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  gtk_widget_set_valign (card, GTK_ALIGN_START);
   gtk_widget_add_css_class (card, "swell-card");
   gtk_widget_set_size_request (card, 240, -1);
   GtkWidget *pic = gtk_picture_new ();
@@ -270,31 +273,45 @@ card_setup (GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
   gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_MIDDLE);
   gtk_widget_add_css_class (name, "caption");
   gtk_widget_add_css_class (name, "dim-label");
-  gtk_box_append (GTK_BOX (card), pic);
-  gtk_box_append (GTK_BOX (card), name);
+  GtkWidget *grid = gtk_grid_new ();
+  gtk_grid_set_row_spacing (GTK_GRID (grid), 3);
+  gtk_grid_set_column_spacing (GTK_GRID (grid), 6);
+  gtk_widget_add_css_class (grid, "swell-prob-row");
   for (int k = 0; k < TOP_K; k++) {
-    GtkWidget *row = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-    gtk_widget_add_css_class (row, "swell-prob-row");
-    GtkWidget *line = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
     GtkWidget *cls = gtk_label_new (NULL);
     gtk_label_set_xalign (GTK_LABEL (cls), 0);
     gtk_widget_set_hexpand (cls, TRUE);
     gtk_label_set_ellipsize (GTK_LABEL (cls), PANGO_ELLIPSIZE_END);
+    if (k > 0)
+      gtk_widget_set_margin_top (cls, 6);
     GtkWidget *pct = gtk_label_new (NULL);
+    gtk_label_set_xalign (GTK_LABEL (pct), 1);
+    gtk_widget_set_valign (pct, GTK_ALIGN_END);
     gtk_widget_add_css_class (pct, "numeric");
-    gtk_box_append (GTK_BOX (line), cls);
-    gtk_box_append (GTK_BOX (line), pct);
-    GtkWidget *bar = gtk_progress_bar_new ();
-    gtk_box_append (GTK_BOX (row), line);
-    gtk_box_append (GTK_BOX (row), bar);
-    gtk_box_append (GTK_BOX (card), row);
+    GtkWidget *bar = gtk_level_bar_new_for_interval (0, 1);
+    gtk_level_bar_set_mode (GTK_LEVEL_BAR (bar), GTK_LEVEL_BAR_MODE_CONTINUOUS);
+    /* One colour for every bar: the default offsets would paint low
+     * probabilities as warnings. */
+    gtk_level_bar_remove_offset_value (GTK_LEVEL_BAR (bar), GTK_LEVEL_BAR_OFFSET_LOW);
+    gtk_level_bar_remove_offset_value (GTK_LEVEL_BAR (bar), GTK_LEVEL_BAR_OFFSET_HIGH);
+    gtk_level_bar_remove_offset_value (GTK_LEVEL_BAR (bar), GTK_LEVEL_BAR_OFFSET_FULL);
+    gtk_grid_attach (GTK_GRID (grid), cls, 0, 2 * k, 1, 1);
+    gtk_grid_attach (GTK_GRID (grid), pct, 1, 2 * k, 1, 1);
+    gtk_grid_attach (GTK_GRID (grid), bar, 0, 2 * k + 1, 2, 1);
   }
   GtkWidget *err = gtk_label_new (NULL);
   gtk_label_set_wrap (GTK_LABEL (err), TRUE);
   gtk_label_set_xalign (GTK_LABEL (err), 0);
   gtk_label_set_max_width_chars (GTK_LABEL (err), 28);
   gtk_widget_add_css_class (err, "error");
+  gtk_box_append (GTK_BOX (card), pic);
+  gtk_box_append (GTK_BOX (card), name);
+  gtk_box_append (GTK_BOX (card), grid);
   gtk_box_append (GTK_BOX (card), err);
+  g_object_set_data (G_OBJECT (card), "pic", pic);
+  g_object_set_data (G_OBJECT (card), "name", name);
+  g_object_set_data (G_OBJECT (card), "grid", grid);
+  g_object_set_data (G_OBJECT (card), "err", err);
   gtk_list_item_set_child (li, card);
 }
 
@@ -303,23 +320,25 @@ card_bind (GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
 {
   SwellPredictResult *r = gtk_list_item_get_item (li);
   GtkWidget *card = gtk_list_item_get_child (li);
-  GtkWidget *pic = gtk_widget_get_first_child (card);
-  GtkWidget *name = gtk_widget_get_next_sibling (pic);
+  GtkWidget *pic = g_object_get_data (G_OBJECT (card), "pic");
+  GtkWidget *name = g_object_get_data (G_OBJECT (card), "name");
+  GtkGrid *grid = g_object_get_data (G_OBJECT (card), "grid");
+  GtkWidget *err = g_object_get_data (G_OBJECT (card), "err");
   gtk_picture_set_paintable (GTK_PICTURE (pic), r->texture ? GDK_PAINTABLE (r->texture) : NULL);
   g_autofree char *base = g_path_get_basename (r->path);
   gtk_label_set_text (GTK_LABEL (name), base);
-  GtkWidget *row = gtk_widget_get_next_sibling (name);
-  for (int k = 0; k < TOP_K; k++, row = gtk_widget_get_next_sibling (row)) {
-    GtkWidget *line = gtk_widget_get_first_child (row);
-    GtkWidget *cls = gtk_widget_get_first_child (line);
-    GtkWidget *pct = gtk_widget_get_next_sibling (cls);
-    GtkWidget *bar = gtk_widget_get_next_sibling (line);
-    gboolean show = r->done && !r->error && k < r->n;
-    gtk_widget_set_visible (row, show || (!r->done && k == 0));
-    if (!r->done && k == 0) {
+  for (int k = 0; k < TOP_K; k++) {
+    GtkWidget *cls = gtk_grid_get_child_at (grid, 0, 2 * k);
+    GtkWidget *pct = gtk_grid_get_child_at (grid, 1, 2 * k);
+    GtkWidget *bar = gtk_grid_get_child_at (grid, 0, 2 * k + 1);
+    gboolean pending = !r->done && k == 0;
+    gboolean show = (r->done && !r->error && k < r->n) || pending;
+    gtk_widget_set_visible (cls, show);
+    gtk_widget_set_visible (pct, show);
+    gtk_widget_set_visible (bar, show && !pending);
+    if (pending) {
       gtk_label_set_text (GTK_LABEL (cls), _("Classifying…"));
       gtk_label_set_text (GTK_LABEL (pct), "");
-      gtk_progress_bar_pulse (GTK_PROGRESS_BAR (bar));
       continue;
     }
     if (!show)
@@ -332,9 +351,8 @@ card_bind (GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
     }
     g_autofree char *t = g_strdup_printf ("%.1f%%", 100 * r->probs[k]);
     gtk_label_set_text (GTK_LABEL (pct), t);
-    gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (bar), r->probs[k]);
+    gtk_level_bar_set_value (GTK_LEVEL_BAR (bar), CLAMP (r->probs[k], 0, 1));
   }
-  GtkWidget *err = row;
   gtk_widget_set_visible (err, r->error != NULL);
   gtk_label_set_text (GTK_LABEL (err), r->error ? r->error : "");
 }

@@ -103,6 +103,8 @@ update_gallery_title (SwellResultsView *self)
   }
   gtk_label_set_text (self->gallery_title, title);
   gtk_widget_set_visible (GTK_WIDGET (self->show_mistakes_button), self->cell_a >= 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->gallery_title), self->confusion != NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->sort_dropdown), self->confusion != NULL);
   gtk_stack_set_visible_child_name (self->gallery_stack, n > 0 ? "gallery" : "empty");
   gtk_label_set_text (self->gallery_empty, !self->confusion ? _("Train a model to see its mistakes here.")
                                            : self->cell_a >= 0 ? _("No image in this cell.")
@@ -158,13 +160,14 @@ static void
 gallery_setup (GtkSignalListItemFactory *f, GtkListItem *li, SwellResultsView *self)
 {
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
+  gtk_widget_set_halign (box, GTK_ALIGN_CENTER);
   GtkWidget *tile = swell_image_tile_new (164);
-  gtk_widget_set_halign (tile, GTK_ALIGN_CENTER);
   g_object_set_data (G_OBJECT (tile), "list-item", li);
   GtkWidget *caption = gtk_label_new (NULL);
   gtk_label_set_xalign (GTK_LABEL (caption), 0);
-  gtk_label_set_width_chars (GTK_LABEL (caption), 18);
-  gtk_label_set_max_width_chars (GTK_LABEL (caption), 20);
+  gtk_widget_set_size_request (caption, 164, -1);
+  gtk_widget_set_margin_start (caption, 4);
+  gtk_label_set_width_chars (GTK_LABEL (caption), 1);
   gtk_label_set_ellipsize (GTK_LABEL (caption), PANGO_ELLIPSIZE_END);
   gtk_label_set_lines (GTK_LABEL (caption), 3);
   gtk_widget_add_css_class (caption, "caption");
@@ -540,7 +543,7 @@ run_setup (GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
   gtk_widget_add_css_class (title, "heading");
   GtkWidget *sub = gtk_label_new (NULL);
   gtk_label_set_xalign (GTK_LABEL (sub), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (sub), PANGO_ELLIPSIZE_END);
+  gtk_label_set_wrap (GTK_LABEL (sub), TRUE);
   gtk_widget_add_css_class (sub, "caption");
   gtk_widget_add_css_class (sub, "dim-label");
   gtk_box_append (GTK_BOX (texts), title);

@@ -16,6 +16,7 @@
  * REDUCE on a whitelisted global builds an inert record (an empty dict, a
  * tensor description). Everything is bounded: stack, marks, memo, objects.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,15 +28,17 @@
  * CRC-32 (zip polynomial) */
 
 static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
 
-static void crc_init(void) {
-  if (crc_table[1]) return;
+static void crc_make_table(void) {
   for (uint32_t i = 0; i < 256; i++) {
     uint32_t c = i;
     for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
     crc_table[i] = c;
   }
 }
+
+static void crc_init(void) { pthread_once(&crc_once, crc_make_table); }
 
 static uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n) {
   crc = ~crc;
@@ -1074,6 +1077,10 @@ static int build_state_dict(const sw_src *src, const pobj *root, locate_fn locat
       goto fail;
     }
   }
+  /* Output budget: storages may be shared by several tensors (views, tied
+   * weights), but a small file must not expand into gigabytes through many
+   * views of one storage or overlapping zip entries. */
+  uint64_t budget = src->size * 4 + ((uint64_t)64 << 20), used = 0;
   /* Tensors in state-dict order. */
   for (int i = 0; i < n; i++) {
     const char *name = root->items[2 * i]->s;
@@ -1116,6 +1123,14 @@ static int build_state_dict(const sw_src *src, const pobj *root, locate_fn locat
                 (long long)t->offset, (long long)numel, (long long)st->numel);
         goto fail;
       }
+    }
+    used += (uint64_t)numel * 4;
+    if (used > budget) {
+      sw_werr(err, errlen, what,
+              "tensor %s: the tensors would need more than %llu bytes, over 4 times the file size "
+              "(storages reused too often)",
+              pname, (unsigned long long)budget);
+      goto fail;
     }
     sloc loc;
     if (locate(ctx, st, &loc, err, errlen)) {

@@ -905,6 +905,53 @@ static void test_pth_handmade(void) {
     pk_end(&p);
     pth_expect_bad_pickle(&p, "more than 4 dimensions", "5-d tensor");
     free(p.b);
+    /* Many views of one storage: fine while small (tied weights are legitimate)... */
+    p = (bytes){0};
+    pk_begin(&p);
+    int big[1] = {6};
+    for (int i = 0; i < 40000; i++) {
+      char key[16];
+      snprintf(key, sizeof key, "w%d", i);
+      pk_str(&p, key);
+      if (i == 0) {
+        pk_tensor(&p, "FloatStorage", "0", 6, 0, 1, big);
+        put1(&p, 'q');
+        put1(&p, 0); /* memo the tensor */
+      } else {
+        put1(&p, 'h');
+        put1(&p, 0);
+      }
+    }
+    pk_end(&p);
+    {
+      /* Make the "file" tiny so that the budget (4 x size + 64 MB) is what stops it:
+       * 40000 x 24 bytes is under 64 MB, so this one loads... */
+      bytes f = make_pth(&p, NULL, 0, false);
+      int rc = try_pth(&f, err, sizeof err, &sd);
+      CHECK(rc == 0 && sd.count == 40000, "40000 views of one storage: %s", err);
+      if (rc == 0) sw_state_dict_free(&sd);
+      free(f.b);
+    }
+    free(p.b);
+    /* ...while views of a 4 MB storage 40 times over (160 MB > 4 x 4 MB + 64 MB) do not. */
+    {
+      float *four = calloc(1 << 20, sizeof(float));
+      int d1[1] = {1 << 20};
+      p = (bytes){0};
+      pk_begin(&p);
+      for (int i = 0; i < 40; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "w%d", i);
+        pk_str(&p, key);
+        pk_tensor(&p, "FloatStorage", "0", 1 << 20, 0, 1, d1);
+      }
+      pk_end(&p);
+      bytes f = make_pth(&p, four, (1 << 20) * sizeof(float), false);
+      pth_expect_bad_zip(&f, "over 4 times the file size", "many views of one storage");
+      free(f.b);
+      free(p.b);
+      free(four);
+    }
     p = (bytes){0};
     pk_begin(&p);
     pk_str(&p, "w");

@@ -567,6 +567,8 @@ void swell_import_paths_async(SwellProject *project, const char *const *paths,
   }
   g_autoptr(GTask) task = g_task_new(project, cancellable, callback, user_data);
   g_task_set_source_tag(task, swell_import_paths_async);
+  /* a cancelled import still returns what it did (result->cancelled) */
+  g_task_set_check_cancellable(task, FALSE);
   g_task_set_task_data(task, d, (GDestroyNotify)async_data_free);
   g_task_run_in_thread(task, import_thread);
 }

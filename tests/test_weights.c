@@ -1333,11 +1333,13 @@ int main(void) {
   test_resnet18_pth();
   test_small_pth("pth_small.pth");
   test_small_pth("pth_small_legacy.pth");
+  test_small_pth("pth_small_p4.pth");
   test_noncontig_pth();
   test_legacy_handmade();
   test_pth_handmade();
   test_truncations("pth_small.pth", NULL, sw_pth_read_mem);
   test_truncations("pth_noncontig.pth", sw_pth_read, NULL);
   test_truncations("pth_small_legacy.pth", NULL, sw_weights_read_mem);
+  test_truncations("pth_small_p4.pth", NULL, sw_pth_read_mem);
   return sw_test_finish();
 }

@@ -15,6 +15,7 @@ Writes into tests/fixtures/:
                               bfloat16, int64, a scalar, a storage offset view and a
                               Parameter
   pth_small_legacy.pth        the same, saved with _use_new_zipfile_serialization=False
+  pth_small_p4.pth            the same, saved with pickle_protocol=4
   pth_noncontig.pth           torch.save of a dict holding a transposed (non-contiguous)
                               tensor, which the reader must reject clearly
 """
@@ -125,6 +126,8 @@ def torch_fixtures(d):
     torch.save(small, os.path.join(d, "pth_small.pth"))
     # The same in the legacy (pre-1.6) format, which older published files use.
     torch.save(small, os.path.join(d, "pth_small_legacy.pth"), _use_new_zipfile_serialization=False)
+    # And with pickle protocol 4 (FRAME, MEMOIZE, SHORT_BINUNICODE, STACK_GLOBAL).
+    torch.save(small, os.path.join(d, "pth_small_p4.pth"), pickle_protocol=4)
 
     nc = {"t": torch.from_numpy(formula(0, 6)).reshape(2, 3).t()}   # size (3,2) stride (1,3)
     assert not nc["t"].is_contiguous()

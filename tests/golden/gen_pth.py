@@ -16,6 +16,8 @@ Writes into tests/fixtures/:
                               Parameter
   pth_small_legacy.pth        the same, saved with _use_new_zipfile_serialization=False
   pth_small_p4.pth            the same, saved with pickle_protocol=4
+                              (legacy storage keys are memory addresses, so that file's bytes
+                              differ from run to run; its content does not)
   pth_noncontig.pth           torch.save of a dict holding a transposed (non-contiguous)
                               tensor, which the reader must reject clearly
 """

@@ -8,10 +8,10 @@
  *    vectorisable along the output row, as PyTorch does.
  * The *_ref kernels are the naive loops, for the tests.
  */
-#include <cblas.h>
 #include <string.h>
 
 #include "layers.h"
+#include "gemm.h"
 #include "parallel.h"
 #include "vec.h"
 
@@ -626,7 +626,7 @@ void sw_conv2d_forward(const sw_conv2d *c, float *out, const float *inp, const f
       const float *col = inp + (size_t)b * c->Cin * HW;
       float *ob = out + (size_t)b * c->Cout * OHW;
       for (int g = 0; g < G; g++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Cout_g, (int)OHW, Kg, 1.0f,
+        sw_sgemm(false, false, Cout_g, (int)OHW, Kg, 1.0f,
                     weight + (size_t)g * Cout_g * Kg, Kg, col + (size_t)g * Kg * OHW, (int)OHW,
                     beta, ob + (size_t)g * Cout_g * OHW, (int)OHW);
     }
@@ -646,7 +646,7 @@ void sw_conv2d_forward(const sw_conv2d *c, float *out, const float *inp, const f
     }
     float beta = (nb == 1 && bias) ? 1.0f : 0.0f;
     for (int g = 0; g < G; g++)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Cout_g, n * (int)OHW, Kg, 1.0f,
+      sw_sgemm(false, false, Cout_g, n * (int)OHW, Kg, 1.0f,
                   weight + (size_t)g * Cout_g * Kg, Kg, col + (size_t)g * Kg * ld, (int)ld, beta,
                   dst + (size_t)g * Cout_g * ld, (int)ld);
     if (nb > 1) stage(ob, st, bias, n, c->Cout, OHW, ld, true);
@@ -701,12 +701,12 @@ void sw_conv2d_backward(const sw_conv2d *c, float *dinp, float *dweight, float *
       for (int g = 0; g < G; g++) {
         /* dW_g (Cout_g, Kg) += dout_g (Cout_g, OHW) @ col_g^T */
         if (dweight)
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Cout_g, Kg, (int)OHW, 1.0f,
+          sw_sgemm(false, true, Cout_g, Kg, (int)OHW, 1.0f,
                       db + (size_t)g * Cout_g * OHW, (int)OHW, col + (size_t)g * Kg * OHW,
                       (int)OHW, 1.0f, dweight + (size_t)g * Cout_g * Kg, Kg);
         /* dinp_g (Kg, OHW) += W_g^T @ dout_g */
         if (dinp)
-          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Kg, (int)OHW, Cout_g, 1.0f,
+          sw_sgemm(true, false, Kg, (int)OHW, Cout_g, 1.0f,
                       weight + (size_t)g * Cout_g * Kg, Kg, db + (size_t)g * Cout_g * OHW,
                       (int)OHW, 1.0f, dinp + (size_t)b * c->Cin * HW + (size_t)g * Kg * OHW,
                       (int)OHW);
@@ -727,14 +727,14 @@ void sw_conv2d_backward(const sw_conv2d *c, float *dinp, float *dweight, float *
       im2col(c, inp + (size_t)b0 * c->Cin * HW, n, col, ld);
       /* dW_g (Cout_g, Kg) += dout_g (Cout_g, n*OHW) @ col_g^T */
       for (int g = 0; g < G; g++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Cout_g, Kg, n * (int)OHW, 1.0f,
+        sw_sgemm(false, true, Cout_g, Kg, n * (int)OHW, 1.0f,
                     dm + (size_t)g * Cout_g * ld, (int)ld, col + (size_t)g * Kg * ld, (int)ld,
                     1.0f, dweight + (size_t)g * Cout_g * Kg, Kg);
     }
     if (dinp) {
       /* dcol_g (Kg, n*OHW) = W_g^T @ dout_g, then scatter-add into the images */
       for (int g = 0; g < G; g++)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Kg, n * (int)OHW, Cout_g, 1.0f,
+        sw_sgemm(true, false, Kg, n * (int)OHW, Cout_g, 1.0f,
                     weight + (size_t)g * Cout_g * Kg, Kg, dm + (size_t)g * Cout_g * ld, (int)ld,
                     0.0f, col + (size_t)g * Kg * ld, (int)ld);
       col2im_add(c, col, ld, n, dinp + (size_t)b0 * c->Cin * HW);

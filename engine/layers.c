@@ -3,12 +3,12 @@
  * independent items (planes, channels, element chunks) through
  * sw_parallel_for; reductions happen inside one item in a fixed order, so the
  * bits do not depend on the thread count. */
-#include <cblas.h>
 #include <float.h>
 #include <math.h>
 #include <string.h>
 
 #include "layers.h"
+#include "gemm.h"
 #include "parallel.h"
 #include "vec.h"
 
@@ -497,7 +497,7 @@ void sw_linear_forward(float *out, const float *inp, const float *weight, const 
     for (int b = 0; b < B; b++) memcpy(out + (size_t)b * OUT, bias, (size_t)OUT * sizeof(float));
     beta = 1.0f;
   }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, OUT, IN, 1.0f, inp, IN, weight, IN, beta,
+  sw_sgemm(false, true, B, OUT, IN, 1.0f, inp, IN, weight, IN, beta,
               out, OUT);
 }
 
@@ -516,10 +516,10 @@ void sw_linear_forward_ref(float *out, const float *inp, const float *weight, co
 void sw_linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                         const float *inp, const float *weight, int B, int IN, int OUT) {
   if (dinp)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, IN, OUT, 1.0f, dout, OUT, weight, IN,
+    sw_sgemm(false, false, B, IN, OUT, 1.0f, dout, OUT, weight, IN,
                 1.0f, dinp, IN);
   if (dweight)
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OUT, IN, B, 1.0f, dout, OUT, inp, IN,
+    sw_sgemm(true, false, OUT, IN, B, 1.0f, dout, OUT, inp, IN,
                 1.0f, dweight, IN);
   if (dbias)
     for (int o = 0; o < OUT; o++) {

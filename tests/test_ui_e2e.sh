@@ -5,9 +5,9 @@
 #             confusion-matrix cell and the preview, Predict, the dark style)
 #             and screenshotted into $SWELL_TEST_ARTIFACTS; each screenshot must
 #             not be blank.
-#   mainloop  a training run started in the window: a 5 ms timeout must keep
-#             firing (no gap over 100 ms) until the run ends, and the run must
-#             be stored.
+#   mainloop  a training run and an LR finder sweep started in the window: a
+#             5 ms timeout must keep firing (no gap over 100 ms) until each
+#             ends, and the run must be stored.
 set -euo pipefail
 mode="${1:?usage: test_ui_e2e.sh views|mainloop}"
 : "${SWELL_CLI:?}" "${SWELL_UI:?}" "${SWELL_SHARED:?}" "${SWELL_TMP:?}" "${SWELL_TEST_ARTIFACTS:?}"
@@ -39,9 +39,9 @@ check_shot() { # NAME: the screenshot exists and is not blank (many colours)
   if [ "$colours" -lt "${2:-200}" ]; then echo "FAIL: $1.png looks blank ($colours colours)"; fail=1; fi
 }
 
-run_window() { # SCRIPT LOG
+run_window() { # SCRIPT LOG [PROJECT]
   SWELL_TEST_SCRIPT="$1" xvfb-run -a -s "-screen 0 1200x800x24" \
-    nice -n 5 "$SWELL_UI" >"$2" 2>&1 || { echo "FAIL: swell exited with $?"; cat "$2"; fail=1; }
+    nice -n 5 "$SWELL_UI" ${3:+"$3"} >"$2" 2>&1 || { echo "FAIL: swell exited with $?"; cat "$2"; fail=1; }
   grep '^swell-test' "$2" || true
   if grep -q 'swell-test: FAIL' "$2"; then fail=1; fi
   if ! grep -q 'swell-test: done, status 0' "$2"; then echo "FAIL: the script did not finish"; tail -20 "$2"; fail=1; fi
@@ -99,22 +99,28 @@ SCRIPT
   # The cell click showed exactly that cell's images.
   grep -q 'swell-test: cell 0 1' "$work/log" || { echo "FAIL: no cell click"; fail=1; }
 else
+  # This time the project is given on the command line (swell PROJECT).
   cat >"$work/script" <<SCRIPT
-wait 800
-open $project
 wait 1500
 view train
 recipe arch=mobilenet_v2 weights=$weights epochs=1 freeze=0 size=64 batch=16
 train
 wait-idle 240
 assert-max-gap 100
+wait 1500
 shot train-after-run
+lr-find
+wait-idle 240
+assert-max-gap 100
+wait 1000
+shot lr-find
 view label
 wait 800
 quit
 SCRIPT
-  run_window "$work/script" "$work/log"
+  run_window "$work/script" "$work/log" "$project"
   check_shot train-after-run
+  check_shot lr-find
   runs=$("$SWELL_CLI" info "$project" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["runs"]))')
   echo "runs stored: $runs"
   [ "$runs" = 1 ] || { echo "FAIL: expected 1 run stored by the window, found $runs"; fail=1; }

@@ -400,6 +400,12 @@ swell_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   } else if (f.x1 - f.x0 < 1e-12) {
     f.x1 = f.x0 + 1;
   }
+  if (!self->x_log) {
+    /* A little room so the first and last points are not on the frame. */
+    double m = (f.x1 - f.x0) * 0.015;
+    f.x0 -= m;
+    f.x1 += m;
+  }
   pad_range (&f.y0, &f.y1, FALSE);
   if (!any_right) {
     f.yr0 = 0;

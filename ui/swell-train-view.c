@@ -153,6 +153,7 @@ update_weights_status (SwellTrainView *self)
     g_autofree char *base = g_path_get_basename (self->weights_override);
     g_autofree char *t = g_strdup_printf (_("Pretrained weights: %s"), base);
     gtk_label_set_text (self->weights_label, t);
+    gtk_widget_remove_css_class (GTK_WIDGET (self->weights_label), "swell-banner");
     gtk_widget_set_visible (self->weights_actions, FALSE);
     return;
   }
@@ -520,6 +521,8 @@ on_finished (SwellTrainer *trainer, SwellTrainView *self)
       gtk_label_set_text (self->suggestion_label, _("The sweep stopped before it could suggest a rate."));
     }
     gtk_label_set_text (self->status_label, status == SWELL_RUN_CANCELLED ? _("Stopped") : _("Learning rate finder done"));
+    if (status != SWELL_RUN_CANCELLED)
+      gtk_progress_bar_set_fraction (self->progress, 1.0);
     show_message (self, NULL, FALSE);
   } else {
     double acc = swell_trainer_get_accuracy (trainer);

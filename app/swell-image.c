@@ -38,11 +38,15 @@ SwellRgbImage *swell_rgb_image_copy(const SwellRgbImage *img) {
 
 void swell_rgb_image_free(SwellRgbImage *img) {
   if (!img) return;
-  g_free(img->pixels);
+  if (img->owner)
+    g_object_unref(img->owner);
+  else
+    g_free(img->pixels);
   g_free(img);
 }
 
 gsize swell_rgb_image_size_bytes(const SwellRgbImage *img) {
+  if (img->owner) return sizeof *img + gdk_pixbuf_get_byte_length(img->owner);
   return sizeof *img + (gsize)img->width * (gsize)img->height * 3;
 }
 
@@ -280,14 +284,18 @@ static GdkPixbufLoader *run_loader(GBytes *bytes, const char *name, HeaderState 
   return loader;
 }
 
-/* Converts a (possibly alpha) 8-bit pixbuf to tightly packed RGB,
- * compositing alpha onto white with rounding: (a*c + (255-a)*255 + 127)/255. */
+/* Converts a (possibly alpha) 8-bit pixbuf to tightly packed RGB in place
+ * (rows only move towards the start of the buffer, so a forward pass is
+ * safe), compositing alpha onto white with rounding:
+ * (a*c + (255-a)*255 + 127) / 255. The image keeps the pixbuf (our
+ * reference) as the owner of its pixels: a fresh copy of a 12-megapixel
+ * photo would cost a page fault per 4 KiB and take longer than the move. */
 static SwellRgbImage *pixbuf_to_rgb(GdkPixbuf *pb, const char *name, GError **error) {
   int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb);
   int nch = gdk_pixbuf_get_n_channels(pb);
   int stride = gdk_pixbuf_get_rowstride(pb);
   if (gdk_pixbuf_get_bits_per_sample(pb) != 8 || gdk_pixbuf_get_colorspace(pb) != GDK_COLORSPACE_RGB ||
-      (nch != 3 && nch != 4)) {
+      (nch != 3 && nch != 4) || w <= 0 || h <= 0) {
     set_corrupt(error, name, "unsupported pixel layout");
     return NULL;
   }
@@ -295,25 +303,26 @@ static SwellRgbImage *pixbuf_to_rgb(GdkPixbuf *pb, const char *name, GError **er
     set_too_large(error, name, w, h);
     return NULL;
   }
-  SwellRgbImage *img = swell_rgb_image_new(w, h);
-  if (!img) {
-    g_set_error(error, SWELL_IMAGE_ERROR, SWELL_IMAGE_ERROR_FAILED,
-                _("%s: not enough memory to decode the image"), name);
-    return NULL;
-  }
-  const guint8 *src = gdk_pixbuf_read_pixels(pb);
+  guint8 *px = gdk_pixbuf_get_pixels(pb); /* writable; copies if the pixbuf wraps read-only bytes */
   for (int y = 0; y < h; y++) {
-    const guint8 *s = src + (gsize)y * stride;
-    guint8 *d = img->pixels + (gsize)y * w * 3;
+    const guint8 *s = px + (gsize)y * stride;
+    guint8 *d = px + (gsize)y * w * 3;
     if (nch == 3) {
-      memcpy(d, s, (gsize)w * 3);
+      if (d != s) memmove(d, s, (gsize)w * 3);
     } else {
       for (int x = 0; x < w; x++, s += 4, d += 3) {
-        unsigned a = s[3];
-        for (int c = 0; c < 3; c++) d[c] = (guint8)((a * s[c] + (255 - a) * 255 + 127) / 255);
+        unsigned a = s[3], r = s[0], g = s[1], b = s[2];
+        d[0] = (guint8)((a * r + (255 - a) * 255 + 127) / 255);
+        d[1] = (guint8)((a * g + (255 - a) * 255 + 127) / 255);
+        d[2] = (guint8)((a * b + (255 - a) * 255 + 127) / 255);
       }
     }
   }
+  SwellRgbImage *img = g_new0(SwellRgbImage, 1);
+  img->width = w;
+  img->height = h;
+  img->pixels = px;
+  img->owner = g_object_ref(pb);
   return img;
 }
 
@@ -470,7 +479,7 @@ static void coeffs_clear(ResampleCoeffs *rc) {
   g_free(rc->kk);
 }
 
-static inline guint8 clip8(gint64 v) {
+static inline guint8 clip8(gint32 v) {
   v >>= PIL_PRECISION_BITS;
   return v < 0 ? 0 : v > 255 ? 255 : (guint8)v;
 }
@@ -484,12 +493,13 @@ static void resample_horizontal(const guint8 *in, int in_w, int h, guint8 *out, 
     for (int xx = 0; xx < out_w; xx++) {
       int xmin = rc->bounds[xx * 2], xmax = rc->bounds[xx * 2 + 1];
       const gint32 *k = rc->kk + (gsize)xx * rc->ksize;
-      gint64 s0 = 1 << (PIL_PRECISION_BITS - 1), s1 = s0, s2 = s0;
+      /* 32-bit sums as PIL: at most 255 * 2^22 plus rounding. */
+      gint32 s0 = 1 << (PIL_PRECISION_BITS - 1), s1 = s0, s2 = s0;
       for (int x = 0; x < xmax; x++) {
         const guint8 *p = row + (gsize)(x + xmin) * 3;
-        s0 += (gint64)p[0] * k[x];
-        s1 += (gint64)p[1] * k[x];
-        s2 += (gint64)p[2] * k[x];
+        s0 += (gint32)p[0] * k[x];
+        s1 += (gint32)p[1] * k[x];
+        s2 += (gint32)p[2] * k[x];
       }
       orow[xx * 3] = clip8(s0);
       orow[xx * 3 + 1] = clip8(s1);
@@ -502,15 +512,15 @@ static void resample_horizontal(const guint8 *in, int in_w, int h, guint8 *out, 
 static void resample_vertical(const guint8 *in, int w, guint8 *out, int out_h,
                               const ResampleCoeffs *rc) {
   gsize stride = (gsize)w * 3;
-  gint64 *acc = g_new(gint64, stride);
+  gint32 *acc = g_new(gint32, stride);
   for (int yy = 0; yy < out_h; yy++) {
     int ymin = rc->bounds[yy * 2], ymax = rc->bounds[yy * 2 + 1];
     const gint32 *k = rc->kk + (gsize)yy * rc->ksize;
     for (gsize i = 0; i < stride; i++) acc[i] = 1 << (PIL_PRECISION_BITS - 1);
     for (int y = 0; y < ymax; y++) {
       const guint8 *row = in + (gsize)(y + ymin) * stride;
-      gint64 ky = k[y];
-      for (gsize i = 0; i < stride; i++) acc[i] += (gint64)row[i] * ky;
+      gint32 ky = k[y];
+      for (gsize i = 0; i < stride; i++) acc[i] += (gint32)row[i] * ky;
     }
     guint8 *orow = out + (gsize)yy * stride;
     for (gsize i = 0; i < stride; i++) orow[i] = clip8(acc[i]);

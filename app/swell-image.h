@@ -41,11 +41,14 @@ typedef enum {
 } SwellImageError;
 
 /* A tightly packed 8-bit RGB image: pixel (x, y) channel c is
- * pixels[(y * width + x) * 3 + c]. */
+ * pixels[(y * width + x) * 3 + c]. Create and free it with the functions
+ * below (a decoded image may keep its pixels inside the decoder's buffer). */
 typedef struct {
   int width;
   int height;
   guint8 *pixels;
+  /*< private >*/
+  gpointer owner; /* a GdkPixbuf holding `pixels`, or NULL when they are g_malloc'd */
 } SwellRgbImage;
 
 /* A new image with zeroed pixels, or NULL if width/height are not positive or

@@ -580,6 +580,35 @@ SwellRgbImage *swell_rgb_image_resize_short_side(const SwellRgbImage *img, int s
 
 /* ------------------------------------------------------------ thumbnails */
 
+/* Averages f x f blocks (the last partial blocks average what they have):
+ * a cheap first step for large reductions, as PIL's reducing_gap does. */
+static SwellRgbImage *box_reduce(const SwellRgbImage *img, int f) {
+  int w = (img->width + f - 1) / f, h = (img->height + f - 1) / f;
+  SwellRgbImage *out = swell_rgb_image_new(w, h);
+  if (!out) return NULL;
+  guint32 *acc = g_new0(guint32, (gsize)w * 3);
+  for (int oy = 0; oy < h; oy++) {
+    int y0 = oy * f, y1 = MIN(y0 + f, img->height);
+    memset(acc, 0, sizeof(guint32) * (gsize)w * 3);
+    for (int y = y0; y < y1; y++) {
+      const guint8 *row = img->pixels + (gsize)y * img->width * 3;
+      for (int x = 0; x < img->width; x++) {
+        guint32 *a = acc + (gsize)(x / f) * 3;
+        a[0] += row[x * 3];
+        a[1] += row[x * 3 + 1];
+        a[2] += row[x * 3 + 2];
+      }
+    }
+    guint8 *o = out->pixels + (gsize)oy * w * 3;
+    for (int ox = 0; ox < w; ox++) {
+      guint32 n = (guint32)(MIN(ox * f + f, img->width) - ox * f) * (guint32)(y1 - y0);
+      for (int c = 0; c < 3; c++) o[ox * 3 + c] = (guint8)((acc[ox * 3 + c] + n / 2) / n);
+    }
+  }
+  g_free(acc);
+  return out;
+}
+
 GBytes *swell_image_thumbnail(const SwellRgbImage *img, int max_side, SwellThumbnailFormat format,
                               GError **error) {
   g_return_val_if_fail(img != NULL && max_side > 0, NULL);
@@ -595,7 +624,11 @@ GBytes *swell_image_thumbnail(const SwellRgbImage *img, int max_side, SwellThumb
       nh = max_side;
       nw = MAX(1, (int)lround((double)w * max_side / h));
     }
-    small = swell_rgb_image_resize(img, nw, nh);
+    /* Box-reduce first while the image is over twice the target, then the
+     * antialiased bilinear resize: nearly the quality, a fraction of the cost. */
+    int f = MIN(w / nw, h / nh) / 2;
+    g_autoptr(SwellRgbImage) reduced = f >= 2 ? box_reduce(img, f) : NULL;
+    small = swell_rgb_image_resize(reduced ? reduced : img, nw, nh);
     if (!small) {
       g_set_error(error, SWELL_IMAGE_ERROR, SWELL_IMAGE_ERROR_FAILED,
                   _("not enough memory for a thumbnail"));

@@ -425,6 +425,28 @@ static void test_resize_and_thumbnail(void) {
            info.format, info.width, info.height, g_bytes_get_size(t));
     CHECK(ok, "thumbnail");
   }
+  /* A large reduction (box pre-reduction + resize) keeps colours and layout:
+   * 1200x600, left half red, right half blue -> 256x128 JPEG. */
+  g_autoptr(SwellRgbImage) halves = swell_rgb_image_new(1200, 600);
+  for (int y = 0; y < 600; y++)
+    for (int x = 0; x < 1200; x++) {
+      guint8 *q = halves->pixels + ((gsize)y * 1200 + x) * 3;
+      q[0] = x < 600 ? 230 : 0;
+      q[2] = x < 600 ? 0 : 230;
+    }
+  g_autoptr(GBytes) ht = swell_image_thumbnail(halves, 256, SWELL_THUMBNAIL_PNG, NULL);
+  g_autoptr(SwellRgbImage) hd = ht ? swell_image_decode_bytes(ht, "halves-thumb.png", NULL) : NULL;
+  CHECK(hd && hd->width == 256 && hd->height == 128, "halves thumbnail size");
+  if (hd) {
+    int l[3], r[3], m[3];
+    px_at(hd, 10, 64, l);
+    px_at(hd, 245, 64, r);
+    px_at(hd, 127, 64, m);
+    gboolean ok = near(l, 230, 0, 0, 0) && near(r, 0, 0, 230, 0) && m[0] > 150 && m[2] < 80;
+    printf("%s thumbnail 1200x600 -> 256x128 keeps colours: left %d,%d,%d right %d,%d,%d\n", ok ? "ok  " : "FAIL",
+           l[0], l[1], l[2], r[0], r[1], r[2]);
+    CHECK(ok, "halves thumbnail colours");
+  }
   /* Small images are not upscaled. */
   g_autoptr(SwellRgbImage) tiny = swell_rgb_image_new(30, 70);
   g_autoptr(GBytes) t = swell_image_thumbnail(tiny, 256, SWELL_THUMBNAIL_PNG, NULL);

@@ -66,6 +66,34 @@ shot label-category
 select-all
 wait 500
 shot label-selected
+add-category fog
+label-key 5
+wait 800
+assert-count rain 0
+assert-count fog 70
+undo
+wait 500
+assert-count rain 70
+assert-count fog 0
+category 5
+wait 500
+import $SWELL_SHARED/datasets/hymenoptera/val/ants $data/MANIFEST.tsv $data/valid/cloudy
+wait-idle 120
+wait 1500
+shot import-summary
+close-dialogs
+assert-count fog 70
+wait 800
+shot label-imported
+category 1
+select-all
+delete-selected
+wait 500
+assert-count cloudy 0
+shot label-deleted
+undo
+wait 800
+assert-count cloudy 70
 view train
 wait 1500
 shot train
@@ -93,7 +121,7 @@ shot train-dark
 quit
 SCRIPT
   run_window "$work/script" "$work/log"
-  for s in welcome label-all label-category label-selected train results results-cell preview predict results-dark train-dark; do
+  for s in welcome label-all label-category label-selected import-summary label-imported label-deleted train results results-cell preview predict results-dark train-dark; do
     check_shot "$s"
   done
   # The cell click showed exactly that cell's images.

@@ -491,6 +491,12 @@ import_done (GObject *source, GAsyncResult *res, gpointer user_data)
   g_object_unref (self);
 }
 
+gint64
+swell_label_view_get_category (SwellLabelView *self)
+{
+  return self->filter ? swell_image_filter_get_category (self->filter) : SWELL_CATEGORY_ALL;
+}
+
 void
 swell_label_view_select_all (SwellLabelView *self)
 {
@@ -802,8 +808,11 @@ tile_setup (GtkSignalListItemFactory *f, GtkListItem *li, SwellLabelView *self)
 static void
 tile_bind (GtkSignalListItemFactory *f, GtkListItem *li, SwellLabelView *self)
 {
-  swell_image_tile_bind (SWELL_IMAGE_TILE (gtk_list_item_get_child (li)), gtk_list_item_get_item (li), self->thumbnailer,
+  SwellImageTile *tile = SWELL_IMAGE_TILE (gtk_list_item_get_child (li));
+  swell_image_tile_bind (tile, gtk_list_item_get_item (li), self->thumbnailer,
                          self->document ? swell_document_get_categories (self->document) : NULL);
+  /* The category chip is redundant inside one category. */
+  swell_image_tile_set_show_badges (tile, TRUE, swell_image_filter_get_category (self->filter) == SWELL_CATEGORY_ALL);
 }
 
 static void
@@ -823,7 +832,13 @@ update_heading (SwellLabelView *self)
   SwellCategoryItem *c = swell_category_list_lookup (swell_document_get_categories (self->document), cat, NULL);
   gtk_label_set_text (self->heading_label, c ? swell_category_item_get_name (c) : "");
   guint shown = g_list_model_get_n_items (G_LIST_MODEL (self->filter));
-  g_autofree char *count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u image", "%u images", shown), shown);
+  g_autoptr (GtkBitset) sel = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  guint64 n_sel = gtk_bitset_get_size (sel);
+  g_autofree char *count = n_sel > 0
+    ? g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u image · %u selected — press 1–9 to label, Delete to remove",
+                                    "%u images · %u selected — press 1–9 to label, Delete to remove", shown),
+                       shown, (guint) n_sel)
+    : g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u image", "%u images", shown), shown);
   gtk_label_set_text (self->count_label, count);
   gtk_stack_set_visible_child_name (self->grid_stack, shown > 0 ? "grid" : "empty");
   if (shown == 0) {
@@ -897,6 +912,7 @@ swell_label_view_set_document (SwellLabelView *self, SwellDocument *document)
   self->filter = swell_image_filter_new (swell_document_get_images (document));
   g_signal_connect_swapped (self->filter, "items-changed", G_CALLBACK (update_heading), self);
   self->selection = gtk_multi_selection_new (g_object_ref (G_LIST_MODEL (self->filter)));
+  g_signal_connect_swapped (self->selection, "selection-changed", G_CALLBACK (update_heading), self);
   gtk_grid_view_set_model (self->grid, GTK_SELECTION_MODEL (self->selection));
 
   self->category_selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (swell_document_get_categories (document))));

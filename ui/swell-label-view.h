@@ -23,5 +23,7 @@ void swell_label_view_add_category (SwellLabelView *self);
 void swell_label_view_show_category (SwellLabelView *self, gint64 category_id);
 gboolean swell_label_view_is_importing (SwellLabelView *self);
 void swell_label_view_select_all (SwellLabelView *self);
+/* The category shown (SWELL_CATEGORY_ALL, SWELL_CATEGORY_UNLABELED or an id). */
+gint64 swell_label_view_get_category (SwellLabelView *self);
 
 G_END_DECLS

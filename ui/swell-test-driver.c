@@ -141,6 +141,39 @@ run_next (Driver *d)
       else
         swell_label_view_show_category (SWELL_LABEL_VIEW (swell_window_get_view_widget (win, "label")),
                                         swell_category_item_get_id (c));
+    } else if (g_str_equal (cmd, "add-category") && argc == 2) {
+      SwellDocument *doc = swell_window_get_document (win);
+      if (!doc || !swell_document_create_category (doc, argv[1], &error))
+        fail (d, "add-category %s: %s", argv[1], error ? error->message : "no project");
+    } else if (g_str_equal (cmd, "label-key") && argc == 2) {
+      /* What the 1-9 / 0 key bindings of the Label view activate. */
+      gtk_widget_activate_action (swell_window_get_view_widget (win, "label"), "label.assign", "i", atoi (argv[1]));
+    } else if (g_str_equal (cmd, "delete-selected")) {
+      gtk_widget_activate_action (swell_window_get_view_widget (win, "label"), "label.delete-selected", NULL);
+    } else if (g_str_equal (cmd, "undo")) {
+      gtk_widget_activate_action (swell_window_get_view_widget (win, "label"), "label.undo", NULL);
+    } else if (g_str_equal (cmd, "import") && argc >= 2) {
+      /* What a drop of files on the grid does: import into the category shown. */
+      SwellLabelView *label = SWELL_LABEL_VIEW (swell_window_get_view_widget (win, "label"));
+      swell_label_view_import (label, (const char *const *) argv + 1, swell_label_view_get_category (label));
+    } else if (g_str_equal (cmd, "assert-count") && argc == 3) {
+      SwellDocument *doc = swell_window_get_document (win);
+      SwellCategoryList *cats = doc ? swell_document_get_categories (doc) : NULL;
+      guint n = cats ? g_list_model_get_n_items (G_LIST_MODEL (cats)) : 0;
+      gboolean found = FALSE;
+      for (guint i = 0; i < n && !found; i++) {
+        g_autoptr (SwellCategoryItem) c = g_list_model_get_item (G_LIST_MODEL (cats), i);
+        if (g_str_equal (swell_category_item_get_name (c), argv[1])) {
+          found = TRUE;
+          if (swell_category_item_get_total (c) != (guint) atoi (argv[2]))
+            fail (d, "%s has %u images, expected %s", argv[1], swell_category_item_get_total (c), argv[2]);
+        }
+      }
+      if (!found)
+        fail (d, "no category %s", argv[1]);
+    } else if (g_str_equal (cmd, "assert-view") && argc == 2) {
+      if (g_strcmp0 (swell_window_get_view (win), argv[1]) != 0)
+        fail (d, "the window shows %s, expected %s", swell_window_get_view (win), argv[1]);
     } else if (g_str_equal (cmd, "select-all")) {
       swell_label_view_select_all (SWELL_LABEL_VIEW (swell_window_get_view_widget (win, "label")));
     } else if (g_str_equal (cmd, "recipe")) {

@@ -62,6 +62,7 @@ typedef struct {
    * (GdkPixbuf's PNG, baseline JPEG, BMP and WebP loaders do that). */
   guint8 *rows_done;
   int rows_total;
+  int min_side; /* > 0: a JPEG may be decoded at 1/2, 1/4 or 1/8 scale down to this short side */
 } HeaderState;
 
 static void on_area_prepared(GdkPixbufLoader *loader, gpointer data) {
@@ -103,7 +104,22 @@ static void on_size_prepared(GdkPixbufLoader *loader, int width, int height, gpo
     g_autofree char *fname = fmt ? gdk_pixbuf_format_get_name(fmt) : NULL;
     stop = !(fname && (strcmp(fname, "pnm") == 0 || strcmp(fname, "tga") == 0));
   }
-  if (stop) gdk_pixbuf_loader_set_size(loader, 0, 0);
+  if (stop) {
+    gdk_pixbuf_loader_set_size(loader, 0, 0);
+    return;
+  }
+  if (st->min_side > 0 && !st->probe) {
+    GdkPixbufFormat *fmt = gdk_pixbuf_loader_get_format(loader);
+    g_autofree char *fname = fmt ? gdk_pixbuf_format_get_name(fmt) : NULL;
+    if (fname && strcmp(fname, "jpeg") == 0) {
+      /* libjpeg's DCT scaling: the JPEG loader picks the largest 1/k whose
+       * output (ceil(w/k) x ceil(h/k)) still covers the requested size, so
+       * asking for exactly that size needs no further scaling. */
+      int k = 1, short_side = MIN(width, height);
+      while (k < 8 && short_side / (2 * k) >= st->min_side) k *= 2;
+      if (k > 1) gdk_pixbuf_loader_set_size(loader, (width + k - 1) / k, (height + k - 1) / k);
+    }
+  }
 }
 
 static void set_too_large(GError **error, const char *name, int w, int h) {
@@ -327,9 +343,14 @@ static SwellRgbImage *pixbuf_to_rgb(GdkPixbuf *pb, const char *name, GError **er
 }
 
 SwellRgbImage *swell_image_decode_bytes(GBytes *bytes, const char *name, GError **error) {
+  return swell_image_decode_bytes_reduced(bytes, name, 0, error);
+}
+
+SwellRgbImage *swell_image_decode_bytes_reduced(GBytes *bytes, const char *name, int min_side,
+                                                GError **error) {
   g_return_val_if_fail(error == NULL || *error == NULL, NULL);
   if (!name) name = "image";
-  HeaderState st = {0};
+  HeaderState st = {.min_side = min_side};
   GdkPixbuf *pb = NULL;
   GdkPixbufLoader *loader = run_loader(bytes, name, &st, &pb, error);
   g_free(st.rows_done);

@@ -63,6 +63,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SwellRgbImage, swell_rgb_image_free)
 /* Decodes `bytes`; `name` (a file name or any label) starts every error
  * message. Returns NULL and sets `error` on failure. */
 SwellRgbImage *swell_image_decode_bytes(GBytes *bytes, const char *name, GError **error);
+/* Like swell_image_decode_bytes(), but a large JPEG may be decoded at 1/2,
+ * 1/4 or 1/8 scale (libjpeg's DCT scaling, several times faster) as long
+ * as its short side stays >= min_side. The data is still checked whole.
+ * min_side <= 0 decodes at full size. */
+SwellRgbImage *swell_image_decode_bytes_reduced(GBytes *bytes, const char *name, int min_side,
+                                                GError **error);
 /* Reads and decodes a file; errors are named by `path` as given. */
 SwellRgbImage *swell_image_decode_file(const char *path, GError **error);
 

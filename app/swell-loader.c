@@ -153,7 +153,11 @@ static CacheEntry *acquire_image(SwellLoader *L, gint64 id) {
     return NULL;
   }
   g_autofree char *name = g_strdup_printf(_("image %" G_GINT64_FORMAT), id);
-  g_autoptr(SwellRgbImage) full = swell_image_decode_bytes(bytes, name, &error);
+  /* Training may let libjpeg decode big photos at a reduced scale (still at
+   * least twice the cache side, which the antialiased resize then brings
+   * down); validation decodes at full size so it equals swell_transform_eval. */
+  int min_side = L->cfg.train ? 2 * L->cache_side : 0;
+  g_autoptr(SwellRgbImage) full = swell_image_decode_bytes_reduced(bytes, name, min_side, &error);
   g_bytes_unref(bytes);
   if (!full) {
     report_bad(L, id, error);

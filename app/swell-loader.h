@@ -9,6 +9,8 @@
  * entries are evicted first):
  *  - training: short side = size + ceil(size * 0.14 / 8) * 8 (fastai's
  *    val_xtra: 256 for 224, about 1.14x), so random crops keep some detail;
+ *    big JPEGs are decoded with libjpeg's DCT scaling down to no less than
+ *    twice that side (swell_image_decode_bytes_reduced), several times faster;
  *  - validation: short side = size, so batches are exactly
  *    swell_transform_eval() (resize + centre crop).
  *

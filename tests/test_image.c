@@ -455,6 +455,35 @@ static void test_resize_and_thumbnail(void) {
         "small thumbnail was resized to %dx%d", info.width, info.height);
 }
 
+static void test_reduced_decode(void) {
+  /* 2000x1200 JPEG, at least 256 on the short side: libjpeg decodes at 1/4
+   * (500x300), close to the full decode resized to the same size. */
+  g_autoptr(GdkPixbuf) pb = pattern(2000, 1200, FALSE);
+  g_autoptr(GBytes) jb = encode(pb, "jpeg");
+  g_autoptr(GError) e = NULL;
+  g_autoptr(SwellRgbImage) small = swell_image_decode_bytes_reduced(jb, "big.jpg", 256, &e);
+  g_autoptr(SwellRgbImage) full = swell_image_decode_bytes(jb, "big.jpg", NULL);
+  CHECK(small && full, "reduced decode: %s", e ? e->message : "");
+  if (!small || !full) return;
+  g_autoptr(SwellRgbImage) ref = swell_rgb_image_resize(full, small->width, small->height);
+  double mad = 0;
+  gsize n = (gsize)small->width * small->height * 3;
+  for (gsize i = 0; i < n; i++) mad += abs((int)small->pixels[i] - (int)ref->pixels[i]);
+  mad /= n;
+  gboolean ok = small->width == 500 && small->height == 300 && mad < 2.0;
+  printf("%s reduced JPEG decode (short side >= 256): %dx%d, mean |diff| vs full decode + resize %.2f\n",
+         ok ? "ok  " : "FAIL", small->width, small->height, mad);
+  CHECK(ok, "reduced decode");
+  /* Still checked whole: a truncated file is refused at reduced scale too. */
+  g_autoptr(GBytes) cut = g_bytes_new_from_bytes(jb, 0, g_bytes_get_size(jb) * 6 / 10);
+  g_clear_error(&e);
+  g_autoptr(SwellRgbImage) bad = swell_image_decode_bytes_reduced(cut, "cut.jpg", 256, &e);
+  CHECK(bad == NULL && e && e->code == SWELL_IMAGE_ERROR_CORRUPT, "truncated JPEG decoded at reduced scale");
+  /* min_side above the image: full size. */
+  g_autoptr(SwellRgbImage) same = swell_image_decode_bytes_reduced(jb, "big.jpg", 1000, NULL);
+  CHECK(same && same->width == 2000 && same->height == 1200, "min_side 1000 should keep 2000x1200");
+}
+
 int main(void) {
   const char *base = g_getenv("SWELL_TMP");
   if (!base) base = g_get_tmp_dir();
@@ -467,6 +496,7 @@ int main(void) {
   test_alpha();
   test_exif_crafted();
   test_resize_and_thumbnail();
+  test_reduced_decode();
   g_free(tmpdir);
   return sw_test_finish();
 }

@@ -22,9 +22,11 @@
  * affine matrix and the perspective warp in the crop's [-1, 1] space
  * (align_corners=True), are reflected (or zero-padded) at the crop's border
  * as fastai's grid_sample does, then mapped into the source image and
- * sampled bilinearly; when that mapping shrinks (crop larger than the
- * output), k x k sub-samples are averaged (k = ceil(shrink), at most 4) so
- * the result is antialiased like PIL's resize. Lighting is then applied in
+ * sampled bilinearly; when that mapping shrinks by more than 1.25x (crop
+ * much larger than the output), k x k sub-samples are averaged
+ * (k = ceil(shrink), at most 4) so the result is antialiased like PIL's
+ * resize. With the crop equal to the output size this is exactly fastai's
+ * grid_sample (tested against torch). Lighting is then applied in
  * logit space, (logit(x) + logit(brightness)) * contrast, and the result is
  * normalised.
  *

@@ -146,6 +146,43 @@ static void test_augment_golden(void) {
   g_free(out);
 }
 
+static void test_crop_vs_fastai(void) {
+  /* fastai: PIL crop + antialiased resize to 32x32, then grid_sample.
+   * Swell: one bilinear pass from the source. Same picture, slightly
+   * different filtering: compare the mean and the worst difference. */
+  g_autoptr(SwellRgbImage) img = image_from_tensor(sw_test_tensor(&fx, "crop.input"));
+  const float *box = sw_test_tensor(&fx, "crop.box")->data;
+  const sw_named_tensor *want = sw_test_tensor(&fx, "crop.output");
+  const float *rows = sw_test_tensor(&fx, "aug.params")->data;
+  int n = (int)want->shape.dims[0], S = (int)want->shape.dims[3];
+  const float zero[3] = {0, 0, 0}, one[3] = {1, 1, 1};
+  float *out = g_new(float, 3 * S * S);
+  for (int i = 0; i < n; i++) {
+    SwellAugmentConfig cfg;
+    swell_augment_config_init_default(&cfg, S);
+    SwellAugmentParams p;
+    params_from_row(rows + i * 9, &p, S);
+    p.crop_x = (int)box[0];
+    p.crop_y = (int)box[1];
+    p.crop_w = (int)box[2];
+    p.crop_h = (int)box[3];
+    swell_augment_apply(img, &cfg, &p, zero, one, out);
+    const float *w = want->data + (gsize)i * 3 * S * S;
+    double mean = 0, mx = 0;
+    for (int k = 0; k < 3 * S * S; k++) {
+      double d = fabs(out[k] - w[k]);
+      mean += d;
+      mx = MAX(mx, d);
+    }
+    mean /= 3 * S * S;
+    gboolean ok = mean < 0.004 && mx < 0.03;
+    printf("%s crop 40x30+10+6 -> %d, params %d: mean |diff| vs fastai (PIL resize + grid_sample) %.4f, max %.3f\n",
+           ok ? "ok  " : "FAIL", S, i, mean, mx);
+    CHECK(ok, "crop case %d: mean %g max %g", i, mean, mx);
+  }
+  g_free(out);
+}
+
 static void test_flip_exact(void) {
   /* The identity and a flip of a SxS image sampled at 1:1 are pure pixel copies. */
   int S = 24;
@@ -322,6 +359,7 @@ int main(void) {
   test_eval_real_photos();
   test_eval_constant();
   test_augment_golden();
+  test_crop_vs_fastai();
   test_flip_exact();
   test_lighting_mean();
   test_determinism();

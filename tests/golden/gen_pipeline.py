@@ -83,7 +83,7 @@ def logit(x):
 
 
 def fastai_augment(img_u8, p, pad):
-    x = torch.from_numpy(img_u8).permute(2, 0, 1).float().div(255)[None]  # (1, 3, H, W)
+    x = torch.from_numpy(np.array(img_u8)).permute(2, 0, 1).float().div(255)[None]  # (1, 3, H, W)
     h, w = x.shape[-2:]
     m = affine(p["flip"], p["deg"], p["zoom"], p["col"], p["row"])[:2].float()[None]
     coords = F.affine_grid(m, (1, 3, h, w), align_corners=True)
@@ -139,6 +139,20 @@ def main():
     t["aug.params"] = np.array([[p[k] for k in AUG_KEYS] for p in AUG_PARAMS], dtype=np.float32)
     t["aug.reflection"] = np.stack([fastai_augment(img, p, "reflection") for p in AUG_PARAMS])
     t["aug.zeros"] = np.stack([fastai_augment(img, p, "zeros") for p in AUG_PARAMS])
+    # A random resized crop as fastai does it: PIL crop + resize (bilinear,
+    # antialiased) to the output size, then the affine/warp resampling. Swell
+    # does both in one pass, so the C test compares with a tolerance. The
+    # source is smooth (no noise) so the two resamplings can agree closely.
+    ys, xs = np.mgrid[0:48, 0:64]
+    smooth = np.stack([xs * 4.0, ys * 5.0, 127 + 100 * np.sin(xs / 6.0) * np.cos(ys / 7.0)], -1)
+    smooth = np.clip(smooth, 0, 255).astype(np.uint8)
+    crop = (10, 6, 40, 30)  # x, y, w, h
+    out_size = 32
+    pil = Image.fromarray(smooth).crop((crop[0], crop[1], crop[0] + crop[2], crop[1] + crop[3]))
+    cropped = np.asarray(pil.resize((out_size, out_size), Image.BILINEAR))
+    t["crop.input"] = smooth.astype(np.float32)
+    t["crop.box"] = np.array(crop, dtype=np.float32)
+    t["crop.output"] = np.stack([fastai_augment(cropped, p, "reflection") for p in AUG_PARAMS[:7]])
     meta = {"real.%d.path" % i: rel for i, (rel, _) in enumerate(REAL)}
     out = os.path.join(st.fixtures_dir(), "pipeline.safetensors")
     st.write(out, t, meta)

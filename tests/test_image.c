@@ -111,6 +111,26 @@ static void test_good_formats(void) {
     CHECK(strcmp(info.format, types[i]) == 0 && info.width == 64 && info.height == 48,
           "probe %s says %s %dx%d", names[i], info.format, info.width, info.height);
   }
+  /* WebP (lossy) named .png: judged by content. */
+  g_autoptr(GBytes) wb = encode(pb, "webp");
+  g_autoptr(GError) we = NULL;
+  g_autoptr(SwellRgbImage) wimg = swell_image_decode_bytes(wb, "webp_named.png", &we);
+  SwellImageInfo winfo = {0};
+  gboolean wprobe = swell_image_probe_bytes(wb, "webp_named.png", &winfo, NULL);
+  int wp[3] = {0, 0, 0};
+  if (wimg) px_at(wimg, 63, 47, wp);
+  gboolean wok = wimg && wimg->width == 64 && wimg->height == 48 && wprobe && strcmp(winfo.format, "webp") == 0 &&
+                 near(wp, 255, 255, 60, 16);
+  printf("%s webp_named.png (webp content): %s, corner %d,%d,%d\n", wok ? "ok  " : "FAIL", winfo.format, wp[0], wp[1],
+         wp[2]);
+  CHECK(wok, "webp: %s", we ? we->message : "wrong pixels or probe");
+  /* ... and the same WebP cut short. */
+  g_autoptr(GBytes) wcut = g_bytes_new_from_bytes(wb, 0, g_bytes_get_size(wb) * 2 / 3);
+  g_clear_error(&we);
+  g_autoptr(SwellRgbImage) wbad = swell_image_decode_bytes(wcut, "cut.webp", &we);
+  CHECK(wbad == NULL && we && we->code == SWELL_IMAGE_ERROR_CORRUPT, "truncated webp accepted");
+  printf("%s cut.webp -> %s\n", wbad == NULL ? "ok  " : "FAIL", we ? we->message : "decoded");
+
   /* JPEG: lossy, close to the source. */
   g_autoptr(GBytes) jb = encode(pb, "jpeg");
   g_autoptr(GError) e = NULL;

@@ -125,6 +125,8 @@ static void im2col_chunk(void *vctx, int64_t r0, int64_t r1) {
       for (int ow = 0; ow < lo; ow++) d[ow] = 0.0f;
       if (s == 1) {
         memcpy(d + lo, srow + lo, (size_t)(hi - lo) * sizeof(float));
+      } else if (s == 2) {
+        for (int ow = lo; ow < hi; ow++) d[ow] = srow[2 * ow]; /* constant stride vectorises */
       } else {
         for (int ow = lo; ow < hi; ow++) d[ow] = srow[ow * s];
       }
@@ -162,6 +164,8 @@ static void col2im_chunk(void *vctx, int64_t p0, int64_t p1) {
           const float *srow = src + (size_t)oh * OW;
           if (s == 1) {
             for (int ow = lo; ow < hi; ow++) drow[ow] += srow[ow];
+          } else if (s == 2) {
+            for (int ow = lo; ow < hi; ow++) drow[2 * ow] += srow[ow];
           } else {
             for (int ow = lo; ow < hi; ow++) drow[ow * s] += srow[ow];
           }

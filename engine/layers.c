@@ -314,8 +314,9 @@ typedef struct {
   const int32_t *amax_in;
 } pool_ctx;
 
-/* Planes [p0, p1) of (B*C). Ties keep the first maximum in scan order and a
- * NaN wins, as PyTorch's CPU kernel does. */
+/* Planes [p0, p1) of (B*C). As PyTorch's CPU kernel: a value replaces the
+ * current maximum when it is greater or NaN, so ties keep the first maximum
+ * in scan order and the last NaN wins. */
 static void maxpool_fwd_chunk(void *vctx, int64_t p0, int64_t p1) {
   pool_ctx *x = vctx;
   const sw_maxpool *p = x->p;
@@ -337,13 +338,10 @@ static void maxpool_fwd_chunk(void *vctx, int64_t p0, int64_t p1) {
         for (int h = h0; h < h1; h++)
           for (int w = w0; w < w1; w++) {
             float v = in[h * W + w];
-            if (v > best || isnan(v)) {
-              best = v;
-              bi = h * W + w;
-              if (isnan(v)) goto done;
-            }
+            bool take = (v > best) | (v != v);
+            best = take ? v : best;
+            bi = take ? h * W + w : bi;
           }
-      done:
         o[oh * OW + ow] = best == -INFINITY ? in[bi] : best;
         am[oh * OW + ow] = bi;
       }
@@ -430,11 +428,12 @@ static void gmax_fwd_chunk(void *vctx, int64_t p0, int64_t p1) {
     const float *in = x->inp + (size_t)p * x->HW;
     float best = in[0];
     int32_t bi = 0;
-    for (int i = 1; i < x->HW && !isnan(best); i++)
-      if (in[i] > best || isnan(in[i])) {
-        best = in[i];
-        bi = i;
-      }
+    for (int i = 1; i < x->HW; i++) {
+      float v = in[i];
+      bool take = (v > best) | (v != v); /* as PyTorch: greater or NaN replaces */
+      best = take ? v : best;
+      bi = take ? i : bi;
+    }
     x->out[(size_t)b * x->out_stride + c] = best;
     x->argmax[p] = bi;
   }

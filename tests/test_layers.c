@@ -298,6 +298,29 @@ static void golden_add(void) {
   free(db);
 }
 
+/* ---- max pool tie and NaN rules (PyTorch's CPU kernels) ------------------ */
+
+static void test_pool_ties(void) {
+  /* one 3x3 window (K 3, stride 2, pad 1 on a 2x2 plane: the window covers it all) */
+  sw_maxpool mp;
+  sw_maxpool_init(&mp, 1, 1, 2, 2, 3, 2, 1);
+  float tie[4] = {1, 5, 5, 2}, y;
+  int32_t am;
+  sw_maxpool_forward(&mp, &y, &am, tie);
+  CHECK(y == 5 && am == 1, "maxpool tie: got %g at %d, want 5 at 1 (first maximum)", y, am);
+  float nan2[4] = {1, NAN, 7, NAN};
+  sw_maxpool_forward(&mp, &y, &am, nan2);
+  CHECK(isnan(y) && am == 3, "maxpool NaN: got %g at %d, want NaN at 3 (last NaN)", y, am);
+  float g[4] = {3, 9, 9, 1}, gy;
+  int32_t gam;
+  sw_global_maxpool_forward(&gy, 1, &gam, g, 1, 1, 4);
+  CHECK(gy == 9 && gam == 1, "global maxpool tie: got %g at %d, want 9 at 1", gy, gam);
+  float gn[4] = {NAN, 2, NAN, 8};
+  sw_global_maxpool_forward(&gy, 1, &gam, gn, 1, 1, 4);
+  CHECK(isnan(gy) && gam == 2, "global maxpool NaN: got %g at %d, want NaN at 2", gy, gam);
+  printf("ok   max pool ties keep the first maximum, the last NaN wins (as PyTorch)\n");
+}
+
 /* ---- dropout semantics --------------------------------------------------- */
 
 static void test_dropout(void) {
@@ -552,6 +575,7 @@ int main(void) {
   golden_ce();
   golden_add();
   test_dropout();
+  test_pool_ties();
   for (size_t i = 0; i < sizeof CONVS / sizeof CONVS[0]; i++) {
     fast_vs_ref_conv(&CONVS[i], true);
     fast_vs_ref_conv(&CONVS[i], false);

@@ -29,6 +29,7 @@ struct _SwellProject {
   int tx_depth;          /* 0: autocommit; 1: BEGIN IMMEDIATE; >1: savepoints inside */
   guint pending_changes; /* SwellProjectChange flags to emit at the outermost commit */
   gint64 data_version;
+  gint64 counters[5];    /* change_counters as last seen, per SwellProjectChange bit */
 };
 
 G_DEFINE_FINAL_TYPE(SwellProject, swell_project, G_TYPE_OBJECT)
@@ -169,8 +170,26 @@ static void tx_rollback(SwellProject *self) {
   self->tx_depth--;
 }
 
+/* Bumps the change counters of `what` (inside the transaction). */
+static gboolean bump_counters(SwellProject *self, guint what, GError **error) {
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(self->db,
+                         "UPDATE change_counters SET counter = counter + 1 WHERE (?1 >> kind) & 1",
+                         -1, &st, NULL) != SQLITE_OK)
+    return db_fail(self, error, _("cannot save the changes"));
+  sqlite3_bind_int(st, 1, (int)what);
+  gboolean ok = sqlite3_step(st) == SQLITE_DONE;
+  sqlite3_finalize(st);
+  return ok ? TRUE : db_fail(self, error, _("cannot save the changes"));
+}
+
 static gboolean tx_commit(SwellProject *self, GError **error) {
   g_return_val_if_fail(self->tx_depth > 0, FALSE);
+  if (self->tx_depth == 1 && self->pending_changes &&
+      !bump_counters(self, self->pending_changes, error)) {
+    tx_rollback(self);
+    return FALSE;
+  }
   const char *sql = self->tx_depth == 1 ? "COMMIT" : "RELEASE swell_nested";
   if (!exec_sql(self, sql, error, _("cannot save the changes"))) {
     tx_rollback(self);
@@ -180,6 +199,9 @@ static gboolean tx_commit(SwellProject *self, GError **error) {
   if (self->tx_depth == 0 && self->pending_changes) {
     guint what = self->pending_changes;
     self->pending_changes = 0;
+    /* our own bumps are not news for poll_external_changes() */
+    for (guint k = 0; k < G_N_ELEMENTS(self->counters); k++)
+      if (what & (1u << k)) self->counters[k]++;
     g_signal_emit(self, signals[SIGNAL_CHANGED], 0, what);
   }
   return TRUE;
@@ -299,6 +321,8 @@ static gboolean read_int_pragma(SwellProject *self, const char *sql, gint64 *out
   return TRUE;
 }
 
+static guint read_counters(SwellProject *self);
+
 static SwellProject *open_common(const char *path, gboolean create, GError **error) {
   g_return_val_if_fail(path != NULL, NULL);
   if (create) {
@@ -405,6 +429,7 @@ static SwellProject *open_common(const char *path, gboolean create, GError **err
     }
   }
   if (!read_int_pragma(self, "PRAGMA data_version", &self->data_version, error)) goto fail;
+  read_counters(self);
   return g_steal_pointer(&self);
 
 fail:
@@ -429,13 +454,35 @@ const char *swell_project_get_path(SwellProject *self) {
   return self->path;
 }
 
+/* Reads change_counters; returns the bits whose counter differs from the
+ * cache and updates the cache. */
+static guint read_counters(SwellProject *self) {
+  sqlite3_stmt *st = NULL;
+  guint what = 0;
+  if (sqlite3_prepare_v2(self->db, "SELECT kind, counter FROM change_counters", -1, &st, NULL) !=
+      SQLITE_OK)
+    return SWELL_PROJECT_CHANGE_ALL;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    int k = sqlite3_column_int(st, 0);
+    gint64 c = sqlite3_column_int64(st, 1);
+    if (k < 0 || k >= (int)G_N_ELEMENTS(self->counters)) continue;
+    if (c != self->counters[k]) what |= 1u << k;
+    self->counters[k] = c;
+  }
+  sqlite3_finalize(st);
+  return what;
+}
+
 gboolean swell_project_poll_external_changes(SwellProject *self) {
   g_return_val_if_fail(SWELL_IS_PROJECT(self), FALSE);
   gint64 v = 0;
+  if (self->tx_depth > 0) return FALSE; /* inside our own transaction nothing moves */
   if (!read_int_pragma(self, "PRAGMA data_version", &v, NULL)) return FALSE;
   if (v == self->data_version) return FALSE;
   self->data_version = v;
-  g_signal_emit(self, signals[SIGNAL_CHANGED], 0, (guint)SWELL_PROJECT_CHANGE_ALL);
+  guint what = read_counters(self);
+  if (!what) return FALSE; /* e.g. only thumbnails were cached elsewhere */
+  g_signal_emit(self, signals[SIGNAL_CHANGED], 0, what);
   return TRUE;
 }
 

@@ -19,8 +19,9 @@
  *  - "changed" (SwellProjectChange what): emitted, in the calling thread, after
  *    a change made through THIS object has been committed. Changes committed by
  *    other connections are not seen until swell_project_poll_external_changes()
- *    is called (the UI can call it from a timeout), which emits "changed" with
- *    SWELL_PROJECT_CHANGE_ALL when another connection committed something.
+ *    is called (the UI can call it from a timeout, it is cheap), which emits
+ *    "changed" with the kinds of change other connections committed (for
+ *    example only SWELL_PROJECT_CHANGE_RUNS while a training thread writes).
  *
  * Errors are in SWELL_PROJECT_ERROR and name the project file, e.g.
  * "/home/me/birds.swell: not a Swell project (the file is not a database)".
@@ -89,7 +90,8 @@ SwellProject *swell_project_open(const char *path, GError **error);
 const char *swell_project_get_path(SwellProject *self);
 
 /* Checks PRAGMA data_version; if another connection committed since the last
- * call, emits "changed" (SWELL_PROJECT_CHANGE_ALL) and returns TRUE. */
+ * call, emits "changed" with what it changed (SwellProjectChange flags) and
+ * returns TRUE. FALSE (no signal) when nothing changed elsewhere. */
 gboolean swell_project_poll_external_changes(SwellProject *self);
 
 /* Emits "changed" with `what` (for example after a worker thread's own

@@ -96,12 +96,21 @@ static const char migration_2[] =
     "CREATE INDEX images_by_label ON images (deleted, category_id, split);"
     "CREATE INDEX predictions_by_image ON predictions (image_id);";
 
-static const char *const migrations[] = {NULL, migration_1, migration_2};
+/* Version 3: one counter per kind of change (SwellProjectChange bit), bumped
+ * by every committing transaction, so that a connection can tell WHAT other
+ * connections changed (PRAGMA data_version only says that something did). */
+static const char migration_3[] =
+    "CREATE TABLE change_counters ("
+    "  kind INTEGER PRIMARY KEY,"
+    "  counter INTEGER NOT NULL DEFAULT 0);"
+    "INSERT INTO change_counters (kind) VALUES (0), (1), (2), (3), (4);";
+
+static const char *const migrations[] = {NULL, migration_1, migration_2, migration_3};
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == SWELL_SCHEMA_VERSION + 1);
 
 static const char *const tables[] = {"categories", "images", "image_data", "thumbnails",
                                      "runs", "run_points", "run_epochs", "predictions",
-                                     "models", "settings", NULL};
+                                     "models", "settings", "change_counters", NULL};
 
 const char *const *swell_schema_tables(void) {
   return tables;

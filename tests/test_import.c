@@ -414,6 +414,19 @@ static void test_real_photos(void) {
   CHECK(again && again->n_imported == 0 && again->n_duplicates == 280, "re-import: %u dup",
         again ? again->n_duplicates : 0);
   CHECK(swell_project_count_images(w, &SWELL_IMAGE_QUERY_ALL, &e) == 280, "still 280");
+  /* a deleted image imported again comes back, with the folder's label */
+  {
+    g_autoptr(GArray) wids = swell_project_list_image_ids(w, &SWELL_IMAGE_QUERY_ALL, &e);
+    gint64 victim = g_array_index(wids, gint64, 5);
+    swell_project_set_label(w, &victim, 1, 0, &e);
+    CHECK(swell_project_delete_images(w, &victim, 1, &e), "delete one");
+    g_autoptr(SwellImportResult) back = import_one(w, weather, -1);
+    CHECK(back && back->n_imported == 1 && back->n_duplicates == 279 &&
+              g_array_index(back->imported_ids, gint64, 0) == victim,
+          "deleted image re-imported: %u imported, %u duplicates", back ? back->n_imported : 0,
+          back ? back->n_duplicates : 0);
+    check_against_truth(w, wtruth, "weather after re-import of a deleted image");
+  }
 
   /* hymenoptera: train/val, 244/153 */
   g_autofree char *hp = tmp_path("hymenoptera.swell");

@@ -612,6 +612,61 @@ static void test_concurrency(void) {
   printf("ok   two connections wrote 200 + 200 transactions at once, no lock failures\n");
 }
 
+/* A grid of 10,000 images must open instantly: ids, counts and the first
+ * screenful of cached thumbnails without touching the originals. */
+static void test_big_grid(void) {
+  g_autofree char *path = tmp_path("big.swell");
+  g_autoptr(GError) e = NULL;
+  {
+    g_autoptr(SwellProject) p = swell_project_create(path, &e);
+    gint64 cats[4];
+    for (int c = 0; c < 4; c++) {
+      g_autofree char *n = g_strdup_printf("class%d", c);
+      cats[c] = swell_project_create_category(p, n, NULL, &e);
+    }
+    static guint8 thumb[1500], orig[3000];
+    memset(thumb, 0x55, sizeof thumb);
+    memset(orig, 0x33, sizeof orig);
+    CHECK(swell_project_begin(p, &e), "begin");
+    for (int i = 0; i < 10000; i++) {
+      memcpy(orig, &i, sizeof i); /* distinct bytes */
+      g_autoptr(GBytes) b = g_bytes_new(orig, sizeof orig);
+      g_autoptr(GBytes) t = g_bytes_new_static(thumb, sizeof thumb);
+      g_autofree char *n = g_strdup_printf("photo%05d.jpg", i);
+      SwellNewImage ni = {.name = n, .bytes = b, .format = "jpeg", .width = 640, .height = 480,
+                          .thumbnail = t, .thumbnail_mime = "image/jpeg",
+                          .category_id = i % 5 == 4 ? 0 : cats[i % 4], .split = i % 5 == 0};
+      if (!swell_project_add_image(p, &ni, NULL, &e)) {
+        CHECK(FALSE, "add: %s", e->message);
+        break;
+      }
+    }
+    CHECK(swell_project_commit(p, &e), "commit");
+  }
+  g_autoptr(GTimer) t = g_timer_new();
+  g_autoptr(SwellProject) p = swell_project_open(path, &e);
+  g_autoptr(GPtrArray) cats = swell_project_list_categories(p, &e);
+  int un[3];
+  swell_project_count_unlabeled(p, un, &e);
+  g_autoptr(GArray) ids = swell_project_list_image_ids(p, &SWELL_IMAGE_QUERY_ALL, &e);
+  SwellImageQuery q = {((SwellCategory *)cats->pdata[1])->id, -1, 0, 0};
+  g_autoptr(GPtrArray) one = swell_project_list_images(p, &q, &e);
+  gsize thumb_bytes = 0;
+  for (guint i = 0; i < 200 && ids && i < ids->len; i++) {
+    g_autoptr(GBytes) th = swell_project_get_thumbnail(p, g_array_index(ids, gint64, i), NULL, &e);
+    thumb_bytes += th ? g_bytes_get_size(th) : 0;
+  }
+  double secs = g_timer_elapsed(t, NULL);
+  CHECK(ids && ids->len == 10000 && cats->len == 4 && un[0] + un[1] == 2000 && one->len == 2000 &&
+            thumb_bytes == 200 * 1500,
+        "big grid contents");
+  CHECK(secs < 2.0, "open + counts + 10,000 ids + 2,000 rows + 200 thumbnails took %.3f s", secs);
+  printf("ok   10,000-image project: open, category counts, all ids, one category and 200 thumbnails in %.3f s\n",
+         secs);
+  g_clear_object(&p);
+  g_unlink(path);
+}
+
 int main(void) {
   const char *base = g_getenv("SWELL_TMP");
   if (!base) base = g_get_tmp_dir();
@@ -628,5 +683,6 @@ int main(void) {
   test_auto_split();
   test_runs_and_models();
   test_concurrency();
+  test_big_grid();
   return sw_test_finish();
 }

@@ -4,6 +4,9 @@
 # SHA-256s, same labels and splits, original names), name collisions on
 # export, and one-line errors with a non-zero exit status.
 set -u
+# the messages checked below are the untranslated ones
+export LC_ALL=C
+unset LANGUAGE
 CLI="${SWELL_CLI:?run with meson test}"
 DATA="${SWELL_SHARED:?}/datasets"
 FIX="${SWELL_FIXTURES:?}"

@@ -157,7 +157,10 @@ static gboolean jpeg_complete(const guint8 *d, gsize n) {
   if (n < 4 || d[0] != 0xFF || d[1] != 0xD8) return FALSE;
   gsize pos = 2;
   while (pos + 1 < n) {
-    if (d[pos] != 0xFF) return FALSE; /* garbage where a marker should be */
+    if (d[pos] != 0xFF) { /* stray bytes before a marker: libjpeg skips them too */
+      pos++;
+      continue;
+    }
     while (pos + 1 < n && d[pos + 1] == 0xFF) pos++; /* fill bytes */
     if (pos + 1 >= n) return FALSE;
     guint8 m = d[pos + 1];

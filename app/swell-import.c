@@ -85,15 +85,15 @@ static void classify_folders(GPtrArray *comps, int parent_split, char **label, i
     SwellSplit s;
     if (swell_split_from_string(comps->pdata[i], &s)) {
       *split = s;
-      if (i + 1 < comps->len) *label = g_strdup(comps->pdata[i + 1]);
+      if (i + 1 < comps->len) *label = g_filename_display_name(comps->pdata[i + 1]);
       return;
     }
   }
   if (comps->len >= 2) {
-    *label = g_strdup(comps->pdata[1]);
+    *label = g_filename_display_name(comps->pdata[1]);
   } else if (parent_split >= 0) {
     /* importing data/train/cats: a class folder inside a split folder */
-    *label = g_strdup(comps->pdata[0]);
+    *label = g_filename_display_name(comps->pdata[0]);
     *split = parent_split;
   }
 }
@@ -316,10 +316,22 @@ static gboolean handle_job(Importer *im, Job *job, GError **error) {
     im->result->n_rejected++;
     return TRUE;
   }
-  gint64 cat = category_for(im, job->entry->label, error);
-  if (cat < 0) return FALSE;
+  g_autoptr(GError) cat_error = NULL;
+  gint64 cat = category_for(im, job->entry->label, &cat_error);
+  if (cat < 0) {
+    if (!g_error_matches(cat_error, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_INVALID)) {
+      g_propagate_error(error, g_steal_pointer(&cat_error));
+      return FALSE;
+    }
+    /* a folder name that cannot be a category: this file only */
+    item->outcome = SWELL_IMPORT_REJECTED;
+    item->reason = g_strdup_printf(_("%s: the folder name “%s” cannot be a category (%s)"),
+                                   job->entry->path, job->entry->label, cat_error->message);
+    im->result->n_rejected++;
+    return TRUE;
+  }
   int split = im->opts->split >= 0 ? im->opts->split : job->entry->split;
-  g_autofree char *name = g_path_get_basename(job->entry->path);
+  g_autofree char *name = g_filename_display_basename(job->entry->path);
   SwellNewImage ni = {
       .name = name,
       .bytes = job->bytes,

@@ -314,6 +314,24 @@ static void test_bad_input(void) {
   CHECK(r2 && r2->n_rejected == 1 && strstr(((SwellImportItem *)r2->items->pdata[0])->reason,
                                             "No such file"),
         "missing path rejected");
+  /* folder names that are odd category names: blank -> that file rejected,
+   * not UTF-8 -> shown with a replacement character */
+  g_autofree char *odd = tmp_path("odd");
+  g_autofree char *blank = g_build_filename(odd, "   ", NULL);
+  g_autofree char *latin1 = g_build_filename(odd, "caf\xe9", NULL);
+  g_mkdir_with_parents(blank, 0755);
+  g_mkdir_with_parents(latin1, 0755);
+  copy_fixture(blank, "images/anim.gif", "frames.gif");
+  copy_fixture(latin1, "images/rgba16.png", "alpha.png");
+  g_autofree char *op = tmp_path("odd.swell");
+  g_autoptr(SwellProject) o = swell_project_create(op, &e);
+  g_autoptr(SwellImportResult) r3 = import_one(o, odd, -1);
+  if (r3) {
+    expect(r3, "frames.gif", SWELL_IMPORT_REJECTED, "cannot be a category");
+    expect(r3, "alpha.png", SWELL_IMPORT_IMPORTED, NULL);
+  }
+  g_autoptr(SwellCategory) cafe = swell_project_find_category(o, "caf\xef\xbf\xbd", &e);
+  CHECK(cafe && cafe->counts[0] + cafe->counts[1] == 1, "non-UTF-8 folder name as a category");
   CHECK(swell_project_check_integrity(p, &e), "integrity");
 }
 

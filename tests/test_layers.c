@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gemm.h"
 #include "layers.h"
 #include "testutil.h"
 
@@ -447,6 +448,8 @@ static const conv_case EXTRA_CONVS[] = {
     /* 40x40: two images per gemm, B = 3 leaves a last chunk of one */
     {"c3s1b3x40", 3, 3, 40, 40, 4, 3, 1, 1, 1, 1, 1, 1},
     {"c1s1b3x40", 3, 4, 40, 40, 5, 1, 1, 0, 0, 0, 0, 1},
+    /* large enough for sw_sgemm to split each gemm over the threads */
+    {"c3s1split", 2, 16, 28, 28, 32, 3, 1, 1, 1, 1, 1, 1},
 };
 
 static void fast_vs_ref_bn(int B, int C, int HW, float offset) {
@@ -496,6 +499,47 @@ static void fast_vs_ref_linear(void) {
   free(b);
   free(y1);
   free(y2);
+}
+
+/* sw_sgemm (split over the pool when large) against a double-precision loop,
+ * every transpose combination, split along N and along M, alpha and beta. */
+static void test_gemm(void) {
+  sw_rng r;
+  sw_rng_seed(&r, 17);
+  const int shapes[3][3] = {{100, 300, 80}, {300, 100, 80}, {7, 5, 3}}; /* M, N, K */
+  for (int si = 0; si < 3; si++)
+    for (int ta = 0; ta <= 1; ta++)
+      for (int tb = 0; tb <= 1; tb++) {
+        int M = shapes[si][0], N = shapes[si][1], K = shapes[si][2];
+        int lda = ta ? M : K, ldb = tb ? K : N;
+        float *A = randn((size_t)M * K, &r, 1), *Bm = randn((size_t)K * N, &r, 1);
+        float *C = randn((size_t)M * N, &r, 1), *C0 = malloc((size_t)M * N * sizeof(float));
+        memcpy(C0, C, (size_t)M * N * sizeof(float));
+        float *want = malloc((size_t)M * N * sizeof(float));
+        for (int i = 0; i < M; i++)
+          for (int j = 0; j < N; j++) {
+            double acc = 0;
+            for (int k = 0; k < K; k++)
+              acc += (double)(ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k]) *
+                     (tb ? Bm[(size_t)j * ldb + k] : Bm[(size_t)k * ldb + j]);
+            want[(size_t)i * N + j] = (float)(0.5 * acc + 2.0 * C0[(size_t)i * N + j]);
+          }
+        sw_sgemm(ta, tb, M, N, K, 0.5f, A, lda, Bm, ldb, 2.0f, C, N);
+        char what[64];
+        snprintf(what, sizeof what, "sgemm %dx%dx%d ta=%d tb=%d", M, N, K, ta, tb);
+        check(what, "C", C, want, (size_t)M * N, TOL_FAST_FWD);
+        /* same thread count, same bits */
+        float *C2 = malloc((size_t)M * N * sizeof(float));
+        memcpy(C2, C0, (size_t)M * N * sizeof(float));
+        sw_sgemm(ta, tb, M, N, K, 0.5f, A, lda, Bm, ldb, 2.0f, C2, N);
+        CHECK(memcmp(C, C2, (size_t)M * N * sizeof(float)) == 0, "%s: not deterministic", what);
+        free(A);
+        free(Bm);
+        free(C);
+        free(C0);
+        free(C2);
+        free(want);
+      }
 }
 
 /* Non-BLAS kernels give the same bits with 1 and 2 threads (work is split by
@@ -587,6 +631,7 @@ int main(void) {
   fast_vs_ref_bn(16, 10, 1, 3.0f);
   fast_vs_ref_bn(8, 4, 3136, 50.0f);
   fast_vs_ref_linear();
+  test_gemm();
   thread_determinism();
   sw_state_dict_free(&g_fx);
   return sw_test_finish();

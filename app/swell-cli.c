@@ -21,6 +21,10 @@ int swell_cli_info(int argc, char **argv);
 int swell_cli_export(int argc, char **argv);
 /* -- end decl: data -- */
 /* -- decl: training (train, lr-find, report, predict) -- */
+int swell_cli_train(int argc, char **argv);
+int swell_cli_lr_find(int argc, char **argv);
+int swell_cli_report(int argc, char **argv);
+int swell_cli_predict(int argc, char **argv);
 /* -- end decl: training -- */
 /* -- decl: weights -- */
 int swell_cli_weights(int argc, char **argv);
@@ -36,6 +40,10 @@ static const SwellCliCommand commands[] = {
   {"export", N_("export PROJECT DIR"), swell_cli_export},
   /* -- end table: data -- */
   /* -- table: training -- */
+  {"train", N_("train PROJECT [--arch A] [--weights FILE] [--epochs N] [--freeze-epochs N] [--lr X] [--batch-size N] [--size N] [--seed N] [--threads N] [--no-augment] [--json]"), swell_cli_train},
+  {"lr-find", N_("lr-find PROJECT [--arch A] [--weights FILE] [--lr X] [--batch-size N] [--size N] [--seed N] [--threads N] [--no-augment] [--json]"), swell_cli_lr_find},
+  {"report", N_("report PROJECT [--run N] [--top K] [--json]"), swell_cli_report},
+  {"predict", N_("predict PROJECT IMAGE... [--top K] [--json]"), swell_cli_predict},
   /* -- end table: training -- */
   /* -- table: weights -- */
   {"weights", N_("weights list | fetch ARCH | import ARCH FILE   manage the pretrained weights"),

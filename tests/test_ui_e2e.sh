@@ -57,6 +57,10 @@ if [ "$mode" = views ]; then
   cat >"$work/script" <<SCRIPT
 wait 1000
 shot welcome
+menu
+wait 800
+shot menu
+close-menu
 open $project
 wait 2500
 shot label-all
@@ -118,10 +122,14 @@ shot results-dark
 view train
 wait 1500
 shot train-dark
+shortcuts
+wait 1500
+shot shortcuts
+close-dialogs
 quit
 SCRIPT
   run_window "$work/script" "$work/log"
-  for s in welcome label-all label-category label-selected import-summary label-imported label-deleted train results results-cell preview predict results-dark train-dark; do
+  for s in welcome menu shortcuts label-all label-category label-selected import-summary label-imported label-deleted train results results-cell preview predict results-dark train-dark; do
     check_shot "$s"
   done
   # The cell click showed exactly that cell's images.
@@ -142,11 +150,21 @@ wait-idle 240
 assert-max-gap 100
 wait 1000
 shot lr-find
-view label
+view results
 wait 800
 quit
 SCRIPT
   run_window "$work/script" "$work/log" "$project"
+  # Settings persist: the project reopens at the view it was left in, and the
+  # recipe (a GSettings key file in the private config) is kept.
+  cat >"$work/script2" <<SCRIPT
+wait 1500
+assert-view results
+quit
+SCRIPT
+  run_window "$work/script2" "$work/log2" "$project"
+  grep -q "arch='mobilenet_v2'" "$XDG_CONFIG_HOME/glib-2.0/settings/keyfile" \
+    || { echo "FAIL: the recipe was not saved in GSettings"; fail=1; }
   check_shot train-after-run
   check_shot lr-find
   runs=$("$SWELL_CLI" info "$project" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["runs"]))')

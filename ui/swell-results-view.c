@@ -166,8 +166,6 @@ gallery_setup (GtkSignalListItemFactory *f, GtkListItem *li, SwellResultsView *s
   GtkWidget *caption = gtk_label_new (NULL);
   gtk_label_set_xalign (GTK_LABEL (caption), 0);
   gtk_widget_set_size_request (caption, 164, -1);
-  gtk_widget_set_margin_start (caption, 4);
-  gtk_label_set_width_chars (GTK_LABEL (caption), 1);
   gtk_label_set_ellipsize (GTK_LABEL (caption), PANGO_ELLIPSIZE_END);
   gtk_label_set_lines (GTK_LABEL (caption), 3);
   gtk_widget_add_css_class (caption, "caption");

@@ -492,6 +492,13 @@ on_epoch (SwellTrainer *trainer, const SwellEpochMetrics *m, SwellTrainView *sel
   add_epoch (self, m);
 }
 
+static gboolean
+poll_document (gpointer data)
+{
+  swell_project_poll_external_changes (swell_document_get_project (SWELL_DOCUMENT (data)));
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_finished (SwellTrainer *trainer, SwellTrainView *self)
 {
@@ -551,9 +558,10 @@ on_finished (SwellTrainer *trainer, SwellTrainView *self)
   }
   g_signal_handlers_disconnect_by_data (trainer, self);
   g_clear_object (&self->trainer);
-  /* Let the other views see the new run now. */
+  /* Let the other views see the new run now (after this handler: the
+   * trainer's signal emission should stay short). */
   if (self->document)
-    swell_project_poll_external_changes (swell_document_get_project (self->document));
+    g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, poll_document, g_object_ref (self->document), g_object_unref);
   update_actions (self);
 }
 

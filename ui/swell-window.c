@@ -25,6 +25,7 @@ struct _SwellWindow {
   SwellResultsView *results_view;
   SwellPredictView *predict_view;
   GtkButton *import_button;
+  GtkMenuButton *menu_button;
   GtkRevealer *toast_revealer;
   GtkLabel *toast_label;
   GtkButton *toast_button;
@@ -220,6 +221,12 @@ swell_window_get_view_widget (SwellWindow *self, const char *name)
   return gtk_stack_get_child_by_name (self->view_stack, name);
 }
 
+GtkMenuButton *
+swell_window_get_menu_button (SwellWindow *self)
+{
+  return self->menu_button;
+}
+
 static gboolean
 swell_window_close_request (GtkWindow *window)
 {
@@ -270,6 +277,7 @@ swell_window_class_init (SwellWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SwellWindow, results_view);
   gtk_widget_class_bind_template_child (widget_class, SwellWindow, predict_view);
   gtk_widget_class_bind_template_child (widget_class, SwellWindow, import_button);
+  gtk_widget_class_bind_template_child (widget_class, SwellWindow, menu_button);
   gtk_widget_class_bind_template_child (widget_class, SwellWindow, toast_revealer);
   gtk_widget_class_bind_template_child (widget_class, SwellWindow, toast_label);
   gtk_widget_class_bind_template_child (widget_class, SwellWindow, toast_button);

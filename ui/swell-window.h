@@ -25,6 +25,7 @@ SwellDocument *swell_window_get_document (SwellWindow *self);
 void swell_window_set_view (SwellWindow *self, const char *name);
 const char *swell_window_get_view (SwellWindow *self);
 GtkWidget *swell_window_get_view_widget (SwellWindow *self, const char *name);
+GtkMenuButton *swell_window_get_menu_button (SwellWindow *self);
 
 /* A short message at the bottom of the window; with an action label and
  * callback (e.g. Undo) it shows a button. data is freed with destroy. */

@@ -88,7 +88,9 @@ typedef void (*SwellImportProgressFunc)(guint done, guint total, const char *cur
  * must belong to the calling thread. Cancellation stops after the files in
  * flight and returns the (partial) result with `cancelled` set, not an error.
  * Returns NULL with an error only when the project cannot be opened or
- * written; a bad file is never an error, it is a rejected item. */
+ * written; a bad file is never an error, it is a rejected item. Do not call it
+ * while `project` holds an explicit transaction (swell_project_begin()): the
+ * import's own connection would wait for it. */
 SwellImportResult *swell_import_paths(SwellProject *project, const char *const *paths,
                                       const SwellImportOptions *options,
                                       SwellImportProgressFunc progress, gpointer progress_data,

@@ -367,7 +367,8 @@ typedef struct {
  * one transaction. `preds` is an array of n structs. */
 gboolean swell_project_set_predictions(SwellProject *self, gint64 run_id,
                                        const SwellPrediction *preds, guint n, GError **error);
-/* GArray of SwellPrediction (probs owned by the array: it has a clear func). */
+/* GArray of SwellPrediction in image id order (probs owned by the array: it
+ * has a clear func). Predictions of soft-deleted images are left out. */
 GArray *swell_project_list_predictions(SwellProject *self, gint64 run_id, GError **error);
 
 /* The validation confusion matrix as JSON, for example

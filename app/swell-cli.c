@@ -13,6 +13,8 @@
 /* Commands, one block per area. Each block declares its functions and adds its
  * table entries; keep to your own block. */
 /* -- decl: inspection (classify, forward) -- */
+int swell_cli_classify(int argc, char **argv);
+int swell_cli_forward(int argc, char **argv);
 /* -- end decl: inspection -- */
 /* -- decl: data (new, import, info, export) -- */
 int swell_cli_new(int argc, char **argv);
@@ -32,6 +34,8 @@ int swell_cli_weights(int argc, char **argv);
 
 static const SwellCliCommand commands[] = {
   /* -- table: inspection -- */
+  {"classify", N_("classify --arch A --weights FILE [--labels FILE] [--top K] [--json] IMAGE…"), swell_cli_classify},
+  {"forward", N_("forward --arch A --weights FILE [--num-classes N] [--head imagenet|fastai] [--eval|--train] --input IN --output OUT"), swell_cli_forward},
   /* -- end table: inspection -- */
   /* -- table: data -- */
   {"new", N_("new PROJECT [--categories a,b,c]"), swell_cli_new},

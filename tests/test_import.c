@@ -178,6 +178,9 @@ static void test_bad_input(void) {
   copy_fixture(dir, "images/cmyk.jpg", "cmyk.jpg");
   copy_fixture(dir, "images/exif_rot6.jpg", "exif_rot6.jpg");
   copy_fixture(dir, "images/rgba16.png", "rgba16.png");
+  copy_fixture(dir, "images/orange.webp", "orange.webp");
+  copy_fixture(dir, "images/orange.bmp", "orange.bmp");
+  copy_fixture(dir, "images/orange.tiff", "orange.tiff");
   write_file(dir, "empty.jpg", "", 0);
   g_autofree char *dangling = g_build_filename(dir, "dangling.jpg", NULL);
   CHECK(symlink("nowhere.jpg", dangling) == 0, "symlink");
@@ -215,7 +218,21 @@ static void test_bad_input(void) {
   expect(r, "huge.png", SWELL_IMPORT_REJECTED, "too large");
   if (root) expect(r, "locked.jpg", SWELL_IMPORT_IMPORTED, NULL); /* root reads anything */
   else expect(r, "locked.jpg", SWELL_IMPORT_REJECTED, "Permission denied");
-  CHECK(r->n_files == 14 && r->n_duplicates == 1 && r->n_imported == (root ? 7u : 6u) &&
+  const char *formats[][2] = {{"orange.webp", "webp"}, {"orange.bmp", "bmp"}, {"orange.tiff", "tiff"}};
+  for (guint i = 0; i < G_N_ELEMENTS(formats); i++) {
+    expect(r, formats[i][0], SWELL_IMPORT_IMPORTED, NULL);
+    const SwellImportItem *fi = find_item(r, formats[i][0]);
+    g_autoptr(SwellProjectImage) img = fi && fi->image_id ? swell_project_get_image(p, fi->image_id, &e) : NULL;
+    CHECK(img && strcmp(img->format, formats[i][1]) == 0 && img->width == 16 && img->height == 12,
+          "%s: format %s", formats[i][0], img ? img->format : "?");
+    g_autoptr(SwellRgbImage) t = img ? thumb_of(p, img->id) : NULL;
+    if (t) {
+      const guint8 *c = px(t, t->width / 2, t->height / 2);
+      CHECK(c[0] > 235 && c[1] > 110 && c[1] < 146 && c[2] < 20, "%s thumbnail orange: %d %d %d",
+            formats[i][0], c[0], c[1], c[2]);
+    }
+  }
+  CHECK(r->n_files == 17 && r->n_duplicates == 1 && r->n_imported == (root ? 10u : 9u) &&
             r->n_rejected == (root ? 6u : 7u),
         "totals: %u files, %u imported, %u duplicates, %u rejected", r->n_files, r->n_imported,
         r->n_duplicates, r->n_rejected);

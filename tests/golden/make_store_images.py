@@ -8,6 +8,8 @@ tests/fixtures/images/ (run with Debian's /usr/bin/python3; needs PIL).
                 (rotate 90 degrees clockwise to display: 32x64, red on top)
 - anim.gif      3-frame animated GIF, 40x40: red, green, blue frames
 - rgba16.png    16-bit RGBA PNG, 20x10, opaque green with a transparent right half
+- orange.webp / orange.bmp / orange.tiff  16x12 orange (255, 128, 0) in WebP (lossless),
+                BMP and TIFF, so every format the issue names is imported once
 Each is a few kilobytes at most.
 """
 import os
@@ -53,6 +55,11 @@ png = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16
 png += png_chunk(b"IDAT", zlib.compress(raw, 9)) + png_chunk(b"IEND", b"")
 with open(os.path.join(out, "rgba16.png"), "wb") as f:
     f.write(png)
+
+o = Image.new("RGB", (16, 12), (255, 128, 0))
+o.save(os.path.join(out, "orange.webp"), lossless=True)
+o.save(os.path.join(out, "orange.bmp"))
+o.save(os.path.join(out, "orange.tiff"))
 
 for name in sorted(os.listdir(out)):
     print(name, os.path.getsize(os.path.join(out, name)))

@@ -69,6 +69,22 @@ assert d["unlabeled"] == {"train": 0, "valid": 0, "test": 0}, d["unlabeled"]
 assert d["images"] == 280
 assert d["runs"] == []
 PY
+# runs as the learner stores them (written here with sqlite3 directly)
+cp "$T/w.swell" "$T/runs.swell"
+python3 - "$T/runs.swell" <<'PY' || fail "writing runs"
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("INSERT INTO runs (arch, class_names, status, created) VALUES ('resnet34', '[\"cloudy\",\"rain\",\"shine\",\"sunrise\"]', 'completed', 1764367200)")
+c.execute("INSERT INTO run_epochs (run_id, epoch, stage, accuracy) VALUES (1, 0, 'frozen', 0.5), (1, 1, 'unfrozen', 0.9125)")
+c.execute("INSERT INTO runs (arch, class_names, status, created) VALUES ('mobilenet_v2', '[]', 'running', 1764367300)")
+c.commit()
+PY
+"$CLI" info "$T/runs.swell" --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+want = [{"id": 1, "arch": "resnet34", "status": "completed", "accuracy": 0.9125, "created": "2025-11-28T22:00:00Z"},
+        {"id": 2, "arch": "mobilenet_v2", "status": "running", "accuracy": None, "created": "2025-11-28T22:01:40Z"}]
+assert d["runs"] == want, d["runs"]' && ok "info --json runs: id, arch, status, accuracy, created" || fail "info runs"
 "$CLI" info "$T/w.swell" >"$T/info" 2>&1 && grep -q "^sunrise *50 *20 *0$" "$T/info" \
   && ok "info table" || fail "info: $(cat "$T/info")"
 echo "not a project" >"$T/notes.swell"

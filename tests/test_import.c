@@ -305,26 +305,6 @@ static void test_bad_input(void) {
   g_autoptr(GBytes) stored = gray_id ? swell_project_get_image_bytes(p, gray_id, &e) : NULL;
   CHECK(stored && g_bytes_equal(stored, gray_bytes), "original bytes kept in the project");
 
-  /* root reads a chmod 000 file; show a real EACCES as an unprivileged user */
-  if (root) {
-    g_autofree char *udir = tmp_path("nobody");
-    g_mkdir(udir, 0777);
-    g_chmod(udir, 0777);
-    g_chmod(tmpdir, 0755);
-    /* exec a fresh copy of this test: a forked child of a threaded process
-     * must not use GLib's thread pools */
-    pid_t pid = fork();
-    if (pid == 0) {
-      if (setgid(65534) != 0 || setuid(65534) != 0) _exit(3);
-      alarm(60); /* never hang the suite */
-      execl("/proc/self/exe", "test_import", "--unreadable-child", udir, locked_path, (char *)NULL);
-      _exit(7);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "unreadable file as uid 65534: status %d",
-          WEXITSTATUS(status));
-  }
   /* a path that does not exist, given directly */
   g_autofree char *nope = tmp_path("no-such-photo.jpg");
   g_autoptr(SwellImportResult) r2 = import_one(p, nope, -1);
@@ -608,6 +588,7 @@ static void test_async_and_cancel(void) {
 /* Run as an unprivileged user: imports `file` into a new project in `dir`
  * and expects a "Permission denied" rejection naming the file. */
 static int unreadable_child(const char *dir, const char *file) {
+  /* (runs as uid 65534) */
   g_autofree char *upath = g_build_filename(dir, "u.swell", NULL);
   g_autoptr(GError) ue = NULL;
   g_autoptr(SwellProject) up = swell_project_create(upath, &ue);
@@ -622,8 +603,43 @@ static int unreadable_child(const char *dir, const char *file) {
   return strstr(ui->reason, "Permission denied") && g_str_has_prefix(ui->reason, file) ? 0 : 6;
 }
 
+/* Root reads a chmod 000 file, so as root a child process drops to uid 65534
+ * and imports one there: a real EACCES. This runs first, before this process
+ * has any threads (a forked child must not inherit GLib's thread pools), in a
+ * folder under the system temporary folder that uid 65534 can reach. */
+static void test_unreadable_as_nobody(void) {
+  if (geteuid() != 0) return; /* test_bad_input sees the EACCES itself */
+  g_autofree char *tmpl = g_build_filename(g_get_tmp_dir(), "swell-test-eacces-XXXXXX", NULL);
+  char *dir = g_mkdtemp(tmpl);
+  CHECK(dir != NULL, "temporary folder");
+  if (!dir) return;
+  g_chmod(dir, 0777);
+  g_autofree char *file = g_build_filename(dir, "locked.jpg", NULL);
+  g_file_set_contents(file, "secret", -1, NULL);
+  g_chmod(file, 0);
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(3);
+    alarm(60); /* never hang the suite */
+    int rc = unreadable_child(dir, file);
+    fflush(stdout);
+    _exit(rc);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "unreadable file as uid 65534: status %d",
+        WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  const char *names[] = {"locked.jpg", "u.swell", "u.swell-wal", "u.swell-shm"};
+  for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+    g_autofree char *f = g_build_filename(dir, names[i], NULL);
+    g_unlink(f);
+  }
+  g_rmdir(dir);
+}
+
 int main(int argc, char **argv) {
-  if (argc == 4 && strcmp(argv[1], "--unreadable-child") == 0) return unreadable_child(argv[2], argv[3]);
+  test_unreadable_as_nobody();
   const char *base = g_getenv("SWELL_TMP");
   if (!base) base = g_get_tmp_dir();
   g_mkdir_with_parents(base, 0755);

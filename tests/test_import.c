@@ -628,8 +628,11 @@ static void test_unreadable_as_nobody(void) {
   }
   int status = 0;
   waitpid(pid, &status, 0);
-  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "unreadable file as uid 65534: status %d",
-        WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 3)
+    printf("skip unreadable file: this system does not let root become uid 65534\n");
+  else
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "unreadable file as uid 65534: status %d",
+          WIFEXITED(status) ? WEXITSTATUS(status) : -1);
   const char *names[] = {"locked.jpg", "u.swell", "u.swell-wal", "u.swell-shm"};
   for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
     g_autofree char *f = g_build_filename(dir, names[i], NULL);

@@ -229,26 +229,29 @@ static void elem_chunk(void *vctx, int64_t i0, int64_t i1) {
   float *o = x->out;
   const float *a = x->a, *b = x->b;
   switch (x->kind) {
+  /* As PyTorch: NaN passes through the forward, and the backward masks only
+   * where the output is <= 0 (ReLU) or <= 0 / >= 6 (ReLU6), so a NaN keeps its
+   * gradient. */
   case EL_RELU:
-    for (int64_t i = i0; i < i1; i++) o[i] = a[i] > 0.0f ? a[i] : 0.0f;
+    for (int64_t i = i0; i < i1; i++) o[i] = a[i] < 0.0f ? 0.0f : a[i];
     break;
   case EL_RELU_B: /* a = dout, b = forward output */
     for (int64_t i = i0; i < i1; i++) {
       float g = a[i]; /* loaded unconditionally so the select vectorises */
-      o[i] += b[i] > 0.0f ? g : 0.0f;
+      o[i] += b[i] <= 0.0f ? 0.0f : g;
     }
     break;
   case EL_RELU6:
     for (int64_t i = i0; i < i1; i++) {
-      float v = a[i] > 0.0f ? a[i] : 0.0f;
-      o[i] = v < 6.0f ? v : 6.0f;
+      float v = a[i] < 0.0f ? 0.0f : a[i];
+      o[i] = v > 6.0f ? 6.0f : v;
     }
     break;
   case EL_RELU6_B:
     for (int64_t i = i0; i < i1; i++) {
       float g = a[i], v = b[i];
-      g = v > 0.0f ? g : 0.0f;
-      o[i] += v < 6.0f ? g : 0.0f;
+      g = v <= 0.0f ? 0.0f : g;
+      o[i] += v >= 6.0f ? 0.0f : g;
     }
     break;
   case EL_ADD:
@@ -265,7 +268,7 @@ static void elem_run(int kind, float *out, const float *a, const float *b, size_
   sw_parallel_for((int64_t)n, SW_ELEM_CHUNK, elem_chunk, &x);
 }
 
-/* (n) -> (n); NaN propagates as in PyTorch's relu only for the sign test. */
+/* (n) -> (n) */
 void sw_relu_forward(float *out, const float *inp, size_t n) { elem_run(EL_RELU, out, inp, NULL, n); }
 void sw_relu_backward(float *dinp, const float *dout, const float *out, size_t n) {
   if (dinp) elem_run(EL_RELU_B, dinp, dout, out, n);

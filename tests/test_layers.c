@@ -299,6 +299,26 @@ static void golden_add(void) {
   free(db);
 }
 
+/* ---- NaN and boundary rules of ReLU / ReLU6 (checked against torch 1.13) */
+
+static void test_act_nan(void) {
+  float x[4] = {NAN, -1.0f, 7.0f, 3.0f}, y[4], y6[4], g[4] = {1, 1, 1, 1};
+  float d[4] = {0}, d6[4] = {0};
+  sw_relu_forward(y, x, 4);
+  sw_relu6_forward(y6, x, 4);
+  sw_relu_backward(d, g, y, 4);
+  sw_relu6_backward(d6, g, y6, 4);
+  CHECK(isnan(y[0]) && y[1] == 0 && y[2] == 7 && y[3] == 3, "relu([nan,-1,7,3]) = [%g,%g,%g,%g]",
+        y[0], y[1], y[2], y[3]);
+  CHECK(d[0] == 1 && d[1] == 0 && d[2] == 1 && d[3] == 1, "relu grad [%g,%g,%g,%g], want [1,0,1,1]",
+        d[0], d[1], d[2], d[3]);
+  CHECK(isnan(y6[0]) && y6[1] == 0 && y6[2] == 6 && y6[3] == 3, "relu6 = [%g,%g,%g,%g]", y6[0],
+        y6[1], y6[2], y6[3]);
+  CHECK(d6[0] == 1 && d6[1] == 0 && d6[2] == 0 && d6[3] == 1,
+        "relu6 grad [%g,%g,%g,%g], want [1,0,0,1]", d6[0], d6[1], d6[2], d6[3]);
+  printf("ok   relu/relu6 NaN and boundary rules as PyTorch\n");
+}
+
 /* ---- max pool tie and NaN rules (PyTorch's CPU kernels) ------------------ */
 
 static void test_pool_ties(void) {
@@ -620,6 +640,7 @@ int main(void) {
   golden_add();
   test_dropout();
   test_pool_ties();
+  test_act_nan();
   for (size_t i = 0; i < sizeof CONVS / sizeof CONVS[0]; i++) {
     fast_vs_ref_conv(&CONVS[i], true);
     fast_vs_ref_conv(&CONVS[i], false);

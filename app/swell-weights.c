@@ -691,9 +691,12 @@ static void send_done(GObject *source, GAsyncResult *res, gpointer user_data) {
   } else {
     g_autofree char *st = status_text(d->msg);
     g_clear_object(&d->in);
-    /* A missing or refused resource makes any partial file useless. */
-    remove_quietly(d->part_path);
-    remove_quietly(d->info_path);
+    /* A missing or refused resource (4xx) makes a partial file useless; after a
+     * server error (5xx) it is kept for a later resume. */
+    if (status >= 400 && status < 500) {
+      remove_quietly(d->part_path);
+      remove_quietly(d->info_path);
+    }
     return_fetch_error(task, g_error_new(SWELL_WEIGHTS_ERROR, SWELL_WEIGHTS_ERROR_HTTP,
                                          _("cannot download the %s weights: the server answered “%s” "
                                            "for %s"),

@@ -294,6 +294,18 @@ static void test_cut_and_resume(void) {
   CHECK(part_size > 0 && part_size < n, "cut: .part has %" G_GUINT64_FORMAT " bytes", part_size);
   printf("ok connection cut: %s\n", error ? error->message : "");
 
+  /* A server error (503) keeps the part for later. */
+  use_server("range=1&cut=0&slow=0&fail=503");
+  g_clear_error(&error);
+  g_autofree char *path503 = fetch(fx_good.arch, NULL, &error);
+  CHECK(path503 == NULL && g_error_matches(error, SWELL_WEIGHTS_ERROR, SWELL_WEIGHTS_ERROR_HTTP) &&
+            strstr(error->message, "503"),
+        "503: %s", error ? error->message : path503);
+  CHECK(file_size(part) == part_size, "503 changed the .part (%" G_GUINT64_FORMAT " bytes)", file_size(part));
+  check_nothing_usable(&fx_good, "503");
+  printf("ok 503 keeps the partial file: %s\n", error ? error->message : "");
+  use_server("range=1&cut=0&slow=0&fail=0");
+
   /* 2. Resume with Range. */
   g_autofree char *log_before = server_log();
   ProgressLog log;

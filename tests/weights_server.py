@@ -12,6 +12,7 @@ stdout. It exits when its stdin is closed (so it never outlives the test).
             cut:   the next full (non-Range) answer announces the whole length, sends
                    half of it and drops the connection (then cut resets to 0)
             slow:  send 4 KiB every 0.2 s
+  /set?fail=CODE   answer every file request with that HTTP status (0: off)
   /log      JSON list of the file requests seen so far: {"path", "range", "if_range"}
 """
 import hashlib
@@ -26,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 ROOT = sys.argv[1]
 LOG = []
 LOG_LOCK = threading.Lock()
-STATE = {"range": True, "cut": False, "slow": False}
+STATE = {"range": True, "cut": False, "slow": False, "fail": 0}
 
 
 def etag_of(data):
@@ -59,13 +60,16 @@ class Handler(BaseHTTPRequestHandler):
             with LOG_LOCK:
                 for kv in self.path[len("/set?"):].split("&"):
                     k, v = kv.split("=")
-                    STATE[k] = v == "1"
+                    STATE[k] = int(v) if k == "fail" else v == "1"
             self.send_plain(200, "ok")
             return
         with LOG_LOCK:
             LOG.append({"path": self.path, "range": self.headers.get("Range"),
                         "if_range": self.headers.get("If-Range")})
-            honour_range, slow = STATE["range"], STATE["slow"]
+            honour_range, slow, fail = STATE["range"], STATE["slow"], STATE["fail"]
+        if fail:
+            self.send_plain(fail, "failing on purpose")
+            return
         parts = self.path.split("/")
         if len(parts) != 3 or parts[1] != "f":
             self.send_plain(404, "not found")

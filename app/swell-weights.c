@@ -995,9 +995,15 @@ char *swell_weights_import(const char *arch, const char *source_path, GCancellab
                 _("the engine cannot build a “%s” network"), arch);
     return NULL;
   }
-  if (!g_file_test(source_path, G_FILE_TEST_IS_REGULAR)) {
+  if (!g_file_test(source_path, G_FILE_TEST_EXISTS)) {
     g_set_error(error, SWELL_WEIGHTS_ERROR, SWELL_WEIGHTS_ERROR_INVALID_FILE,
                 _("cannot import %s: no such file"), source_path);
+    return NULL;
+  }
+  if (!g_file_test(source_path, G_FILE_TEST_IS_REGULAR)) {
+    g_set_error(error, SWELL_WEIGHTS_ERROR, SWELL_WEIGHTS_ERROR_INVALID_FILE,
+                _("cannot import %s: it is a folder or a special file, not a weights file"),
+                source_path);
     return NULL;
   }
   /* Format by content, as sw_weights_read decides. */

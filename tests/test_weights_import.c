@@ -158,6 +158,7 @@ int main(void) {
   }
   g_autofree char *nothing = g_build_filename(tmp_root, "no-such-file.pth", NULL);
   expect_refused("resnet50", nothing, "a missing file", "no such file");
+  expect_refused("resnet50", tmp_root, "a folder", "folder");
   expect_refused("vgg16", garbage, "an unknown architecture", "vgg16");
   {
     g_autoptr(GError) error = NULL;

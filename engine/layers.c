@@ -14,6 +14,8 @@
 
 /* Elementwise loops hand at least this many floats to a thread. */
 #define SW_ELEM_CHUNK 32768
+/* Batch norm backward works through each row in blocks of this many floats. */
+#define BN_BLOCK 4096
 
 /* ---- batch norm -------------------------------------------------------- */
 
@@ -27,7 +29,55 @@ typedef struct {
   float *dinp, *dweight, *dbias;
   const float *dout;
   const float *mean_in, *invstd_in;
+  /* fused activation: forward applies it to out; backward masks dout by the
+   * activation output act_out */
+  sw_act act;
+  const float *act_out;
 } bn_ctx;
+
+/* o[i] = act(in[i] * scale + shift) */
+static void bn_apply_row(float *o, const float *in, int n, float scale, float shift, sw_act act) {
+  switch (act) {
+  case SW_ACT_RELU:
+    for (int i = 0; i < n; i++) {
+      float v = in[i] * scale + shift;
+      o[i] = v < 0.0f ? 0.0f : v;
+    }
+    break;
+  case SW_ACT_RELU6:
+    for (int i = 0; i < n; i++) {
+      float v = in[i] * scale + shift;
+      v = v < 0.0f ? 0.0f : v;
+      o[i] = v > 6.0f ? 6.0f : v;
+    }
+    break;
+  default:
+    for (int i = 0; i < n; i++) o[i] = in[i] * scale + shift;
+    break;
+  }
+}
+
+/* g[i] = dy[i] where the activation let the gradient through (as relu/relu6
+ * backward), else 0; plain copy semantics for SW_ACT_NONE (returns dy). */
+static const float *bn_mask_row(float *g, const float *dy, const float *y, int n, sw_act act) {
+  switch (act) {
+  case SW_ACT_RELU:
+    for (int i = 0; i < n; i++) {
+      float v = dy[i];
+      g[i] = y[i] <= 0.0f ? 0.0f : v;
+    }
+    return g;
+  case SW_ACT_RELU6:
+    for (int i = 0; i < n; i++) {
+      float v = dy[i], o = y[i];
+      v = o <= 0.0f ? 0.0f : v;
+      g[i] = o >= 6.0f ? 0.0f : v;
+    }
+    return g;
+  default:
+    return dy;
+  }
+}
 
 /* Per-row sums in float (vec.h, fixed order), folded into double per row. */
 static double row_sum(const float *x, int n) { return sw_sum(x, n); }
@@ -65,11 +115,9 @@ static void bn_train_fwd_chunk(void *vctx, int64_t c0, int64_t c1) {
     }
     float scale = (x->weight ? x->weight[c] : 1.0f) * invstd;
     float shift = (x->bias ? x->bias[c] : 0.0f) - mean * scale;
-    for (int b = 0; b < B; b++) {
-      const float *in = x->inp + ((size_t)b * C + c) * HW;
-      float *o = x->out + ((size_t)b * C + c) * HW;
-      for (int i = 0; i < HW; i++) o[i] = in[i] * scale + shift;
-    }
+    for (int b = 0; b < B; b++)
+      bn_apply_row(x->out + ((size_t)b * C + c) * HW, x->inp + ((size_t)b * C + c) * HW, HW, scale,
+                   shift, x->act);
   }
 }
 
@@ -82,9 +130,7 @@ static void bn_eval_fwd_chunk(void *vctx, int64_t p0, int64_t p1) {
     float invstd = 1.0f / sqrtf(x->running_var[c] + x->bn->eps);
     float scale = (x->weight ? x->weight[c] : 1.0f) * invstd;
     float shift = (x->bias ? x->bias[c] : 0.0f) - x->running_mean[c] * scale;
-    const float *in = x->inp + (size_t)p * HW;
-    float *o = x->out + (size_t)p * HW;
-    for (int i = 0; i < HW; i++) o[i] = in[i] * scale + shift;
+    bn_apply_row(x->out + (size_t)p * HW, x->inp + (size_t)p * HW, HW, scale, shift, x->act);
   }
 }
 
@@ -92,9 +138,18 @@ static void bn_eval_fwd_chunk(void *vctx, int64_t p0, int64_t p1) {
 void sw_batchnorm_forward(const sw_batchnorm *bn, float *out, float *save_mean,
                           float *save_invstd, const float *inp, const float *weight,
                           const float *bias, float *running_mean, float *running_var, bool train) {
+  sw_batchnorm_act_forward(bn, SW_ACT_NONE, out, save_mean, save_invstd, inp, weight, bias,
+                           running_mean, running_var, train);
+}
+
+/* inp (B, C, HW) -> out = act(batchnorm(inp)) (B, C, HW) */
+void sw_batchnorm_act_forward(const sw_batchnorm *bn, sw_act act, float *out, float *save_mean,
+                              float *save_invstd, const float *inp, const float *weight,
+                              const float *bias, float *running_mean, float *running_var,
+                              bool train) {
   bn_ctx x = {.bn = bn, .out = out, .save_mean = save_mean, .save_invstd = save_invstd,
               .inp = inp, .weight = weight, .bias = bias, .running_mean = running_mean,
-              .running_var = running_var, .train = train};
+              .running_var = running_var, .train = train, .act = act};
   size_t per_c = (size_t)bn->B * bn->HW;
   if (train) {
     int64_t min_c = (int64_t)(SW_ELEM_CHUNK / (per_c ? per_c : 1)) + 1;
@@ -162,42 +217,46 @@ static void bn_bwd_chunk(void *vctx, int64_t c0, int64_t c1) {
       mean = x->running_mean[c];
       invstd = 1.0f / sqrtf(x->running_var[c] + x->bn->eps);
     }
-    /* sum(dy) and sum(dy * xhat) */
+    /* sum(g) and sum(g * xhat), g = dy masked by the fused activation, in
+     * blocks of BN_BLOCK values so the mask buffer stays small */
+    float gbuf[BN_BLOCK];
     double sdy = 0, sdyx = 0;
-    for (int b = 0; b < B; b++) {
-      const float *dy = x->dout + ((size_t)b * C + c) * HW;
-      const float *in = x->inp + ((size_t)b * C + c) * HW;
-      float r0, r1;
-      sw_sum_dot_dev(dy, in, HW, mean, &r0, &r1);
-      sdy += r0;
-      sdyx += r1 * invstd;
-    }
+    for (int b = 0; b < B; b++)
+      for (int i0 = 0; i0 < HW; i0 += BN_BLOCK) {
+        int n = HW - i0 < BN_BLOCK ? HW - i0 : BN_BLOCK;
+        size_t off = ((size_t)b * C + c) * HW + i0;
+        const float *g = bn_mask_row(gbuf, x->dout + off, x->act_out ? x->act_out + off : NULL,
+                                     n, x->act);
+        float r0, r1;
+        sw_sum_dot_dev(g, x->inp + off, n, mean, &r0, &r1);
+        sdy += r0;
+        sdyx += (double)r1 * invstd;
+      }
     if (x->dbias) x->dbias[c] += (float)sdy;
     if (x->dweight) x->dweight[c] += (float)sdyx;
     if (!x->dinp) continue;
     float w = x->weight ? x->weight[c] : 1.0f;
-    if (x->train) {
-      /* dx = w*invstd * (dy - mean(dy) - xhat * mean(dy*xhat)) */
-      float k = w * invstd;
-      float mdy = (float)(sdy / N);
-      float mdyx = (float)(sdyx / N);
-      for (int b = 0; b < B; b++) {
-        const float *dy = x->dout + ((size_t)b * C + c) * HW;
-        const float *in = x->inp + ((size_t)b * C + c) * HW;
-        float *dx = x->dinp + ((size_t)b * C + c) * HW;
-        for (int i = 0; i < HW; i++) {
-          float xhat = (in[i] - mean) * invstd;
-          dx[i] += k * (dy[i] - mdy - xhat * mdyx);
+    float k = w * invstd;
+    /* train: dx = w*invstd * (g - mean(g) - xhat * mean(g*xhat)); eval: w*invstd*g */
+    float mdy = x->train ? (float)(sdy / N) : 0.0f;
+    float mdyx = x->train ? (float)(sdyx / N) : 0.0f;
+    for (int b = 0; b < B; b++)
+      for (int i0 = 0; i0 < HW; i0 += BN_BLOCK) {
+        int n = HW - i0 < BN_BLOCK ? HW - i0 : BN_BLOCK;
+        size_t off = ((size_t)b * C + c) * HW + i0;
+        const float *g = bn_mask_row(gbuf, x->dout + off, x->act_out ? x->act_out + off : NULL,
+                                     n, x->act);
+        const float *in = x->inp + off;
+        float *dx = x->dinp + off;
+        if (x->train) {
+          for (int i = 0; i < n; i++) {
+            float xhat = (in[i] - mean) * invstd;
+            dx[i] += k * (g[i] - mdy - xhat * mdyx);
+          }
+        } else {
+          for (int i = 0; i < n; i++) dx[i] += k * g[i];
         }
       }
-    } else {
-      float k = w * invstd;
-      for (int b = 0; b < B; b++) {
-        const float *dy = x->dout + ((size_t)b * C + c) * HW;
-        float *dx = x->dinp + ((size_t)b * C + c) * HW;
-        for (int i = 0; i < HW; i++) dx[i] += k * dy[i];
-      }
-    }
   }
 }
 
@@ -205,10 +264,22 @@ void sw_batchnorm_backward(const sw_batchnorm *bn, float *dinp, float *dweight, 
                            const float *dout, const float *inp, const float *weight,
                            const float *save_mean, const float *save_invstd,
                            const float *running_mean, const float *running_var, bool train) {
+  sw_batchnorm_act_backward(bn, SW_ACT_NONE, dinp, dweight, dbias, dout, NULL, inp, weight,
+                            save_mean, save_invstd, running_mean, running_var, train);
+}
+
+/* dout: gradient of the activation output `out` (B, C, HW) -> dinp (B, C, HW) +=,
+ * dweight, dbias (C) += */
+void sw_batchnorm_act_backward(const sw_batchnorm *bn, sw_act act, float *dinp, float *dweight,
+                               float *dbias, const float *dout, const float *out,
+                               const float *inp, const float *weight, const float *save_mean,
+                               const float *save_invstd, const float *running_mean,
+                               const float *running_var, bool train) {
   bn_ctx x = {.bn = bn, .inp = inp, .weight = weight, .train = train, .dinp = dinp,
               .dweight = dweight, .dbias = dbias, .dout = dout, .mean_in = save_mean,
               .invstd_in = save_invstd, .running_mean = (float *)running_mean,
-              .running_var = (float *)running_var};
+              .running_var = (float *)running_var, .act = out ? act : SW_ACT_NONE,
+              .act_out = out};
   size_t per_c = (size_t)bn->B * bn->HW;
   int64_t min_c = (int64_t)(SW_ELEM_CHUNK / (per_c ? per_c : 1)) + 1;
   sw_parallel_for(bn->C, min_c, bn_bwd_chunk, &x);

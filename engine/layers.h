@@ -66,6 +66,25 @@ void sw_batchnorm_forward_ref(const sw_batchnorm *bn, float *out, float *save_me
                               const float *bias, float *running_mean, float *running_var,
                               bool train);
 
+/* Batch norm followed by ReLU or ReLU6, fused: the forward writes
+ * act(batchnorm(inp)) in one pass, the backward takes dout = the gradient of
+ * that activation output `out` and masks it on the fly (no intermediate
+ * gradient buffer to zero, fill and re-read). Same results as
+ * sw_batchnorm_forward + sw_relu*_forward and sw_relu*_backward +
+ * sw_batchnorm_backward. out must not alias inp (the backward needs both).
+ * SW_ACT_NONE is plain batch norm (then `out` may be NULL in the backward). */
+typedef enum { SW_ACT_NONE = 0, SW_ACT_RELU = 1, SW_ACT_RELU6 = 2 } sw_act;
+
+void sw_batchnorm_act_forward(const sw_batchnorm *bn, sw_act act, float *out, float *save_mean,
+                              float *save_invstd, const float *inp, const float *weight,
+                              const float *bias, float *running_mean, float *running_var,
+                              bool train);
+void sw_batchnorm_act_backward(const sw_batchnorm *bn, sw_act act, float *dinp, float *dweight,
+                               float *dbias, const float *dout, const float *out,
+                               const float *inp, const float *weight, const float *save_mean,
+                               const float *save_invstd, const float *running_mean,
+                               const float *running_var, bool train);
+
 /* ---- activations (n elements) -------------------------------------------
  * Backward takes the forward OUTPUT (so the forward may run in place). */
 void sw_relu_forward(float *out, const float *inp, size_t n);

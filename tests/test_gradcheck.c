@@ -127,6 +127,7 @@ typedef struct {
   float *x, *w, *b, *y, *r, *rm, *rv, *sm, *si, *rm_work, *rv_work;
   size_t n;
   bool train;
+  sw_act act; /* fused activation (SW_ACT_NONE: plain batch norm) */
 } bn_t;
 
 static double bn_loss(void *v) {
@@ -135,15 +136,16 @@ static double bn_loss(void *v) {
    * evaluation sees the same state */
   memcpy(t->rm_work, t->rm, t->bn.C * sizeof(float));
   memcpy(t->rv_work, t->rv, t->bn.C * sizeof(float));
-  sw_batchnorm_forward(&t->bn, t->y, t->sm, t->si, t->x, t->w, t->b, t->rm_work, t->rv_work,
-                       t->train);
+  sw_batchnorm_act_forward(&t->bn, t->act, t->y, t->sm, t->si, t->x, t->w, t->b, t->rm_work,
+                           t->rv_work, t->train);
   return dot(t->y, t->r, t->n);
 }
 
-static void check_bn(const char *name, int B, int C, int HW, bool train) {
+static void check_bn(const char *name, int B, int C, int HW, bool train, sw_act act) {
   sw_rng rng;
   sw_rng_seed(&rng, 200 + C);
-  bn_t t = {.bn = {.B = B, .C = C, .HW = HW, .momentum = 0.1f, .eps = 1e-5f}, .train = train};
+  bn_t t = {.bn = {.B = B, .C = C, .HW = HW, .momentum = 0.1f, .eps = 1e-5f}, .train = train,
+            .act = act};
   t.n = (size_t)B * C * HW;
   t.x = randn(t.n, &rng, 1.5f);
   t.w = randn(C, &rng, 0.5f);
@@ -160,7 +162,8 @@ static void check_bn(const char *name, int B, int C, int HW, bool train) {
   t.si = zeros(C);
   bn_loss(&t);
   float *dx = zeros(t.n), *dw = zeros(C), *db = zeros(C);
-  sw_batchnorm_backward(&t.bn, dx, dw, db, t.r, t.x, t.w, t.sm, t.si, t.rm, t.rv, train);
+  sw_batchnorm_act_backward(&t.bn, act, dx, dw, db, t.r, t.y, t.x, t.w, t.sm, t.si, t.rm, t.rv,
+                            train);
   double tol = train ? TOL_CURVED : TOL_LINEAR;
   char what[96];
   snprintf(what, sizeof what, "%s %s dx", name, train ? "train" : "eval");
@@ -183,6 +186,76 @@ static void check_bn(const char *name, int B, int C, int HW, bool train) {
   free(dx);
   free(dw);
   free(db);
+}
+
+/* Fused batch norm + ReLU / ReLU6 (training). Each channel holds the values
+ * 0..N-1 in a shuffled order, so xhat is evenly spaced (1/sigma apart); the
+ * bias puts the outputs a quarter step off the kinks and the test asserts
+ * that every output stays 10x further from a kink than a step of h moves it. */
+static void check_bn_act(sw_act act) {
+  const int B = 2, C = 2, HW = 9, N = B * HW;
+  sw_rng rng;
+  sw_rng_seed(&rng, 250 + act);
+  bn_t t = {.bn = {.B = B, .C = C, .HW = HW, .momentum = 0.1f, .eps = 1e-5f}, .train = true,
+            .act = act};
+  t.n = (size_t)B * C * HW;
+  t.x = zeros(t.n);
+  for (int c = 0; c < C; c++) {
+    int perm[18];
+    for (int k = 0; k < N; k++) perm[k] = k;
+    for (int k = N - 1; k > 0; k--) {
+      int j = (int)(sw_rng_next(&rng) % (uint64_t)(k + 1)), tmp = perm[k];
+      perm[k] = perm[j];
+      perm[j] = tmp;
+    }
+    for (int k = 0; k < N; k++)
+      t.x[((size_t)(k / HW) * C + c) * HW + k % HW] = (float)perm[k] + 0.3f * c;
+  }
+  double sigma = sqrt(((double)N * N - 1) / 12.0); /* std of 0..N-1 */
+  /* ReLU6: the scale puts 6 halfway between the outputs of k = 15 and k = 16 */
+  float wv = act == SW_ACT_RELU6 ? (float)(6.0 * sigma / (15.5 - (N - 1) / 2.0 + 0.25)) : 1.0f;
+  t.w = zeros(C);
+  t.b = zeros(C);
+  for (int c = 0; c < C; c++) {
+    t.w[c] = wv;
+    t.b[c] = (float)(wv * 0.25 / sigma); /* y_k = w * (k - (N-1)/2 + 0.25) / sigma */
+  }
+  t.r = randn(t.n, &rng, 1);
+  t.y = zeros(t.n);
+  t.rm = zeros(C);
+  t.rv = zeros(C);
+  for (int c = 0; c < C; c++) t.rv[c] = 1.0f;
+  t.rm_work = zeros(C);
+  t.rv_work = zeros(C);
+  t.sm = zeros(C);
+  t.si = zeros(C);
+  /* the pre-activation values, to check their distance from the kinks */
+  sw_act save = t.act;
+  t.act = SW_ACT_NONE;
+  bn_loss(&t);
+  double margin = 1e9, move = H_STEP * wv / sigma;
+  for (size_t i = 0; i < t.n; i++) {
+    double d = fabs(t.y[i]);
+    if (act == SW_ACT_RELU6 && fabs(t.y[i] - 6.0) < d) d = fabs(t.y[i] - 6.0);
+    if (d < margin) margin = d;
+  }
+  CHECK(margin > 10 * move, "fused bn+act data: output %.4f from a kink, a step moves %.4f",
+        margin, move);
+  t.act = save;
+  bn_loss(&t);
+  float *dx = zeros(t.n), *dw = zeros(C), *db = zeros(C);
+  sw_batchnorm_act_backward(&t.bn, act, dx, dw, db, t.r, t.y, t.x, t.w, t.sm, t.si, t.rm, t.rv,
+                            true);
+  const char *an = act == SW_ACT_RELU ? "relu" : "relu6";
+  char what[96];
+  snprintf(what, sizeof what, "batchnorm2d+%s (fused) train dx", an);
+  gradcheck(what, t.x, t.n, dx, bn_loss, &t, H_STEP, TOL_CURVED);
+  snprintf(what, sizeof what, "batchnorm2d+%s (fused) train dweight", an);
+  gradcheck(what, t.w, C, dw, bn_loss, &t, H_STEP, TOL_CURVED);
+  snprintf(what, sizeof what, "batchnorm2d+%s (fused) train dbias", an);
+  gradcheck(what, t.b, C, db, bn_loss, &t, H_STEP, TOL_CURVED);
+  float *all[] = {t.x, t.w, t.b, t.r, t.y, t.rm, t.rv, t.rm_work, t.rv_work, t.sm, t.si, dx, dw, db};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
 }
 
 /* ---- elementwise and pools ------------------------------------------------- */
@@ -387,10 +460,12 @@ int main(void) {
   check_conv("depthwise 3x3 s1 +bias", 3, 5, 6, 3, 3, 1, 1, 1, 1, 1, 3, true);
   check_conv("depthwise 3x3 s2", 3, 7, 6, 3, 3, 2, 1, 1, 1, 1, 3, false);
   check_conv("depthwise 3x3 s2 pad(0,0,1,1)", 3, 6, 6, 3, 3, 2, 0, 0, 1, 1, 3, false);
-  check_bn("batchnorm2d", 3, 2, 6, true);
-  check_bn("batchnorm2d", 3, 2, 6, false);
-  check_bn("batchnorm1d", 6, 4, 1, true);
-  check_bn("batchnorm1d", 6, 4, 1, false);
+  check_bn("batchnorm2d", 3, 2, 6, true, SW_ACT_NONE);
+  check_bn("batchnorm2d", 3, 2, 6, false, SW_ACT_NONE);
+  check_bn("batchnorm1d", 6, 4, 1, true, SW_ACT_NONE);
+  check_bn("batchnorm1d", 6, 4, 1, false, SW_ACT_NONE);
+  check_bn_act(SW_ACT_RELU);
+  check_bn_act(SW_ACT_RELU6);
   check_el("relu", K_RELU);
   check_el("relu6", K_RELU6);
   check_el("maxpool 3x3 s2 p1", K_MAXPOOL);

@@ -505,6 +505,48 @@ static void fast_vs_ref_bn(int B, int C, int HW, float offset) {
   free(si2);
 }
 
+/* Fused batch norm + ReLU/ReLU6 against batch norm then the activation (each
+ * checked against PyTorch above). HW > 4096 covers the blocked backward. */
+static void fused_bn_act(int act, bool train) {
+  sw_rng r;
+  sw_rng_seed(&r, 21 + act);
+  const int B = 3, C = 4, HW = 5000;
+  size_t n = (size_t)B * C * HW;
+  float *x = randn(n, &r, 3), *w = randn(C, &r, 1), *b = randn(C, &r, 1), *dy = randn(n, &r, 1);
+  for (size_t i = 0; i < n; i++) x[i] += 2.0f;
+  float *rm1 = randn(C, &r, 0.3f), *rv1 = filled(C, 1.5f), *rm2 = zeros(C), *rv2 = zeros(C);
+  memcpy(rm2, rm1, C * sizeof(float));
+  memcpy(rv2, rv1, C * sizeof(float));
+  float *y1 = zeros(n), *y2 = zeros(n), *t = zeros(n), *sm1 = zeros(C), *si1 = zeros(C);
+  float *sm2 = zeros(C), *si2 = zeros(C);
+  sw_batchnorm bn = {.B = B, .C = C, .HW = HW, .momentum = 0.1f, .eps = 1e-5f};
+  sw_batchnorm_act_forward(&bn, (sw_act)act, y1, sm1, si1, x, w, b, rm1, rv1, train);
+  sw_batchnorm_forward(&bn, y2, sm2, si2, x, w, b, rm2, rv2, train);
+  if (act == SW_ACT_RELU)
+    sw_relu_forward(y2, y2, n);
+  else
+    sw_relu6_forward(y2, y2, n);
+  char p[64];
+  snprintf(p, sizeof p, "fused bn+%s %s", act == SW_ACT_RELU ? "relu" : "relu6",
+           train ? "train" : "eval");
+  check(p, "y", y1, y2, n, TOL_FAST_FWD);
+  check(p, "running_var", rv1, rv2, C, TOL_FAST_FWD);
+  float *dx1 = filled(n, 0.5f), *dx2 = filled(n, 0.5f), *dw1 = zeros(C), *dw2 = zeros(C);
+  float *db1 = zeros(C), *db2 = zeros(C);
+  sw_batchnorm_act_backward(&bn, (sw_act)act, dx1, dw1, db1, dy, y1, x, w, sm1, si1, rm1, rv1,
+                            train);
+  if (act == SW_ACT_RELU)
+    sw_relu_backward(t, dy, y2, n);
+  else
+    sw_relu6_backward(t, dy, y2, n);
+  sw_batchnorm_backward(&bn, dx2, dw2, db2, t, x, w, sm2, si2, rm2, rv2, train);
+  check(p, "dx", dx1, dx2, n, TOL_FAST_BWD);
+  check(p, "dweight", dw1, dw2, C, TOL_FAST_BWD);
+  check(p, "dbias", db1, db2, C, TOL_FAST_BWD);
+  float *all[] = {x, w, b, dy, rm1, rv1, rm2, rv2, y1, y2, t, sm1, si1, sm2, si2, dx1, dx2, dw1, dw2, db1, db2};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
+}
+
 static void fast_vs_ref_linear(void) {
   sw_rng r;
   sw_rng_seed(&r, 11);
@@ -652,6 +694,10 @@ int main(void) {
   fast_vs_ref_bn(16, 10, 1, 3.0f);
   fast_vs_ref_bn(8, 4, 3136, 50.0f);
   fast_vs_ref_linear();
+  for (int act = SW_ACT_RELU; act <= SW_ACT_RELU6; act++) {
+    fused_bn_act(act, true);
+    fused_bn_act(act, false);
+  }
   test_gemm();
   thread_determinism();
   sw_state_dict_free(&g_fx);

@@ -86,13 +86,20 @@ typedef struct {
   guint64 total;
   guint64 resumed_from;
   gint64 started_us;
+  int last_tenth;
 } FetchCli;
 
 static void on_progress(const SwellWeightsProgress *p, gpointer user_data) {
   FetchCli *f = user_data;
   f->total = p->total;
   f->resumed_from = p->resumed_from;
-  if (!f->tty) return;
+  if (!f->tty) {
+    /* In a log: one line per tenth of the file, not a line per update. */
+    if (!p->total) return;
+    int tenth = (int)(10.0 * (double)p->received / (double)p->total);
+    if (tenth <= f->last_tenth) return;
+    f->last_tenth = tenth;
+  }
   g_autofree char *got = swell_weights_format_size(p->received);
   g_autofree char *rate = p->rate > 0 ? swell_weights_format_size((guint64)p->rate) : g_strdup("-");
   g_autofree char *eta = format_duration(p->eta_seconds);
@@ -106,9 +113,13 @@ static void on_progress(const SwellWeightsProgress *p, gpointer user_data) {
     /* TRANSLATORS: download progress with an unknown total: "12.3 MB, 5.1 MB/s" */
     line = g_strdup_printf(_("%s, %s/s"), got, rate);
   }
-  fprintf(stderr, "\r\033[K  %s", line);
+  if (f->tty) {
+    fprintf(stderr, "\r\033[K  %s", line);
+    f->printed = TRUE;
+  } else {
+    fprintf(stderr, "  %s\n", line);
+  }
   fflush(stderr);
-  f->printed = TRUE;
 }
 
 static void on_fetched(GObject *source, GAsyncResult *res, gpointer user_data) {

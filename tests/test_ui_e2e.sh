@@ -5,6 +5,10 @@
 #             confusion-matrix cell and the preview, Predict, the dark style)
 #             and screenshotted into $SWELL_TEST_ARTIFACTS; each screenshot must
 #             not be blank.
+#   grid10k   a project of 10,000 images: opening it, then flicking the Label
+#             grid (a third of a page every 16 ms) from top to bottom while the
+#             thumbnails load keeps the main loop dispatching (same measure as
+#             mainloop), and the last thumbnails are shown.
 #   mainloop  a training run and an LR finder sweep started in the window: a
 #             5 ms timeout must keep firing (no gap over 100 ms) until each
 #             ends, and the run must be stored.
@@ -26,8 +30,10 @@ export HOME="$work/home" XDG_CONFIG_HOME="$work/config" XDG_CACHE_HOME="$work/ca
 export GSK_RENDERER=cairo NO_AT_BRIDGE=1
 project="$work/weather.swell"
 
-"$SWELL_CLI" new "$project" >/dev/null
-"$SWELL_CLI" import "$project" "$data/train" "$data/valid" >/dev/null
+if [ "$mode" != grid10k ]; then
+  "$SWELL_CLI" new "$project" >/dev/null
+  "$SWELL_CLI" import "$project" "$data/train" "$data/valid" >/dev/null
+fi
 
 fail=0
 check_shot() { # NAME: the screenshot exists and is not blank (many colours)
@@ -50,7 +56,27 @@ run_window() { # SCRIPT LOG [PROJECT]
   fi
 }
 
-if [ "$mode" = views ]; then
+if [ "$mode" = grid10k ]; then
+  : "${SWELL_UI_BIGPROJECT:?}"
+  big="$work/big.swell"
+  "$SWELL_UI_BIGPROJECT" "$big" 10000
+  cat >"$work/script" <<SCRIPT
+wait 1000
+open $big
+wait 2000
+assert-count alpha 2500
+shot grid10k-top
+scroll-grid 120 1.0
+assert-max-gap 100
+wait 1500
+shot grid10k-scrolled
+quit
+SCRIPT
+  run_window "$work/script" "$work/log"
+  check_shot grid10k-top
+  check_shot grid10k-scrolled
+  grep -E 'opened in|longest gap|WARNING' "$work/log" || true
+elif [ "$mode" = views ]; then
   nice -n 10 "$SWELL_CLI" train "$project" --arch mobilenet_v2 --weights "$weights" \
     --epochs 1 --freeze-epochs 1 --size 96 --seed 1 >/dev/null
   first_valid=$(ls "$data/valid/sunrise" | head -1)
@@ -126,10 +152,14 @@ shortcuts
 wait 1500
 shot shortcuts
 close-dialogs
+dark 0
+close-project
+wait 1500
+shot welcome-recent
 quit
 SCRIPT
   run_window "$work/script" "$work/log"
-  for s in welcome menu shortcuts label-all label-category label-selected import-summary label-imported label-deleted train results results-cell preview predict results-dark train-dark; do
+  for s in welcome menu shortcuts label-all label-category label-selected import-summary label-imported label-deleted train results results-cell preview predict results-dark train-dark welcome-recent; do
     check_shot "$s"
   done
   # The cell click showed exactly that cell's images.

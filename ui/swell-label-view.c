@@ -271,8 +271,8 @@ on_add_popover_show (SwellLabelView *self)
 static void
 on_add_confirm (SwellLabelView *self)
 {
-  const char *name = gtk_editable_get_text (GTK_EDITABLE (self->add_entry));
-  if (!self->document || !name || !*g_strstrip (g_strdup (name)))
+  g_autofree char *name = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->add_entry))));
+  if (!self->document || !*name)
     return;
   g_autoptr (GError) error = NULL;
   gint64 id = swell_document_create_category (self->document, name, &error);
@@ -489,6 +489,18 @@ import_done (GObject *source, GAsyncResult *res, gpointer user_data)
     show_import_summary (self, result);
   }
   g_object_unref (self);
+}
+
+gboolean
+swell_label_view_scroll_by (SwellLabelView *self, double pages, double stop)
+{
+  GtkAdjustment *adj = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->grid));
+  double value = gtk_adjustment_get_value (adj), page = gtk_adjustment_get_page_size (adj);
+  double end = MIN (gtk_adjustment_get_upper (adj) * stop, gtk_adjustment_get_upper (adj) - page);
+  if (value >= end - 0.5)
+    return FALSE;
+  gtk_adjustment_set_value (adj, MIN (value + pages * page, end));
+  return TRUE;
 }
 
 gint64

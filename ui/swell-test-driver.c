@@ -24,6 +24,8 @@ typedef struct {
   gint64 idle_deadline;
   gint64 gap_start;
   gboolean last_busy;
+  gboolean scrolling;
+  double scroll_stop;
   gint64 last_cpu;       /* main thread CPU time at the last tick, us */
   gint64 max_gap_cpu_us; /* CPU the main thread used during the longest gap */
   gint64 max_cpu_us;     /* most CPU the main thread used between two ticks */
@@ -99,7 +101,7 @@ busy (Driver *d)
 {
   SwellTrainView *train = SWELL_TRAIN_VIEW (swell_window_get_view_widget (d->win, "train"));
   SwellLabelView *label = SWELL_LABEL_VIEW (swell_window_get_view_widget (d->win, "label"));
-  return swell_train_view_is_busy (train) || swell_label_view_is_importing (label);
+  return d->scrolling || swell_train_view_is_busy (train) || swell_label_view_is_importing (label);
 }
 
 static gboolean
@@ -122,6 +124,17 @@ idle_poll (gpointer data)
     return G_SOURCE_REMOVE;
   }
   return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+scroll_step (gpointer data)
+{
+  Driver *d = data;
+  SwellLabelView *label = SWELL_LABEL_VIEW (swell_window_get_view_widget (d->win, "label"));
+  if (swell_label_view_scroll_by (label, 0.35, d->scroll_stop))
+    return G_SOURCE_CONTINUE;
+  d->scrolling = FALSE;
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -158,8 +171,10 @@ run_next (Driver *d)
       schedule (d, (guint) atoi (argv[1]));
       return;
     } else if (g_str_equal (cmd, "open") && argc == 2) {
+      gint64 t0 = g_get_monotonic_time ();
       if (!swell_window_open_project (win, argv[1], FALSE))
         fail (d, "could not open %s", argv[1]);
+      printf ("swell-test: opened in %.0f ms\n", (g_get_monotonic_time () - t0) / 1000.0);
     } else if (g_str_equal (cmd, "view") && argc == 2) {
       swell_window_set_view (win, argv[1]);
       if (g_strcmp0 (swell_window_get_view (win), argv[1]) != 0)
@@ -206,6 +221,8 @@ run_next (Driver *d)
     } else if (g_str_equal (cmd, "assert-view") && argc == 2) {
       if (g_strcmp0 (swell_window_get_view (win), argv[1]) != 0)
         fail (d, "the window shows %s, expected %s", swell_window_get_view (win), argv[1]);
+    } else if (g_str_equal (cmd, "close-project")) {
+      swell_window_close_project (win);
     } else if (g_str_equal (cmd, "menu")) {
       gtk_menu_button_popup (swell_window_get_menu_button (win));
     } else if (g_str_equal (cmd, "close-menu")) {
@@ -229,6 +246,22 @@ run_next (Driver *d)
       swell_train_view_start (SWELL_TRAIN_VIEW (swell_window_get_view_widget (win, "train")));
     } else if (g_str_equal (cmd, "lr-find")) {
       swell_train_view_lr_find (SWELL_TRAIN_VIEW (swell_window_get_view_widget (win, "train")));
+    } else if (g_str_equal (cmd, "scroll-grid") && (argc == 2 || argc == 3)) {
+      d->scroll_stop = argc == 3 ? g_ascii_strtod (argv[2], NULL) : 1.0;
+      /* Scroll the Label grid to its end, a third of a page every 16 ms (a
+       * fast flick), measuring the main loop like wait-idle. */
+      d->scrolling = TRUE;
+      g_timeout_add (16, scroll_step, d);
+      d->max_gap_us = 0;
+      d->ticks = 0;
+      d->last_tick = d->gap_start = g_get_monotonic_time ();
+      d->last_cpu = thread_cpu_us ();
+      d->max_gap_cpu_us = d->max_cpu_us = 0;
+      d->last_busy = TRUE;
+      d->gap_source = g_timeout_add (5, gap_tick, d);
+      d->idle_deadline = g_get_monotonic_time () + (gint64) atoi (argv[1]) * G_USEC_PER_SEC;
+      g_timeout_add (50, idle_poll, d);
+      return;
     } else if (g_str_equal (cmd, "wait-idle") && argc == 2) {
       d->max_gap_us = 0;
       d->ticks = 0;

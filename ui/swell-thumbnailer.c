@@ -9,24 +9,35 @@
 #define N_WORKERS 2
 #define CACHE_MAX 1500
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 typedef struct {
   gint64 image_id;
   SwellThumbnailFunc func;
   gpointer user_data;
-  guint64 seq;
   gboolean cancelled; /* under lock */
 } Request;
 
+/* Requests are kept newest first (the tiles on screen now matter more than
+ * the ones that scrolled past) in a plain stack, and indexed by their owner
+ * (the tile), so request, cancel and take are all O(1) even when a fast
+ * scroll queues thousands. The thread pool only carries tokens: each token
+ * lets a worker take the newest live request. */
 struct _SwellThumbnailer {
   GObject parent_instance;
   char *path;
   GThreadPool *pool;
   GAsyncQueue *connections; /* SwellProject*, one per worker, opened lazily */
   GMutex lock;
-  GPtrArray *pending;       /* Request*, under lock */
-  GHashTable *cache;        /* gint64* -> GList* node of lru */
+  GQueue stack;             /* Request* not yet taken, newest at head (under lock) */
+  GHashTable *by_owner;     /* user_data -> live Request* (queued or being loaded; under lock) */
+  GHashTable *cache;        /* gint64* -> GList* node of lru (main thread) */
   GQueue lru;               /* data: CacheEntry*, most recent at head */
-  guint64 seq;
+  GQueue done;              /* Delivery* finished by workers (under lock) */
+  GMainContext *context;    /* the main thread's */
+  guint drain_source;       /* the one idle source draining `done` (under lock) */
 };
 
 typedef struct {
@@ -68,15 +79,15 @@ cache_put (SwellThumbnailer *self, gint64 id, GdkTexture *texture)
   }
 }
 
-static gboolean
-deliver_cb (gpointer data)
+static void
+deliver (Delivery *d)
 {
-  Delivery *d = data;
   SwellThumbnailer *self = d->self;
   gboolean cancelled;
   g_mutex_lock (&self->lock);
   cancelled = d->req->cancelled;
-  g_ptr_array_remove (self->pending, d->req);
+  if (!cancelled && g_hash_table_lookup (self->by_owner, d->req->user_data) == d->req)
+    g_hash_table_remove (self->by_owner, d->req->user_data);
   g_mutex_unlock (&self->lock);
   if (d->texture)
     cache_put (self, d->req->image_id, d->texture);
@@ -86,7 +97,29 @@ deliver_cb (gpointer data)
   g_free (d->req);
   g_object_unref (d->self);
   g_free (d);
-  return G_SOURCE_REMOVE;
+}
+
+/* Finished thumbnails reach the main thread through ONE idle source that
+ * drains a queue a few at a time: an idle source per thumbnail would pile up
+ * thousands of sources during a fast scroll, and every main-loop iteration
+ * walks them all. */
+static gboolean
+drain_cb (gpointer data)
+{
+  /* Pending deliveries hold references, so self is alive on entry; keep it
+   * alive while delivering (a delivery may drop the last other reference). */
+  g_autoptr (SwellThumbnailer) self = g_object_ref (data);
+  for (int i = 0; i < 24; i++) {
+    g_mutex_lock (&self->lock);
+    Delivery *d = g_queue_pop_head (&self->done);
+    if (!d)
+      self->drain_source = 0;
+    g_mutex_unlock (&self->lock);
+    if (!d)
+      return G_SOURCE_REMOVE;
+    deliver (d);
+  }
+  return G_SOURCE_CONTINUE;
 }
 
 static GdkTexture *
@@ -101,39 +134,46 @@ decode (GBytes *bytes)
 }
 
 static void
-worker (gpointer data, gpointer user_data)
+worker (gpointer token, gpointer user_data)
 {
-  Request *req = data;
   SwellThumbnailer *self = user_data;
-  gboolean cancelled;
+  /* Decoding thumbnails must never compete with the main thread for a CPU:
+   * run the workers at a lower priority (Linux: per-thread nice value). */
+  static GPrivate niced;
+  if (!g_private_get (&niced)) {
+    setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), 10);
+    g_private_set (&niced, GINT_TO_POINTER (1));
+  }
+  Request *req = NULL;
   g_mutex_lock (&self->lock);
-  cancelled = req->cancelled;
+  while ((req = g_queue_pop_head (&self->stack)) && req->cancelled)
+    g_free (req);
   g_mutex_unlock (&self->lock);
+  if (!req)
+    return;
 
   Delivery *d = g_new0 (Delivery, 1);
   d->self = g_object_ref (self);
   d->req = req;
-  if (!cancelled) {
-    SwellProject *conn = g_async_queue_try_pop (self->connections);
-    if (!conn)
-      conn = swell_project_open (self->path, NULL);
-    if (conn) {
-      g_autoptr (GBytes) bytes = swell_project_get_thumbnail (conn, req->image_id, NULL, NULL);
-      if (bytes)
-        d->texture = decode (bytes);
-      g_async_queue_push (self->connections, conn);
-    }
+  SwellProject *conn = g_async_queue_try_pop (self->connections);
+  if (!conn)
+    conn = swell_project_open (self->path, NULL);
+  if (conn) {
+    g_autoptr (GBytes) bytes = swell_project_get_thumbnail (conn, req->image_id, NULL, NULL);
+    if (bytes)
+      d->texture = decode (bytes);
+    g_async_queue_push (self->connections, conn);
   }
-  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT_IDLE, deliver_cb, d, NULL);
-}
-
-/* Most recent requests first: the tiles on screen now matter more than the
- * ones that scrolled past. */
-static int
-newest_first (gconstpointer a, gconstpointer b, gpointer user_data)
-{
-  const Request *ra = a, *rb = b;
-  return ra->seq < rb->seq ? 1 : ra->seq > rb->seq ? -1 : 0;
+  g_mutex_lock (&self->lock);
+  g_queue_push_tail (&self->done, d);
+  if (!self->drain_source) {
+    GSource *src = g_idle_source_new ();
+    g_source_set_priority (src, G_PRIORITY_DEFAULT_IDLE);
+    g_source_set_callback (src, drain_cb, self, NULL);
+    self->drain_source = g_source_attach (src, self->context);
+    g_source_unref (src);
+  }
+  g_mutex_unlock (&self->lock);
 }
 
 GdkTexture *
@@ -149,11 +189,14 @@ swell_thumbnailer_request (SwellThumbnailer *self, gint64 image_id, SwellThumbna
   req->image_id = image_id;
   req->func = func;
   req->user_data = user_data;
-  req->seq = ++self->seq;
   g_mutex_lock (&self->lock);
-  g_ptr_array_add (self->pending, req);
+  Request *old = g_hash_table_lookup (self->by_owner, user_data);
+  if (old)
+    old->cancelled = TRUE;
+  g_hash_table_insert (self->by_owner, user_data, req);
+  g_queue_push_head (&self->stack, req);
   g_mutex_unlock (&self->lock);
-  g_thread_pool_push (self->pool, req, NULL);
+  g_thread_pool_push (self->pool, GINT_TO_POINTER (1), NULL);
   return NULL;
 }
 
@@ -168,10 +211,10 @@ void
 swell_thumbnailer_cancel (SwellThumbnailer *self, gpointer user_data)
 {
   g_mutex_lock (&self->lock);
-  for (guint i = 0; i < self->pending->len; i++) {
-    Request *r = g_ptr_array_index (self->pending, i);
-    if (r->user_data == user_data)
-      r->cancelled = TRUE;
+  Request *r = g_hash_table_lookup (self->by_owner, user_data);
+  if (r) {
+    r->cancelled = TRUE;
+    g_hash_table_remove (self->by_owner, user_data);
   }
   g_mutex_unlock (&self->lock);
 }
@@ -201,7 +244,9 @@ swell_thumbnailer_finalize (GObject *object)
   while ((conn = g_async_queue_try_pop (self->connections)))
     g_object_unref (conn);
   g_async_queue_unref (self->connections);
-  g_ptr_array_unref (self->pending);
+  g_queue_clear_full (&self->stack, g_free);
+  g_main_context_unref (self->context);
+  g_hash_table_unref (self->by_owner);
   CacheEntry *e;
   while ((e = g_queue_pop_head (&self->lru))) {
     g_object_unref (e->texture);
@@ -223,11 +268,13 @@ static void
 swell_thumbnailer_init (SwellThumbnailer *self)
 {
   g_mutex_init (&self->lock);
-  self->pending = g_ptr_array_new ();
+  g_queue_init (&self->stack);
+  g_queue_init (&self->done);
+  self->context = g_main_context_ref_thread_default ();
+  self->by_owner = g_hash_table_new (NULL, NULL);
   self->cache = g_hash_table_new (g_int64_hash, g_int64_equal);
   self->connections = g_async_queue_new ();
   self->pool = g_thread_pool_new (worker, self, N_WORKERS, FALSE, NULL);
-  g_thread_pool_set_sort_function (self->pool, newest_first, NULL);
 }
 
 SwellThumbnailer *

@@ -1006,12 +1006,14 @@ char *swell_weights_import(const char *arch, const char *source_path, GCancellab
                 source_path);
     return NULL;
   }
-  /* Format by content, as sw_weights_read decides. */
-  char magic[4] = {0};
-  gboolean is_zip = FALSE;
+  /* Format by content: safetensors starts with an 8-byte header length and then
+   * the JSON header's "{"; anything else that sw_weights_read accepts is a PyTorch
+   * file (zip, or the legacy pickle stream torchvision's older files use). */
+  guchar head[9] = {0};
+  gboolean is_safetensors = FALSE;
   FILE *f = fopen(source_path, "rb");
   if (f) {
-    is_zip = fread(magic, 1, 4, f) == 4 && memcmp(magic, "PK\x03\x04", 4) == 0;
+    is_safetensors = fread(head, 1, sizeof head, f) == sizeof head && head[8] == '{';
     fclose(f);
   }
 
@@ -1049,15 +1051,15 @@ char *swell_weights_import(const char *arch, const char *source_path, GCancellab
 
   g_autofree char *dir = NULL;
   if (!ensure_cache_dir(&dir, error)) return NULL;
-  const char *ext = is_zip ? "pth" : "safetensors";
+  const char *ext = is_safetensors ? "safetensors" : "pth";
   g_autofree char *imported = imported_name(arch, ext);
   g_autoptr(GChecksum) sha = g_checksum_new(G_CHECKSUM_SHA256);
   if (!copy_into_cache(source_path, dir, imported, sha, cancellable, error)) return NULL;
 
   g_autofree char *imported_path = g_build_filename(dir, imported, NULL);
-  g_autofree char *other_name = imported_name(arch, is_zip ? "safetensors" : "pth");
+  g_autofree char *other_name = imported_name(arch, is_safetensors ? "pth" : "safetensors");
   g_autofree char *other_path = g_build_filename(dir, other_name, NULL);
-  if (is_zip && g_str_has_prefix(g_checksum_get_string(sha), entry->sha256_prefix) &&
+  if (!is_safetensors && g_str_has_prefix(g_checksum_get_string(sha), entry->sha256_prefix) &&
       g_str_has_suffix(entry->file_name, ".pth")) {
     /* The very file the catalogue names: store it under the catalogue's name. */
     g_autofree char *final_path = g_build_filename(dir, entry->file_name, NULL);

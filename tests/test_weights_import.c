@@ -4,9 +4,13 @@
  *   the body is what counts) imports as mobilenet_v2, byte for byte, and
  *   find_cached returns it; the same file is refused as resnet18, naming the
  *   file and the first mismatch;
- * - a torchvision-layout resnet18 .pth (tests/fixtures/resnet18_formula.pth)
- *   imports as resnet18 under the catalogue's file name when its SHA-256 matches
- *   the catalogue's prefix (catalogue overridden here), and is refused as resnet34;
+ * - a torchvision-layout resnet18 .pth (tests/fixtures/resnet18_formula.pth,
+ *   zip format) imports as resnet18 under "resnet18-imported.pth" (its SHA-256 is
+ *   not the catalogue's) and is refused as resnet34; the same state dict rewritten
+ *   in torch's legacy format (tests/pth_to_legacy.py, the format of torchvision's
+ *   older files such as mobilenet_v2-b0353104.pth) imports under the catalogue's
+ *   file name when its SHA-256 matches the catalogue's prefix (catalogue overridden
+ *   here), and find_cached then prefers it;
  * - garbage, a truncated file, a missing file, an unknown architecture: clear
  *   errors, and nothing usable (nor any temporary file) is left in the cache. */
 #include <gio/gio.h>
@@ -73,7 +77,7 @@ static void keep_result(GObject *source, GAsyncResult *res, gpointer user_data) 
   *(GAsyncResult **)user_data = g_object_ref(res);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
   const char *base_tmp = g_getenv("SWELL_TMP");
   if (base_tmp) g_mkdir_with_parents(base_tmp, 0755);
   g_autofree char *tmpl = g_build_filename(base_tmp ? base_tmp : g_get_tmp_dir(), "weights-import-XXXXXX", NULL);
@@ -89,10 +93,23 @@ int main(void) {
                                           "resnet18_formula.pth", NULL);
   gboolean have_pth = g_file_test(pth, G_FILE_TEST_IS_REGULAR);
 
+  /* The legacy-format copy of the fixture. */
+  g_autofree char *legacy = g_build_filename(tmp_root, "resnet18-legacy.pth", NULL);
+  gboolean have_legacy = FALSE;
+  if (have_pth && argc > 1) {
+    char *args[] = {"python3", argv[1], pth, legacy, NULL};
+    int status = -1;
+    g_autoptr(GError) error = NULL;
+    have_legacy = g_spawn_sync(NULL, args, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status,
+                               &error) &&
+                  g_spawn_check_wait_status(status, NULL);
+    CHECK(have_legacy, "pth_to_legacy.py failed: %s", error ? error->message : "exit status");
+  }
+
   /* Catalogue: torchvision's entries, except that resnet18's prefix is the
-   * fixture's own (so the "is the catalogue's file" branch can be checked). */
-  g_autofree char *pth_sum = have_pth ? swell_weights_file_sha256(pth, NULL, NULL) : NULL;
-  g_autofree char *r18_prefix = pth_sum ? g_strndup(pth_sum, 8) : g_strdup("f37072fd");
+   * legacy file's own (so the "is the catalogue's file" branch can be checked). */
+  g_autofree char *legacy_sum = have_legacy ? swell_weights_file_sha256(legacy, NULL, NULL) : NULL;
+  g_autofree char *r18_prefix = legacy_sum ? g_strndup(legacy_sum, 8) : g_strdup("f37072fd");
   g_autofree char *r18_name = g_strdup_printf("resnet18-%s.pth", r18_prefix);
   g_autofree char *catalogue = g_build_filename(tmp_root, "catalogue.json", NULL);
   g_autofree char *json = g_strdup_printf(
@@ -129,22 +146,35 @@ int main(void) {
     CHECK(0, "missing %s", mnv2);
   }
 
-  /* 2. A torchvision .pth as resnet18 (its hash is the catalogue's prefix here). */
+  /* 2. A torchvision-layout .pth (zip) as resnet18: not the catalogue's file. */
   if (have_pth) {
     expect_refused("resnet34", pth, "ResNet-18 .pth as resnet34", "resnet34");
     g_autoptr(GError) error = NULL;
     g_autofree char *path = swell_weights_import("resnet18", pth, NULL, &error);
-    g_autofree char *want = g_build_filename(cache_dir, r18_name, NULL);
+    g_autofree char *want = g_build_filename(cache_dir, "resnet18-imported.pth", NULL);
     CHECK(path && strcmp(path, want) == 0, "resnet18 .pth import: %s", error ? error->message : path);
     CHECK(same_bytes(want, pth), "imported .pth differs from the source");
     g_autofree char *found = swell_weights_find_cached("resnet18", NULL);
     CHECK(found && strcmp(found, want) == 0, "find_cached resnet18: %s", found);
-    printf("ok imported %s as resnet18 under the catalogue's name %s\n", pth, r18_name);
-  } else {
+    printf("ok imported %s as resnet18: %s\n", pth, path);
+  }
+  /* 3. The legacy-format file, whose SHA-256 is the catalogue's: catalogue name. */
+  if (have_legacy) {
+    expect_refused("mobilenet_v2", legacy, "legacy ResNet-18 .pth as mobilenet_v2", "mobilenet_v2");
+    g_autoptr(GError) error = NULL;
+    g_autofree char *path = swell_weights_import("resnet18", legacy, NULL, &error);
+    g_autofree char *want = g_build_filename(cache_dir, r18_name, NULL);
+    CHECK(path && strcmp(path, want) == 0, "legacy .pth import: %s", error ? error->message : path);
+    CHECK(same_bytes(want, legacy), "imported legacy .pth differs from the source");
+    g_autofree char *found = swell_weights_find_cached("resnet18", NULL);
+    CHECK(found && strcmp(found, want) == 0, "find_cached prefers the catalogue's file: %s", found);
+    printf("ok imported the legacy-format %s as resnet18 under the catalogue's name %s\n", legacy, r18_name);
+  }
+  if (!have_pth) {
     printf("note: %s is missing; the .pth import was not checked\n", pth);
   }
 
-  /* 3. Garbage, truncated, missing, unknown architecture. */
+  /* 4. Garbage, truncated, missing, unknown architecture. */
   g_autofree char *garbage = g_build_filename(tmp_root, "holiday.pth", NULL);
   g_file_set_contents(garbage, "this is not a weights file, just some text\n", -1, NULL);
   expect_refused("resnet34", garbage, "a text file", "not a readable");
@@ -167,7 +197,7 @@ int main(void) {
           "resnet50 should not be cached");
   }
 
-  /* 4. The async variant (as the window uses it). */
+  /* 5. The async variant (as the window uses it). */
   if (g_file_test(mnv2, G_FILE_TEST_IS_REGULAR)) {
     GAsyncResult *result = NULL;
     swell_weights_import_async("resnet50", mnv2, NULL, keep_result, &result);

@@ -16,6 +16,17 @@ typedef struct {
   GList link;      /* LRU node, data = entry; head = most recent */
 } CacheEntry;
 
+/* The batches of one epoch. Heap-allocated so a worker can hold a pointer
+ * while it produces; a slot is only freed once its in-flight count is 0. */
+typedef struct {
+  int epoch;
+  gint valid;          /* atomic: FALSE once dropped (workers abandon its batches) */
+  guint32 *order;      /* item indices in epoch order */
+  SwellBatch **ready;  /* n_batches slots */
+  gsize next_produce;
+  int in_flight;
+} EpochSlot;
+
 struct _SwellLoader {
   SwellLoaderConfig cfg;
   int cache_side;
@@ -42,13 +53,12 @@ struct _SwellLoader {
   int n_threads;
   gboolean shutdown;
   gint cancelled; /* atomic */
-  gboolean epoch_active;
-  int epoch;
-  guint32 *order;      /* item indices in epoch order */
   gsize n_batches;
-  gsize next_produce, next_consume;
-  int in_flight;
-  SwellBatch **ready;  /* n_batches slots */
+  EpochSlot *cur;       /* the epoch being consumed, NULL before the first */
+  EpochSlot *nxt;       /* epoch cur + 1, produced ahead once cur is all made */
+  gsize next_consume;   /* next batch of cur to hand out */
+  gint64 wait_us;       /* consumer time spent waiting (under lock) */
+  guint64 ahead_used;   /* batches made ahead for an epoch that was then started */
 };
 
 void swell_loader_config_init(SwellLoaderConfig *cfg, int size, int batch_size, gboolean train) {
@@ -195,9 +205,11 @@ static CacheEntry *acquire_image(SwellLoader *L, gint64 id) {
 
 /* ------------------------------------------------------------- producing */
 
-static SwellBatch *produce_batch(SwellLoader *L, int epoch, gsize b) {
+/* Returns NULL when interrupted (cancel, or the slot was dropped). */
+static SwellBatch *produce_batch(SwellLoader *L, EpochSlot *slot, gsize b) {
   const int S = L->cfg.size;
   const gsize per = (gsize)3 * S * S;
+  const int epoch = slot->epoch;
   gsize start = b * (gsize)L->cfg.batch_size;
   gsize end = MIN(start + (gsize)L->cfg.batch_size, L->n_items);
   gsize cap = end - start;
@@ -209,8 +221,11 @@ static SwellBatch *produce_batch(SwellLoader *L, int epoch, gsize b) {
   batch->y = g_new(gint32, cap);
   batch->ids = g_new(gint64, cap);
   for (gsize i = start; i < end; i++) {
-    if (g_atomic_int_get(&L->cancelled)) break;
-    guint32 idx = L->order[i];
+    if (g_atomic_int_get(&L->cancelled) || !g_atomic_int_get(&slot->valid)) {
+      swell_batch_free(batch);
+      return NULL;
+    }
+    guint32 idx = slot->order[i];
     const SwellLoaderItem *item = &L->items[idx];
     CacheEntry *e = acquire_image(L, item->id);
     if (!e) continue;
@@ -229,43 +244,85 @@ static SwellBatch *produce_batch(SwellLoader *L, int epoch, gsize b) {
   return batch;
 }
 
+static EpochSlot *slot_new(SwellLoader *L, int epoch) {
+  EpochSlot *slot = g_new0(EpochSlot, 1);
+  slot->epoch = epoch;
+  slot->valid = TRUE;
+  slot->order = g_new(guint32, MAX(L->n_items, 1));
+  if (L->cfg.train) {
+    /* A seed for the shuffle distinct from every sample's seed. */
+    guint64 s = swell_augment_sample_seed(L->cfg.seed ^ 0x53485546464C45ull, (guint64)epoch, G_MAXUINT64);
+    swell_permutation(s, slot->order, L->n_items);
+  } else {
+    for (gsize i = 0; i < L->n_items; i++) slot->order[i] = (guint32)i;
+  }
+  slot->ready = g_new0(SwellBatch *, MAX(L->n_batches, 1));
+  return slot;
+}
+
+/* With L->lock held: abandons the slot, waits for its running batches, frees it. */
+static void slot_drop_locked(SwellLoader *L, EpochSlot *slot) {
+  if (!slot) return;
+  g_atomic_int_set(&slot->valid, FALSE);
+  g_cond_broadcast(&L->cond);
+  while (slot->in_flight > 0) g_cond_wait(&L->cond, &L->lock);
+  for (gsize i = 0; i < L->n_batches; i++) swell_batch_free(slot->ready[i]);
+  g_free(slot->ready);
+  g_free(slot->order);
+  g_free(slot);
+}
+
+/* With L->lock held: the next batch a worker should make, or NULL. At most
+ * `prefetch` batches are made and not yet consumed, counting those made
+ * ahead for the next epoch once the current one is all made. */
+static EpochSlot *pick_work_locked(SwellLoader *L, gsize *b) {
+  EpochSlot *c = L->cur;
+  if (!c || g_atomic_int_get(&L->cancelled)) return NULL;
+  gsize window = (gsize)MAX(L->cfg.prefetch, 1);
+  if (c->next_produce < L->n_batches) {
+    if (c->next_produce >= L->next_consume + window) return NULL;
+    *b = c->next_produce++;
+    return c;
+  }
+  if (!L->nxt) L->nxt = slot_new(L, c->epoch + 1);
+  EpochSlot *n = L->nxt;
+  gsize pending = (L->n_batches - MIN(L->next_consume, L->n_batches)) + n->next_produce;
+  if (n->next_produce >= L->n_batches || pending >= window) return NULL;
+  *b = n->next_produce++;
+  return n;
+}
+
+static void land_batch_locked(SwellLoader *L, EpochSlot *slot, gsize b, SwellBatch *batch) {
+  slot->in_flight--;
+  if (batch && g_atomic_int_get(&slot->valid) && !g_atomic_int_get(&L->cancelled))
+    slot->ready[b] = batch;
+  else if (batch)
+    swell_batch_free(batch);
+  else if (g_atomic_int_get(&slot->valid))
+    /* Interrupted by a cancel: this epoch cannot complete; the next
+     * swell_loader_start_epoch() starts afresh. */
+    g_atomic_int_set(&L->cancelled, 1);
+  g_cond_broadcast(&L->cond);
+}
+
 static gpointer worker_main(gpointer data) {
   SwellLoader *L = data;
   g_mutex_lock(&L->lock);
   while (!L->shutdown) {
-    if (L->epoch_active && !g_atomic_int_get(&L->cancelled) && L->next_produce < L->n_batches &&
-        L->next_produce < L->next_consume + (gsize)MAX(L->cfg.prefetch, 1)) {
-      gsize b = L->next_produce++;
-      int epoch = L->epoch;
-      L->in_flight++;
-      g_mutex_unlock(&L->lock);
-      SwellBatch *batch = produce_batch(L, epoch, b);
-      g_mutex_lock(&L->lock);
-      L->in_flight--;
-      if (g_atomic_int_get(&L->cancelled) || !L->epoch_active || L->epoch != epoch)
-        swell_batch_free(batch);
-      else
-        L->ready[b] = batch;
-      g_cond_broadcast(&L->cond);
-    } else {
+    gsize b = 0;
+    EpochSlot *slot = pick_work_locked(L, &b);
+    if (!slot) {
       g_cond_wait(&L->cond, &L->lock);
+      continue;
     }
+    slot->in_flight++;
+    g_mutex_unlock(&L->lock);
+    SwellBatch *batch = produce_batch(L, slot, b);
+    g_mutex_lock(&L->lock);
+    land_batch_locked(L, slot, b, batch);
   }
   g_mutex_unlock(&L->lock);
   return NULL;
-}
-
-/* Called with L->lock held: waits for running work, drops ready batches. */
-static void drop_epoch_locked(SwellLoader *L) {
-  g_atomic_int_set(&L->cancelled, 1);
-  g_cond_broadcast(&L->cond);
-  while (L->in_flight > 0) g_cond_wait(&L->cond, &L->lock);
-  if (L->ready) {
-    for (gsize i = 0; i < L->n_batches; i++) swell_batch_free(L->ready[i]);
-    g_free(L->ready);
-    L->ready = NULL;
-  }
-  L->epoch_active = FALSE;
 }
 
 /* ------------------------------------------------------------ public API */
@@ -290,7 +347,6 @@ SwellLoader *swell_loader_new(const SwellLoaderConfig *cfg, const SwellLoaderIte
   g_queue_init(&L->lru);
   L->bad = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
   L->bad_list = g_array_new(FALSE, FALSE, sizeof(SwellLoaderBadItem));
-  L->order = g_new(guint32, MAX(n_items, 1));
   L->n_batches = cfg->train ? n_items / (gsize)cfg->batch_size
                             : (n_items + (gsize)cfg->batch_size - 1) / (gsize)cfg->batch_size;
   L->n_threads = MAX(cfg->n_threads, 0);
@@ -311,19 +367,22 @@ gsize swell_loader_n_batches(const SwellLoader *L) { return L->n_batches; }
 
 void swell_loader_start_epoch(SwellLoader *L, int epoch) {
   g_mutex_lock(&L->lock);
-  drop_epoch_locked(L);
-  L->epoch = epoch;
-  if (L->cfg.train) {
-    /* A seed for the shuffle distinct from every sample's seed. */
-    guint64 s = swell_augment_sample_seed(L->cfg.seed ^ 0x53485546464C45ull, (guint64)epoch, G_MAXUINT64);
-    swell_permutation(s, L->order, L->n_items);
+  if (!g_atomic_int_get(&L->cancelled) && L->nxt && L->nxt->epoch == epoch) {
+    /* Made ahead: keep what is ready. */
+    EpochSlot *old = L->cur;
+    L->cur = L->nxt;
+    L->nxt = NULL;
+    for (gsize i = 0; i < L->n_batches; i++) L->ahead_used += L->cur->ready[i] != NULL;
+    slot_drop_locked(L, old);
   } else {
-    for (gsize i = 0; i < L->n_items; i++) L->order[i] = (guint32)i;
+    EpochSlot *old_n = L->nxt, *old_c = L->cur;
+    L->nxt = L->cur = NULL;
+    slot_drop_locked(L, old_n);
+    slot_drop_locked(L, old_c);
+    L->cur = slot_new(L, epoch);
   }
-  L->ready = g_new0(SwellBatch *, MAX(L->n_batches, 1));
-  L->next_produce = L->next_consume = 0;
+  L->next_consume = 0;
   g_atomic_int_set(&L->cancelled, 0);
-  L->epoch_active = TRUE;
   g_cond_broadcast(&L->cond);
   g_mutex_unlock(&L->lock);
 }
@@ -336,30 +395,30 @@ SwellBatch *swell_loader_next(SwellLoader *L, GError **error) {
       g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("loading was cancelled"));
       return NULL;
     }
-    if (!L->epoch_active || L->next_consume >= L->n_batches) {
+    EpochSlot *c = L->cur;
+    if (!c || L->next_consume >= L->n_batches) {
       g_mutex_unlock(&L->lock);
       return NULL;
     }
     gsize b = L->next_consume;
-    if (L->n_threads == 0 && !L->ready[b]) {
+    if (L->n_threads == 0 && !c->ready[b]) {
       /* No workers: produce in the caller's thread. */
-      L->next_produce = MAX(L->next_produce, b + 1);
-      L->in_flight++;
-      int epoch = L->epoch;
+      c->next_produce = MAX(c->next_produce, b + 1);
+      c->in_flight++;
       g_mutex_unlock(&L->lock);
-      SwellBatch *batch = produce_batch(L, epoch, b);
+      SwellBatch *batch = produce_batch(L, c, b);
       g_mutex_lock(&L->lock);
-      L->in_flight--;
-      L->ready[b] = batch;
-      g_cond_broadcast(&L->cond);
+      land_batch_locked(L, c, b, batch);
       continue;
     }
-    if (!L->ready[b]) {
+    if (!c->ready[b]) {
+      gint64 t0 = g_get_monotonic_time();
       g_cond_wait(&L->cond, &L->lock);
+      L->wait_us += g_get_monotonic_time() - t0;
       continue;
     }
-    SwellBatch *batch = L->ready[b];
-    L->ready[b] = NULL;
+    SwellBatch *batch = c->ready[b];
+    c->ready[b] = NULL;
     L->next_consume++;
     g_cond_broadcast(&L->cond);
     if (batch->n == 0) {
@@ -381,7 +440,10 @@ void swell_loader_cancel(SwellLoader *L) {
 void swell_loader_free(SwellLoader *L) {
   if (!L) return;
   g_mutex_lock(&L->lock);
-  drop_epoch_locked(L);
+  g_atomic_int_set(&L->cancelled, 1);
+  slot_drop_locked(L, L->nxt);
+  slot_drop_locked(L, L->cur);
+  L->nxt = L->cur = NULL;
   L->shutdown = TRUE;
   g_cond_broadcast(&L->cond);
   g_mutex_unlock(&L->lock);
@@ -393,7 +455,6 @@ void swell_loader_free(SwellLoader *L) {
   g_hash_table_unref(L->bad);
   for (guint i = 0; i < L->bad_list->len; i++) g_free(g_array_index(L->bad_list, SwellLoaderBadItem, i).message);
   g_array_unref(L->bad_list);
-  g_free(L->order);
   g_free(L->items);
   g_mutex_clear(&L->fetch_lock);
   g_mutex_clear(&L->cache_lock);
@@ -430,4 +491,11 @@ void swell_loader_get_stats(SwellLoader *L, SwellLoaderStats *st) {
   st->cache_peak = L->cache_peak;
   st->cache_entries = g_hash_table_size(L->cache);
   g_mutex_unlock(&L->cache_lock);
+  g_mutex_lock(&L->lock);
+  st->wait_seconds = L->wait_us / 1e6;
+  st->ahead_batches = L->ahead_used;
+  st->ahead_ready = 0;
+  if (L->nxt)
+    for (gsize i = 0; i < L->n_batches; i++) st->ahead_ready += L->nxt->ready[i] != NULL;
+  g_mutex_unlock(&L->lock);
 }

@@ -14,6 +14,12 @@
  *  - validation: short side = size, so batches are exactly
  *    swell_transform_eval() (resize + centre crop).
  *
+ * Workers keep up to `prefetch` batches made ahead of the consumer; once
+ * every batch of the current epoch is made they go on with the first batches
+ * of the next epoch (epoch + 1, same permutation and draws as if it were
+ * started later), so a consumer that starts that epoch finds its first
+ * batches ready. Starting any other epoch drops them.
+ *
  * Epochs: training shuffles the items with a permutation seeded by
  * (seed, epoch) and drops the last incomplete batch (fastai's shuffle=True,
  * drop_last=True for the training DataLoader); validation keeps the items in
@@ -116,6 +122,9 @@ typedef struct {
   gsize cache_bytes;    /* bytes held now */
   gsize cache_peak;     /* most bytes ever held */
   gsize cache_entries;
+  double wait_seconds;  /* time swell_loader_next() spent waiting for a batch not yet made */
+  guint64 ahead_batches; /* batches made before their epoch was started (lookahead) */
+  gsize ahead_ready;     /* batches of the next epoch ready now */
 } SwellLoaderStats;
 
 void swell_loader_get_stats(SwellLoader *loader, SwellLoaderStats *stats);

@@ -3,13 +3,17 @@
  * fetched and decoded) and later epochs (warm cache), on a folder laid out
  * <class>/<files> (default: weather4_small/train from the shared data).
  *
- *   bench_pipeline [--dir DIR] [--threads N] [--epochs N] [--batch N] [--size N]
+ *   bench_pipeline [--dir DIR] [--threads N] [--epochs N] [--batch N] [--size N] [--step-ms MS]
  *
  * The fetch callback reads the file from disk, as the project store reads a
  * blob from SQLite. The consumer does nothing but take the batches, so this
  * is the loader's delivery rate. Besides wall-clock images/s it prints the
  * process CPU time per image (all threads): on a shared machine that figure
- * is steadier, and 1000 / (CPU ms per image) is the rate one free core gives. */
+ * is steadier, and 1000 / (CPU ms per image) is the rate one free core gives.
+ *
+ * --step-ms MS makes the consumer spend MS milliseconds of CPU per batch,
+ * standing in for a training step; the bench then reports how long the
+ * consumer waited for batches (0 means the engine would never wait). */
 
 #include <glib.h>
 #include <stdio.h>
@@ -38,13 +42,14 @@ static GBytes *fetch_file(gpointer user_data, gint64 id, GError **error) {
 
 int main(int argc, char **argv) {
   g_autofree char *dir = NULL;
-  int threads = 2, epochs = 4, batch = 16, size = 224;
+  int threads = 2, epochs = 4, batch = 16, size = 224, step_ms = 0;
   GOptionEntry entries[] = {
       {"dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "dataset folder with <class>/<files>", "DIR"},
       {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "worker threads (2)", "N"},
       {"epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "epochs (4)", "N"},
       {"batch", 0, 0, G_OPTION_ARG_INT, &batch, "batch size (16)", "N"},
       {"size", 0, 0, G_OPTION_ARG_INT, &size, "image side (224)", "N"},
+      {"step-ms", 0, 0, G_OPTION_ARG_INT, &step_ms, "consumer CPU work per batch, ms (0)", "MS"},
       {NULL}};
   g_autoptr(GOptionContext) ctx = g_option_context_new("- SwellLoader throughput");
   g_option_context_add_main_entries(ctx, entries, NULL);
@@ -94,19 +99,36 @@ int main(int argc, char **argv) {
     swell_loader_start_epoch(loader, e);
     int images = 0, nb = 0;
     SwellBatch *b;
+    double wait0 = 0;
+    {
+      SwellLoaderStats st0;
+      swell_loader_get_stats(loader, &st0);
+      wait0 = st0.wait_seconds;
+    }
     while ((b = swell_loader_next(loader, NULL))) {
       images += b->n;
       nb++;
+      if (step_ms > 0) {
+        /* Busy work on the batch, like a training step would do. */
+        gint64 end = g_get_monotonic_time() + (gint64)step_ms * 1000;
+        volatile float sink = 0;
+        while (g_get_monotonic_time() < end)
+          for (int i = 0; i < 4096; i++) sink += b->x[i];
+      }
       swell_batch_free(b);
     }
     double secs = (g_get_monotonic_time() - t0) / 1e6;
     double cpu = cpu_seconds() - c0;
     SwellLoaderStats st;
     swell_loader_get_stats(loader, &st);
-    printf("epoch %d (%s): %d images in %d batches, %.2f s, %.1f images/s; CPU %.2f ms/image "
-           "(%.0f images/s per free core); decoded so far %" G_GUINT64_FORMAT ", cache %.1f MB\n",
-           e + 1, e == 0 ? "cold cache" : "warm cache", images, nb, secs, images / secs, 1000 * cpu / images,
-           images / cpu, st.decodes, st.cache_bytes / 1e6);
+    if (step_ms > 0)
+      printf("epoch %d (%s): %d images in %d batches, %.2f s; the consumer waited %.3f s for batches\n", e + 1,
+             e == 0 ? "cold cache" : "warm cache", images, nb, secs, st.wait_seconds - wait0);
+    else
+      printf("epoch %d (%s): %d images in %d batches, %.2f s, %.1f images/s; CPU %.2f ms/image "
+             "(%.0f images/s per free core); decoded so far %" G_GUINT64_FORMAT ", cache %.1f MB\n",
+             e + 1, e == 0 ? "cold cache" : "warm cache", images, nb, secs, images / secs, 1000 * cpu / images,
+             images / cpu, st.decodes, st.cache_bytes / 1e6);
   }
   gsize nbad = 0;
   SwellLoaderBadItem *bad = swell_loader_get_bad_items(loader, &nbad);

@@ -133,6 +133,14 @@ shot results
 cell 0 1
 wait 1500
 shot results-cell
+gallery-select 0
+wait 800
+shot results-selected
+gallery-relabel rain
+wait 1500
+assert-count cloudy 69
+assert-count rain 71
+shot results-relabeled
 gallery-first
 wait 2500
 shot preview
@@ -159,7 +167,7 @@ shot welcome-recent
 quit
 SCRIPT
   run_window "$work/script" "$work/log"
-  for s in welcome menu shortcuts label-all label-category label-selected import-summary label-imported label-deleted train results results-cell preview predict results-dark train-dark welcome-recent; do
+  for s in welcome menu shortcuts label-all label-category label-selected import-summary label-imported label-deleted train results results-cell results-selected results-relabeled preview predict results-dark train-dark welcome-recent; do
     check_shot "$s"
   done
   # The cell click showed exactly that cell's images.

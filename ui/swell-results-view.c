@@ -46,6 +46,8 @@ struct _SwellResultsView {
   GtkLabel *gallery_empty;
   GMenu *gallery_menu;
   GMenu *relabel_submenu;
+  GtkActionBar *gallery_actions;
+  GtkButton *split_button;
 
   SwellDocument *document;
   SwellThumbnailer *thumbnailer;
@@ -311,6 +313,15 @@ on_gallery_activate (SwellResultsView *self, guint position)
 }
 
 gboolean
+swell_results_view_select_gallery (SwellResultsView *self, guint n)
+{
+  if (n >= g_list_model_get_n_items (G_LIST_MODEL (self->gallery_model)))
+    return FALSE;
+  gtk_single_selection_set_selected (self->gallery_selection, n);
+  return TRUE;
+}
+
+gboolean
 swell_results_view_preview_first (SwellResultsView *self)
 {
   if (g_list_model_get_n_items (G_LIST_MODEL (self->gallery_model)) == 0)
@@ -430,16 +441,11 @@ unparent_popover (GtkPopover *popover)
 }
 
 static void
-on_gallery_right_click (GtkGestureClick *gesture, int n_press, double x, double y, SwellResultsView *self)
+rebuild_relabel_menu (SwellResultsView *self)
 {
-  GtkWidget *picked = gtk_widget_pick (GTK_WIDGET (self->gallery), x, y, GTK_PICK_DEFAULT);
-  GtkListItem *li = NULL;
-  for (; picked && !li; picked = gtk_widget_get_parent (picked))
-    li = SWELL_IS_IMAGE_TILE (picked) ? g_object_get_data (G_OBJECT (picked), "list-item") : NULL;
-  if (!li)
-    return;
-  gtk_single_selection_set_selected (self->gallery_selection, gtk_list_item_get_position (li));
   g_menu_remove_all (self->relabel_submenu);
+  if (!self->document)
+    return;
   SwellCategoryList *cats = swell_document_get_categories (self->document);
   for (guint i = 0; i < swell_category_list_n_categories (cats); i++) {
     SwellCategoryItem *c = swell_category_list_nth_category (cats, i);
@@ -450,6 +456,45 @@ on_gallery_right_click (GtkGestureClick *gesture, int n_press, double x, double 
   g_autoptr (GMenuItem) un = g_menu_item_new (_("Unlabeled"), NULL);
   g_menu_item_set_action_and_target_value (un, "results.relabel", g_variant_new_int64 (SWELL_CATEGORY_UNLABELED));
   g_menu_append_item (self->relabel_submenu, un);
+}
+
+/* The action bar under the gallery acts on the selected image. */
+static void
+on_gallery_selection (SwellResultsView *self)
+{
+  SwellPredItem *p = selected_pred (self);
+  SwellImageItem *img = p ? swell_pred_item_get_image (p) : NULL;
+  gtk_action_bar_set_revealed (self->gallery_actions, img != NULL);
+  if (!img)
+    return;
+  rebuild_relabel_menu (self);
+  gboolean valid = swell_image_item_get_split (img) == SWELL_SPLIT_VALID;
+  gtk_button_set_label (self->split_button, valid ? _("Move to _Train") : _("Move to _Valid"));
+}
+
+static void
+on_split_button (SwellResultsView *self)
+{
+  SwellPredItem *p = selected_pred (self);
+  SwellImageItem *img = p ? swell_pred_item_get_image (p) : NULL;
+  if (!img)
+    return;
+  gboolean valid = swell_image_item_get_split (img) == SWELL_SPLIT_VALID;
+  gtk_widget_activate_action (GTK_WIDGET (self), "results.set-split", "s", valid ? "train" : "valid");
+  on_gallery_selection (self);
+}
+
+static void
+on_gallery_right_click (GtkGestureClick *gesture, int n_press, double x, double y, SwellResultsView *self)
+{
+  GtkWidget *picked = gtk_widget_pick (GTK_WIDGET (self->gallery), x, y, GTK_PICK_DEFAULT);
+  GtkListItem *li = NULL;
+  for (; picked && !li; picked = gtk_widget_get_parent (picked))
+    li = SWELL_IS_IMAGE_TILE (picked) ? g_object_get_data (G_OBJECT (picked), "list-item") : NULL;
+  if (!li)
+    return;
+  gtk_single_selection_set_selected (self->gallery_selection, gtk_list_item_get_position (li));
+  rebuild_relabel_menu (self);
   GtkWidget *popover = gtk_popover_menu_new_from_model (G_MENU_MODEL (self->gallery_menu));
   gtk_widget_set_parent (popover, GTK_WIDGET (self->gallery));
   gtk_popover_set_has_arrow (GTK_POPOVER (popover), FALSE);
@@ -672,11 +717,14 @@ swell_results_view_class_init (SwellResultsViewClass *klass)
   BIND (gallery_empty);
   BIND (gallery_menu);
   BIND (relabel_submenu);
+  BIND (gallery_actions);
+  BIND (split_button);
 #undef BIND
   gtk_widget_class_bind_template_callback (widget_class, on_cell_activated);
   gtk_widget_class_bind_template_callback (widget_class, on_show_mistakes);
   gtk_widget_class_bind_template_callback (widget_class, on_sort_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_gallery_activate);
+  gtk_widget_class_bind_template_callback (widget_class, on_split_button);
   gtk_widget_class_install_action (widget_class, "results.relabel", "x", relabel_action);
   gtk_widget_class_install_action (widget_class, "results.set-split", "s", set_split_action);
   gtk_widget_class_install_action (widget_class, "results.delete", NULL, delete_action);
@@ -712,6 +760,7 @@ swell_results_view_init (SwellResultsView *self)
   gtk_grid_view_set_factory (self->gallery, gf);
   g_object_unref (gf);
   gtk_grid_view_set_model (self->gallery, GTK_SELECTION_MODEL (self->gallery_selection));
+  g_signal_connect_swapped (self->gallery_selection, "notify::selected-item", G_CALLBACK (on_gallery_selection), self);
 
   GtkGesture *click = gtk_gesture_click_new ();
   gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (click), GDK_BUTTON_SECONDARY);

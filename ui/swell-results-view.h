@@ -17,6 +17,8 @@ void swell_results_view_set_document (SwellResultsView *self, SwellDocument *doc
 gboolean swell_results_view_select_cell (SwellResultsView *self, int actual, int predicted);
 /* Opens the preview of the first gallery image; FALSE if the gallery is empty. */
 gboolean swell_results_view_preview_first (SwellResultsView *self);
+/* Selects the n-th gallery image (FALSE if there is none). */
+gboolean swell_results_view_select_gallery (SwellResultsView *self, guint n);
 /* The run shown (0 when none). */
 gint64 swell_results_view_get_run (SwellResultsView *self);
 

@@ -298,6 +298,22 @@ run_next (Driver *d)
       if (!swell_results_view_select_cell (SWELL_RESULTS_VIEW (swell_window_get_view_widget (win, "results")),
                                            atoi (argv[1]), atoi (argv[2])))
         fail (d, "no confusion matrix cell %s,%s", argv[1], argv[2]);
+    } else if (g_str_equal (cmd, "gallery-select") && argc == 2) {
+      if (!swell_results_view_select_gallery (SWELL_RESULTS_VIEW (swell_window_get_view_widget (win, "results")),
+                                              (guint) atoi (argv[1])))
+        fail (d, "no gallery image %s", argv[1]);
+    } else if (g_str_equal (cmd, "gallery-relabel") && argc == 2) {
+      /* What "Label As" in the gallery's action bar does. */
+      SwellDocument *doc = swell_window_get_document (win);
+      SwellCategoryList *cats = doc ? swell_document_get_categories (doc) : NULL;
+      gint64 id = -1;
+      for (guint i = 0; cats && i < swell_category_list_n_categories (cats); i++)
+        if (g_str_equal (swell_category_item_get_name (swell_category_list_nth_category (cats, i)), argv[1]))
+          id = swell_category_item_get_id (swell_category_list_nth_category (cats, i));
+      if (id < 0)
+        fail (d, "no category %s", argv[1]);
+      else
+        gtk_widget_activate_action (swell_window_get_view_widget (win, "results"), "results.relabel", "x", id);
     } else if (g_str_equal (cmd, "gallery-first")) {
       if (!swell_results_view_preview_first (SWELL_RESULTS_VIEW (swell_window_get_view_widget (win, "results"))))
         fail (d, "the gallery is empty");

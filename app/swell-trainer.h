@@ -1,6 +1,11 @@
 /* swell-trainer.h: a training job (fastai's fine_tune, or lr_find) on a worker
  * thread, stored in a Swell project.
  *
+ * The recipe (issue 4): fastai's vision_learner defaults (fastai head, Adam with
+ * wd 0.01, train_bn) and fine_tune(epochs, base_lr, freeze_epochs), batch 16,
+ * training images RandomResizedCrop(size) + horizontal flip, validation images
+ * resized and centre-cropped, normalised with the weights' mean/std.
+ *
  * The job opens its OWN connections to the project file (one for its writes,
  * one for the loaders' image fetches), builds the network from a pretrained
  * weights file and its __metadata__ (normalisation, TensorFlow 'same' padding,
@@ -41,7 +46,8 @@ typedef struct {
   int size;            /* 224 */
   guint64 seed;        /* 0 */
   int threads;         /* 0: every core */
-  gboolean augment;    /* TRUE: fastai's aug_transforms + RandomResizedCrop */
+  gboolean augment;    /* TRUE: RandomResizedCrop (min_scale 0.08) + horizontal flip; FALSE:
+                        * resize + centre crop */
 } SwellTrainOptions;
 
 void swell_train_options_init(SwellTrainOptions *opts);

@@ -77,6 +77,7 @@ void swell_loader_config_init(SwellLoaderConfig *cfg, int size, int batch_size, 
 
 int swell_loader_cache_side(const SwellLoaderConfig *cfg) {
   if (!cfg->train) return cfg->size;
+  if (cfg->cache_side > 0) return MAX(cfg->cache_side, cfg->size);
   /* fastai RandomResizedCrop's val_xtra = 0.14, rounded up to a multiple of 8. */
   int xtra = (int)((cfg->size * 0.14 + 7.999999) / 8.0) * 8;
   return cfg->size + xtra;

@@ -59,6 +59,9 @@ typedef struct {
   int n_threads;               /* worker threads; 0 = produce in the caller's thread */
   int prefetch;                /* batches produced ahead of the consumer (2..4 is plenty) */
   gsize cache_bytes;           /* bound of the decoded-image cache */
+  int cache_side;              /* training only: short side of the cached copies; 0 = the default
+                                  below (larger keeps more detail for small random crops, costs
+                                  memory as its square) */
 } SwellLoaderConfig;
 
 /* Defaults: fastai augmentation when train, ImageNet mean/std, seed 0,

@@ -336,6 +336,42 @@ static void test_training_epochs(void) {
   source_free(src);
 }
 
+static void test_cache_side(void) {
+  SwellLoaderConfig cfg;
+  swell_loader_config_init(&cfg, 224, 16, TRUE);
+  int def = swell_loader_cache_side(&cfg);
+  cfg.cache_side = 448;
+  int big = swell_loader_cache_side(&cfg);
+  cfg.train = FALSE;
+  int val = swell_loader_cache_side(&cfg);
+  gboolean ok = def == 256 && big == 448 && val == 224;
+  printf("%s cache side: training default %d (224 + fastai's val_xtra), set 448 -> %d, validation %d\n",
+         ok ? "ok  " : "FAIL", def, big, val);
+  CHECK(ok, "cache sides %d %d %d", def, big, val);
+  /* A training epoch with a larger cache works the same way. */
+  Source *src = source_new();
+  GArray *items = make_items(FALSE);
+  swell_loader_config_init(&cfg, 16, 8, TRUE);
+  cfg.augment.max_lighting = 0;
+  cfg.cache_side = 40;
+  SwellLoader *L = swell_loader_new(&cfg, (SwellLoaderItem *)items->data, items->len, fetch, src);
+  swell_loader_start_epoch(L, 0);
+  SwellBatch *b;
+  int n = 0;
+  double cerr = 0;
+  while ((b = swell_loader_next(L, NULL))) {
+    for (int k = 0; k < b->n; k++) cerr = MAX(cerr, colour_error(b, k, cfg.mean, cfg.std));
+    n += b->n;
+    swell_batch_free(b);
+  }
+  SwellLoaderStats st;
+  swell_loader_get_stats(L, &st);
+  CHECK(n == 32 && cerr < 1e-4, "cache_side 40 epoch: %d samples, err %g", n, cerr);
+  swell_loader_free(L);
+  g_array_unref(items);
+  source_free(src);
+}
+
 /* All batches of two epochs, concatenated. */
 static GByteArray *run_epochs(Source *src, GArray *items, guint64 seed, int threads, gsize cache) {
   SwellLoaderConfig cfg;
@@ -554,6 +590,7 @@ int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   test_validation_order_and_bad_images();
   test_training_epochs();
+  test_cache_side();
   test_determinism();
   test_cache_bound();
   test_cancel_and_shutdown();

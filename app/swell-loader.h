@@ -2,13 +2,15 @@
  * consumer by a pool of worker threads.
  *
  * The loader walks a list of items {id, label}. For each image it asks the
- * caller for the bytes (the fetch callback, always called with the loader's
- * fetch mutex held, so one call at a time: reading a blob from SQLite is
- * cheap, decoding is not), decodes them once (swell-image), and keeps a
+ * caller for the bytes (the fetch callback, called from the worker threads
+ * but always with the loader's fetch mutex held, so one call at a time:
+ * reading a blob from SQLite is cheap, decoding is not), decodes them once
+ * (swell-image), and keeps a
  * resized copy in a memory cache bounded in bytes (least recently used
  * entries are evicted first):
  *  - training: short side = size + ceil(size * 0.14 / 8) * 8 (fastai's
- *    val_xtra: 256 for 224, about 1.14x), so random crops keep some detail;
+ *    val_xtra: 256 for 224, about 1.14x; or cfg.cache_side), so random
+ *    crops keep some detail;
  *    big JPEGs are decoded with libjpeg's DCT scaling down to no less than
  *    twice that side (swell_image_decode_bytes_reduced), several times faster;
  *  - validation: short side = size, so batches are exactly

@@ -379,7 +379,8 @@ static GBytes *read_fail(GError **error, const char *name, int err) {
 }
 
 static GBytes *read_file_bytes(const char *path, const char *name, GError **error) {
-  int fd = g_open(path, O_RDONLY | O_CLOEXEC, 0);
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+  int fd = g_open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
   if (fd < 0) return read_fail(error, name, errno);
   struct stat st;
   if (fstat(fd, &st) != 0) {
@@ -391,6 +392,14 @@ static GBytes *read_file_bytes(const char *path, const char *name, GError **erro
     close(fd);
     return read_fail(error, name, EISDIR);
   }
+  if (!S_ISREG(st.st_mode)) {
+    /* FIFOs, sockets and devices could block or never end. */
+    close(fd);
+    g_set_error(error, SWELL_IMAGE_ERROR, SWELL_IMAGE_ERROR_READ, _("%s: not a regular file"), name);
+    return NULL;
+  }
+  int flags = fcntl(fd, F_GETFL);
+  if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
   GByteArray *buf = g_byte_array_sized_new(st.st_size > 0 ? (guint)MIN(st.st_size, G_MAXINT) : 4096);
   guint8 chunk[65536];
   for (;;) {

@@ -182,6 +182,10 @@ static void test_bad_files(void) {
   g_autofree char *dir = tmp_path("folder.jpg");
   g_mkdir_with_parents(dir, 0755);
   expect_error("folder.jpg", SWELL_IMAGE_ERROR_READ, "cannot read the file");
+  /* A FIFO named .jpg: refused at once, never waiting for a writer. */
+  g_autofree char *fifo = tmp_path("pipe.jpg");
+  g_unlink(fifo);
+  if (mkfifo(fifo, 0644) == 0) expect_error("pipe.jpg", SWELL_IMAGE_ERROR_READ, "not a regular file");
   write_file("locked.jpg", g_bytes_get_data(jb, NULL), jl);
   g_autofree char *locked = tmp_path("locked.jpg");
   g_chmod(locked, 0);

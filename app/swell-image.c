@@ -471,16 +471,19 @@ static double tri_filter(double x) {
   return x < 1.0 ? 1.0 - x : 0.0;
 }
 
-static void coeffs_init(ResampleCoeffs *rc, int in_size, int out_size) {
+/* Coefficients of output pixels first .. first + count - 1 of a resize from
+ * in_size to out_size (entry i is output pixel first + i). */
+static void coeffs_init(ResampleCoeffs *rc, int in_size, int out_size, int first, int count) {
   double scale = (double)in_size / out_size;
   double filterscale = scale < 1.0 ? 1.0 : scale;
   double support = 1.0 * filterscale;
   int ksize = (int)ceil(support) * 2 + 1;
   rc->ksize = ksize;
-  rc->bounds = g_new(int, (gsize)out_size * 2);
-  rc->kk = g_new0(gint32, (gsize)out_size * ksize);
+  rc->bounds = g_new(int, (gsize)count * 2);
+  rc->kk = g_new0(gint32, (gsize)count * ksize);
   double *pre = g_new(double, ksize);
-  for (int xx = 0; xx < out_size; xx++) {
+  for (int i = 0; i < count; i++) {
+    int xx = first + i;
     double center = (xx + 0.5) * scale;
     double ww = 0.0, ss = 1.0 / filterscale;
     int xmin = (int)(center - support + 0.5);
@@ -495,14 +498,14 @@ static void coeffs_init(ResampleCoeffs *rc, int in_size, int out_size) {
     }
     for (int x = 0; x < xmax; x++)
       if (ww != 0.0) pre[x] /= ww;
-    gint32 *k = rc->kk + (gsize)xx * ksize;
+    gint32 *k = rc->kk + (gsize)i * ksize;
     for (int x = 0; x < ksize; x++) {
       double v = x < xmax ? pre[x] : 0.0;
       k[x] = v < 0 ? (gint32)(-0.5 + v * (1 << PIL_PRECISION_BITS))
                    : (gint32)(0.5 + v * (1 << PIL_PRECISION_BITS));
     }
-    rc->bounds[xx * 2] = xmin;
-    rc->bounds[xx * 2 + 1] = xmax;
+    rc->bounds[i * 2] = xmin;
+    rc->bounds[i * 2 + 1] = xmax;
   }
   g_free(pre);
 }
@@ -561,54 +564,83 @@ static void resample_vertical(const guint8 *in, int w, guint8 *out, int out_h,
   g_free(acc);
 }
 
-SwellRgbImage *swell_rgb_image_resize(const SwellRgbImage *img, int width, int height) {
-  if (width <= 0 || height <= 0) return NULL;
-  if (width == img->width && height == img->height) return swell_rgb_image_copy(img);
-  const guint8 *cur = img->pixels;
-  int cw = img->width;
-  guint8 *tmp = NULL;
-  if (width != img->width) {
-    ResampleCoeffs rc;
-    coeffs_init(&rc, img->width, width);
-    tmp = g_try_malloc((gsize)width * img->height * 3);
-    if (!tmp) {
-      coeffs_clear(&rc);
-      return NULL;
+SwellRgbImage *swell_rgb_image_resize_region(const SwellRgbImage *img, int width, int height, int x0,
+                                             int y0, int cw, int ch) {
+  if (width <= 0 || height <= 0 || cw <= 0 || ch <= 0 || x0 < 0 || y0 < 0 || x0 + cw > width ||
+      y0 + ch > height)
+    return NULL;
+  const gsize in_stride = (gsize)img->width * 3, out_stride = (gsize)cw * 3;
+
+  /* Input rows the vertical pass needs, and its coefficients. */
+  ResampleCoeffs vc = {0};
+  int rmin, rmax;
+  gboolean vertical = height != img->height;
+  if (vertical) {
+    coeffs_init(&vc, img->height, height, y0, ch);
+    rmin = img->height;
+    rmax = 0;
+    for (int i = 0; i < ch; i++) {
+      rmin = MIN(rmin, vc.bounds[i * 2]);
+      rmax = MAX(rmax, vc.bounds[i * 2] + vc.bounds[i * 2 + 1]);
     }
-    resample_horizontal(img->pixels, img->width, img->height, tmp, width, &rc);
-    coeffs_clear(&rc);
-    cur = tmp;
-    cw = width;
+    for (int i = 0; i < ch; i++) vc.bounds[i * 2] -= rmin;
+  } else {
+    rmin = y0;
+    rmax = y0 + ch;
   }
-  SwellRgbImage *out = swell_rgb_image_new(width, height);
-  if (!out) {
-    g_free(tmp);
+  int rows = MAX(rmax - rmin, 1);
+
+  /* Horizontal pass over those rows, for output columns x0 .. x0 + cw. */
+  guint8 *tmp = g_try_malloc((gsize)rows * out_stride);
+  if (!tmp) {
+    if (vertical) coeffs_clear(&vc);
     return NULL;
   }
-  if (height != img->height) {
-    ResampleCoeffs rc;
-    coeffs_init(&rc, img->height, height);
-    resample_vertical(cur, cw, out->pixels, height, &rc);
-    coeffs_clear(&rc);
+  if (width != img->width) {
+    ResampleCoeffs hc;
+    coeffs_init(&hc, img->width, width, x0, cw);
+    resample_horizontal(img->pixels + (gsize)rmin * in_stride, img->width, rows, tmp, cw, &hc);
+    coeffs_clear(&hc);
   } else {
-    memcpy(out->pixels, cur, (gsize)width * height * 3);
+    for (int y = 0; y < rows; y++)
+      memcpy(tmp + (gsize)y * out_stride, img->pixels + (gsize)(rmin + y) * in_stride + (gsize)x0 * 3, out_stride);
   }
+
+  SwellRgbImage *out = swell_rgb_image_new(cw, ch);
+  if (out) {
+    if (vertical)
+      resample_vertical(tmp, cw, out->pixels, ch, &vc);
+    else
+      memcpy(out->pixels, tmp, (gsize)ch * out_stride);
+  }
+  if (vertical) coeffs_clear(&vc);
   g_free(tmp);
   return out;
 }
 
+SwellRgbImage *swell_rgb_image_resize(const SwellRgbImage *img, int width, int height) {
+  if (width <= 0 || height <= 0) return NULL;
+  if (width == img->width && height == img->height) return swell_rgb_image_copy(img);
+  return swell_rgb_image_resize_region(img, width, height, 0, 0, width, height);
+}
+
+void swell_short_side_size(int w, int h, int short_side, int *out_w, int *out_h) {
+  if (w <= h) {
+    *out_w = short_side;
+    *out_h = (int)((gint64)short_side * h / w);
+  } else {
+    *out_h = short_side;
+    *out_w = (int)((gint64)short_side * w / h);
+  }
+  *out_w = MAX(*out_w, 1);
+  *out_h = MAX(*out_h, 1);
+}
+
 SwellRgbImage *swell_rgb_image_resize_short_side(const SwellRgbImage *img, int short_side) {
   if (short_side <= 0) return NULL;
-  int w = img->width, h = img->height;
   int nw, nh;
-  if (w <= h) {
-    nw = short_side;
-    nh = (int)((gint64)short_side * h / w);
-  } else {
-    nh = short_side;
-    nw = (int)((gint64)short_side * w / h);
-  }
-  return swell_rgb_image_resize(img, MAX(nw, 1), MAX(nh, 1));
+  swell_short_side_size(img->width, img->height, short_side, &nw, &nh);
+  return swell_rgb_image_resize(img, nw, nh);
 }
 
 /* ------------------------------------------------------------ thumbnails */

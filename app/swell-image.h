@@ -92,8 +92,15 @@ gboolean swell_image_probe_bytes(GBytes *bytes, const char *name, SwellImageInfo
  * arithmetic: results match PIL/torchvision exactly. Returns NULL when the
  * target size is not positive. */
 SwellRgbImage *swell_rgb_image_resize(const SwellRgbImage *img, int width, int height);
-/* Resizes so the short side is `short_side` and the long side is
- * floor(short_side * long / short), as torchvision's Resize(int). */
+/* The part [x0, x0 + cw) x [y0, y0 + ch) of swell_rgb_image_resize(img,
+ * width, height), bit for bit, computing (and allocating) only that part.
+ * NULL when the region is not inside width x height. */
+SwellRgbImage *swell_rgb_image_resize_region(const SwellRgbImage *img, int width, int height, int x0,
+                                             int y0, int cw, int ch);
+/* The size torchvision's Resize(short_side) gives a w x h image: the short
+ * side becomes short_side, the long side floor(short_side * long / short). */
+void swell_short_side_size(int w, int h, int short_side, int *out_w, int *out_h);
+/* Resizes so the short side is `short_side` (swell_short_side_size). */
 SwellRgbImage *swell_rgb_image_resize_short_side(const SwellRgbImage *img, int short_side);
 
 typedef enum {

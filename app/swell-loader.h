@@ -13,8 +13,9 @@
  *    crops keep some detail;
  *    big JPEGs are decoded with libjpeg's DCT scaling down to no less than
  *    twice that side (swell_image_decode_bytes_reduced), several times faster;
- *  - validation: short side = size, so batches are exactly
- *    swell_transform_eval() (resize + centre crop).
+ *    images more elongated than 4:1 keep their central 4:1 part;
+ *  - validation: the size x size square of swell_transform_eval_image(), so
+ *    batches are exactly swell_transform_eval() (resize + centre crop).
  *
  * Workers keep up to `prefetch` batches made ahead of the consumer; once
  * every batch of the current epoch is made they go on with the first batches

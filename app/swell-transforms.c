@@ -33,12 +33,23 @@ void swell_transform_center_crop(const SwellRgbImage *img, int size, const float
   }
 }
 
+SwellRgbImage *swell_transform_eval_image(const SwellRgbImage *img, int size) {
+  g_return_val_if_fail(img != NULL && size > 0, NULL);
+  int nw, nh;
+  swell_short_side_size(img->width, img->height, size, &nw, &nh);
+  /* The short side is `size`, so the centre square lies inside the resized
+   * image; only that square is computed (a 100000 x 10 panorama would
+   * otherwise need a 2240000 x 224 intermediate). */
+  int top = (int)rint((nh - size) / 2.0), left = (int)rint((nw - size) / 2.0);
+  return swell_rgb_image_resize_region(img, nw, nh, left, top, size, size);
+}
+
 gboolean swell_transform_eval(const SwellRgbImage *img, int size, const float mean[3],
                               const float std[3], float *out_chw) {
   g_return_val_if_fail(img != NULL && size > 0 && out_chw != NULL, FALSE);
-  g_autoptr(SwellRgbImage) resized = swell_rgb_image_resize_short_side(img, size);
-  if (!resized) return FALSE;
-  swell_transform_center_crop(resized, size, mean, std, out_chw);
+  g_autoptr(SwellRgbImage) square = swell_transform_eval_image(img, size);
+  if (!square) return FALSE;
+  swell_transform_center_crop(square, size, mean, std, out_chw);
   return TRUE;
 }
 

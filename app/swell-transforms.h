@@ -48,6 +48,10 @@ extern const float SWELL_IMAGENET_STD[3];
 gboolean swell_transform_eval(const SwellRgbImage *img, int size, const float mean[3],
                               const float std[3], float *out_chw);
 
+/* The size x size RGB square the evaluation transform normalises
+ * (resize + centre crop), computed without the rest of the resized image. */
+SwellRgbImage *swell_transform_eval_image(const SwellRgbImage *img, int size);
+
 /* The crop-and-normalise half of the evaluation transform, for an image whose
  * short side is already `size` (e.g. cached). Areas outside the image (when
  * it is smaller than size) are zero before normalisation, as torchvision pads. */

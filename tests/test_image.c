@@ -487,6 +487,27 @@ static void test_resize_and_thumbnail(void) {
         "small thumbnail was resized to %dx%d", info.width, info.height);
 }
 
+static void test_resize_region(void) {
+  /* A region of a resize equals the same region cut from the whole resize,
+   * bit for bit, shrinking and enlarging. */
+  g_autoptr(SwellRgbImage) img = swell_rgb_image_new(97, 61);
+  for (int i = 0; i < 97 * 61 * 3; i++) img->pixels[i] = (guint8)((i * 7919) % 251);
+  const int cases[][6] = {{40, 25, 3, 5, 20, 11}, {300, 190, 100, 7, 50, 60}, {97, 30, 10, 0, 40, 30},
+                          {50, 61, 0, 20, 50, 9}, {13, 200, 5, 150, 8, 50}};
+  int bad = 0;
+  for (int c = 0; c < 5; c++) {
+    const int *k = cases[c];
+    g_autoptr(SwellRgbImage) full = swell_rgb_image_resize(img, k[0], k[1]);
+    g_autoptr(SwellRgbImage) part = swell_rgb_image_resize_region(img, k[0], k[1], k[2], k[3], k[4], k[5]);
+    for (int y = 0; y < k[5]; y++)
+      bad += memcmp(part->pixels + (gsize)y * k[4] * 3,
+                    full->pixels + ((gsize)(y + k[3]) * k[0] + k[2]) * 3, (gsize)k[4] * 3) != 0;
+  }
+  CHECK(swell_rgb_image_resize_region(img, 40, 25, 30, 0, 20, 5) == NULL, "region outside accepted");
+  printf("%s resize regions equal the regions of whole resizes (%d rows differ)\n", bad ? "FAIL" : "ok  ", bad);
+  CHECK(bad == 0, "%d region rows differ", bad);
+}
+
 static void test_reduced_decode(void) {
   /* 2000x1200 JPEG, at least 256 on the short side: libjpeg decodes at 1/4
    * (500x300), close to the full decode resized to the same size. */
@@ -584,6 +605,7 @@ int main(void) {
   test_alpha();
   test_exif_crafted();
   test_resize_and_thumbnail();
+  test_resize_region();
   test_reduced_decode();
   test_mutations();
   g_free(tmpdir);

@@ -369,6 +369,25 @@ static void test_cache_side(void) {
   CHECK(n == 32 && cerr < 1e-4, "cache_side 40 epoch: %d samples, err %g", n, cerr);
   swell_loader_free(L);
   g_array_unref(items);
+
+  /* A 3000 x 12 strip is cached as its central 4:1 part (96 x 24 at cache
+   * side 24), not 6000 x 24. */
+  guint8 grey[3] = {100, 100, 100};
+  gint64 *k = g_new(gint64, 1);
+  *k = 5000;
+  g_hash_table_insert(src->bytes, k, solid_png(3000, 12, grey));
+  SwellLoaderItem strip = {5000, 1};
+  swell_loader_config_init(&cfg, 16, 1, TRUE);
+  L = swell_loader_new(&cfg, &strip, 1, fetch, src);
+  swell_loader_start_epoch(L, 0);
+  b = swell_loader_next(L, NULL);
+  CHECK(b && b->n == 1, "strip batch");
+  swell_batch_free(b);
+  swell_loader_get_stats(L, &st);
+  ok = st.cache_entries == 1 && st.cache_bytes <= 96 * 24 * 3 + 256;
+  printf("%s a 3000x12 strip is cached in %zu bytes (its central 4:1 part)\n", ok ? "ok  " : "FAIL", st.cache_bytes);
+  CHECK(ok, "strip cache entry %zu bytes", st.cache_bytes);
+  swell_loader_free(L);
   source_free(src);
 }
 

@@ -98,6 +98,26 @@ static void test_eval_constant(void) {
   g_free(out);
 }
 
+static void test_eval_panorama(void) {
+  /* 60000 x 6: the resized image would be 2240000 x 224 (1.5 GB); only the
+   * centre square is computed. Left half dark, right half bright: the
+   * centre square straddles the edge. */
+  g_autoptr(SwellRgbImage) img = swell_rgb_image_new(60000, 6);
+  for (int y = 0; y < 6; y++)
+    for (int x = 0; x < 60000; x++) memset(img->pixels + ((gsize)y * 60000 + x) * 3, x < 30000 ? 20 : 220, 3);
+  const float zero[3] = {0, 0, 0}, one[3] = {1, 1, 1};
+  float *out = g_new(float, 3 * 224 * 224);
+  gint64 t0 = g_get_monotonic_time();
+  gboolean ok = swell_transform_eval(img, 224, zero, one, out);
+  double ms = (g_get_monotonic_time() - t0) / 1000.0;
+  float left = out[100 * 224 + 2], right = out[100 * 224 + 221];
+  ok = ok && fabsf(left - 20 / 255.0f) < 1e-6 && fabsf(right - 220 / 255.0f) < 1e-6 && ms < 2000;
+  printf("%s eval of a 60000x6 panorama: centre square only, %.0f ms, left %.4f right %.4f\n", ok ? "ok  " : "FAIL",
+         ms, left, right);
+  CHECK(ok, "panorama eval");
+  g_free(out);
+}
+
 static void params_from_row(const float *r, SwellAugmentParams *p, int S) {
   memset(p, 0, sizeof *p);
   p->crop_x = p->crop_y = 0;
@@ -358,6 +378,7 @@ int main(void) {
   test_eval_golden();
   test_eval_real_photos();
   test_eval_constant();
+  test_eval_panorama();
   test_augment_golden();
   test_crop_vs_fastai();
   test_flip_exact();

@@ -107,6 +107,12 @@ assert-count rain 70
 assert-count fog 0
 category 5
 wait 500
+category-action delete-category
+wait 1200
+shot delete-category-confirm
+close-dialogs
+wait 300
+assert-count fog 0
 import $SWELL_SHARED/datasets/hymenoptera/val/ants $data/MANIFEST.tsv $data/valid/cloudy
 wait-idle 120
 wait 1500
@@ -167,7 +173,7 @@ shot welcome-recent
 quit
 SCRIPT
   run_window "$work/script" "$work/log"
-  for s in welcome menu shortcuts label-all label-category label-selected import-summary label-imported label-deleted train results results-cell results-selected results-relabeled preview predict results-dark train-dark welcome-recent; do
+  for s in welcome menu shortcuts label-all label-category label-selected delete-category-confirm import-summary label-imported label-deleted train results results-cell results-selected results-relabeled preview predict results-dark train-dark welcome-recent; do
     check_shot "$s"
   done
   # The cell click showed exactly that cell's images.
@@ -188,6 +194,13 @@ wait-idle 240
 assert-max-gap 100
 wait 1000
 shot lr-find
+train
+wait 4000
+stop
+wait-idle 120
+assert-max-gap 100
+wait 1000
+shot train-stopped
 view results
 wait 800
 quit
@@ -205,9 +218,16 @@ SCRIPT
     || { echo "FAIL: the recipe was not saved in GSettings"; fail=1; }
   check_shot train-after-run
   check_shot lr-find
+  check_shot train-stopped
   runs=$("$SWELL_CLI" info "$project" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["runs"]))')
   echo "runs stored: $runs"
-  [ "$runs" = 1 ] || { echo "FAIL: expected 1 run stored by the window, found $runs"; fail=1; }
+  # One completed run, one stopped by the Stop button (kept, marked cancelled).
+  [ "$runs" = 2 ] || { echo "FAIL: expected 2 runs stored by the window, found $runs"; fail=1; }
+  "$SWELL_CLI" info "$project" --json | python3 -c '
+import json, sys
+runs = json.load(sys.stdin)["runs"]
+print("run statuses:", [r.get("status") for r in runs])
+sys.exit(0 if runs[-1].get("status") == "cancelled" else 1)' || { echo "FAIL: the stopped run is not marked cancelled"; fail=1; }
   grep 'longest gap' "$work/log" || { echo "FAIL: no main-loop measurement"; fail=1; }
 fi
 

@@ -244,6 +244,13 @@ run_next (Driver *d)
       }
     } else if (g_str_equal (cmd, "train")) {
       swell_train_view_start (SWELL_TRAIN_VIEW (swell_window_get_view_widget (win, "train")));
+    } else if (g_str_equal (cmd, "stop")) {
+      swell_train_view_stop (SWELL_TRAIN_VIEW (swell_window_get_view_widget (win, "train")));
+    } else if (g_str_equal (cmd, "category-action") && argc == 2) {
+      /* What the sidebar's context menu does on the selected category:
+       * rename-category, recolor-category or delete-category. */
+      g_autofree char *action = g_strconcat ("label.", argv[1], NULL);
+      gtk_widget_activate_action (swell_window_get_view_widget (win, "label"), action, NULL);
     } else if (g_str_equal (cmd, "lr-find")) {
       swell_train_view_lr_find (SWELL_TRAIN_VIEW (swell_window_get_view_widget (win, "train")));
     } else if (g_str_equal (cmd, "scroll-grid") && (argc == 2 || argc == 3)) {

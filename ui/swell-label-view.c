@@ -399,11 +399,14 @@ delete_category_action (GtkWidget *widget, const char *action_name, GVariant *pa
   GtkWidget *dialog = gtk_message_dialog_new (GTK_WINDOW (get_window (self)), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
                                               GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE, _("Delete “%s”?"),
                                               swell_category_item_get_name (c));
-  gtk_message_dialog_format_secondary_text (
-    GTK_MESSAGE_DIALOG (dialog),
-    g_dngettext (GETTEXT_PACKAGE, "Its %u image will become unlabeled. No image is deleted.",
-                 "Its %u images will become unlabeled. No image is deleted.", n),
-    n);
+  if (n == 0)
+    gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", _("It has no images."));
+  else
+    gtk_message_dialog_format_secondary_text (
+      GTK_MESSAGE_DIALOG (dialog),
+      g_dngettext (GETTEXT_PACKAGE, "Its %u image will become unlabeled. No image is deleted.",
+                   "Its %u images will become unlabeled. No image is deleted.", n),
+      n);
   gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Cancel"), GTK_RESPONSE_CANCEL);
   GtkWidget *del = gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Delete Category"), GTK_RESPONSE_ACCEPT);
   gtk_widget_add_css_class (del, "destructive-action");

@@ -45,6 +45,8 @@ struct _SwellLoader {
   gsize cache_used, cache_peak;
   guint64 decodes, hits;
   GHashTable *bad;   /* id -> message (char*) */
+  GHashTable *pending; /* ids being fetched/decoded now */
+  GCond cache_cond;  /* signalled when a pending id is done */
   GArray *bad_list;  /* SwellLoaderBadItem, in report order */
 
   GMutex lock;
@@ -136,23 +138,47 @@ static void report_bad(SwellLoader *L, gint64 id, const GError *error) {
 
 /* The resized image of `id` with a reference held, or NULL if the image is
  * bad (reported). */
+static CacheEntry *load_image(SwellLoader *L, gint64 id);
+
 static CacheEntry *acquire_image(SwellLoader *L, gint64 id) {
   g_mutex_lock(&L->cache_lock);
-  if (g_hash_table_contains(L->bad, &id)) {
-    g_mutex_unlock(&L->cache_lock);
-    return NULL;
+  for (;;) {
+    if (g_hash_table_contains(L->bad, &id)) {
+      g_mutex_unlock(&L->cache_lock);
+      return NULL;
+    }
+    CacheEntry *e = g_hash_table_lookup(L->cache, &id);
+    if (e) {
+      e->refs++;
+      L->hits++;
+      g_queue_unlink(&L->lru, &e->link);
+      g_queue_push_head_link(&L->lru, &e->link);
+      g_mutex_unlock(&L->cache_lock);
+      return e;
+    }
+    if (!g_hash_table_contains(L->pending, &id)) break;
+    /* Another worker is decoding it (an epoch made ahead can meet the same
+     * image as the current one): wait instead of decoding it twice. */
+    g_cond_wait(&L->cache_cond, &L->cache_lock);
   }
-  CacheEntry *e = g_hash_table_lookup(L->cache, &id);
-  if (e) {
-    e->refs++;
-    L->hits++;
-    g_queue_unlink(&L->lru, &e->link);
-    g_queue_push_head_link(&L->lru, &e->link);
-    g_mutex_unlock(&L->cache_lock);
-    return e;
-  }
+  gint64 *key = g_new(gint64, 1);
+  *key = id;
+  g_hash_table_add(L->pending, key);
   g_mutex_unlock(&L->cache_lock);
 
+  CacheEntry *e = load_image(L, id);
+
+  g_mutex_lock(&L->cache_lock);
+  g_hash_table_remove(L->pending, &id);
+  g_cond_broadcast(&L->cache_cond);
+  g_mutex_unlock(&L->cache_lock);
+  return e;
+}
+
+/* Fetches, decodes and resizes `id`, inserts it in the cache when it fits;
+ * returns it with a reference held, or NULL after reporting it bad. */
+static CacheEntry *load_image(SwellLoader *L, gint64 id) {
+  CacheEntry *e;
   g_autoptr(GError) error = NULL;
   g_mutex_lock(&L->fetch_lock);
   GBytes *bytes = L->fetch(L->fetch_data, id, &error);
@@ -359,6 +385,8 @@ SwellLoader *swell_loader_new(const SwellLoaderConfig *cfg, const SwellLoaderIte
   L->cache = g_hash_table_new(g_int64_hash, g_int64_equal);
   g_queue_init(&L->lru);
   L->bad = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+  L->pending = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+  g_cond_init(&L->cache_cond);
   L->bad_list = g_array_new(FALSE, FALSE, sizeof(SwellLoaderBadItem));
   L->n_batches = cfg->train ? n_items / (gsize)cfg->batch_size
                             : (n_items + (gsize)cfg->batch_size - 1) / (gsize)cfg->batch_size;
@@ -466,6 +494,8 @@ void swell_loader_free(SwellLoader *L) {
   while (L->lru.tail) evict_one_locked(L);
   g_hash_table_unref(L->cache);
   g_hash_table_unref(L->bad);
+  g_hash_table_unref(L->pending);
+  g_cond_clear(&L->cache_cond);
   for (guint i = 0; i < L->bad_list->len; i++) g_free(g_array_index(L->bad_list, SwellLoaderBadItem, i).message);
   g_array_unref(L->bad_list);
   g_free(L->items);

@@ -321,6 +321,8 @@ static void test_training_epochs(void) {
   printf("%s lookahead: %zu batches of epoch 3 made before it started and used (%d samples in epoch 3)\n",
          ahead_ok ? "ok  " : "FAIL", ready, n3);
   CHECK(ahead_ok, "lookahead: ready %zu, used %" G_GUINT64_FORMAT, ready, st.ahead_batches - before);
+  /* Decoded once each, even with epochs made ahead meeting the same images. */
+  CHECK(st.decodes == N_GOOD, "training decoded %" G_GUINT64_FORMAT " times for %d images", st.decodes, N_GOOD);
   /* Starting another epoch than the one made ahead drops it. */
   for (int i = 0; i < 500; i++) {
     swell_loader_get_stats(L, &st);

@@ -114,6 +114,33 @@ swell_document_reload (SwellDocument *self, GError **error)
   return reload_categories (self, error) && reload_images (self, error);
 }
 
+/* TRUE when the per-category, per-split counts of the store equal those of
+ * the image list: then an external change (reported as CHANGE_ALL, e.g. a
+ * training run writing its points every few batches) did not touch the
+ * images, and reloading 10,000 rows on the main thread can be skipped. */
+static gboolean
+counts_match_store (SwellDocument *self)
+{
+  g_autoptr (GPtrArray) cats = swell_project_list_categories (self->project, NULL);
+  int unlabeled[SWELL_N_SPLITS];
+  if (!cats || !swell_project_count_unlabeled (self->project, unlabeled, NULL))
+    return FALSE;
+  if (swell_category_list_n_categories (self->categories) != cats->len)
+    return FALSE;
+  for (guint i = 0; i < cats->len; i++) {
+    SwellCategory *c = g_ptr_array_index (cats, i);
+    SwellCategoryItem *it = swell_category_list_lookup (self->categories, c->id, NULL);
+    for (int sp = 0; sp < SWELL_N_SPLITS; sp++)
+      if (!it || swell_category_item_get_count (it, sp) != (guint) c->counts[sp])
+        return FALSE;
+  }
+  SwellCategoryItem *un = swell_category_list_lookup (self->categories, SWELL_CATEGORY_UNLABELED, NULL);
+  for (int sp = 0; sp < SWELL_N_SPLITS; sp++)
+    if (swell_category_item_get_count (un, sp) != (guint) unlabeled[sp])
+      return FALSE;
+  return TRUE;
+}
+
 static void
 on_project_changed (SwellProject *project, SwellProjectChange what, SwellDocument *self)
 {
@@ -123,7 +150,10 @@ on_project_changed (SwellProject *project, SwellProjectChange what, SwellDocumen
   if ((what & SWELL_PROJECT_CHANGE_CATEGORIES) && !reload_categories (self, &error))
     g_warning ("%s", error->message);
   g_clear_error (&error);
-  if ((what & (SWELL_PROJECT_CHANGE_IMAGES | SWELL_PROJECT_CHANGE_CATEGORIES)) && !reload_images (self, &error))
+  gboolean images = (what & (SWELL_PROJECT_CHANGE_IMAGES | SWELL_PROJECT_CHANGE_CATEGORIES)) != 0;
+  if (images && what == SWELL_PROJECT_CHANGE_ALL && counts_match_store (self))
+    images = FALSE;
+  if (images && !reload_images (self, &error))
     g_warning ("%s", error->message);
   if (what & (SWELL_PROJECT_CHANGE_RUNS | SWELL_PROJECT_CHANGE_MODELS))
     g_signal_emit (self, signals[SIG_RUNS_CHANGED], 0);

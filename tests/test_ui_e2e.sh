@@ -158,6 +158,7 @@ close-dialogs
 view predict
 predict $data/valid/sunrise/$first_valid $data/valid/rain/$(ls "$data/valid/rain" | head -1) $data/valid/cloudy/$(ls "$data/valid/cloudy" | head -1)
 wait 6000
+print-predictions
 shot predict
 dark 1
 view results
@@ -180,8 +181,30 @@ SCRIPT
   for s in welcome menu shortcuts label-all label-category label-selected delete-category-confirm import-summary label-imported label-deleted train results results-cell results-selected results-relabeled preview predict results-dark train-dark welcome-recent; do
     check_shot "$s"
   done
-  # The cell click showed exactly that cell's images.
-  grep -q 'swell-test: cell 0 1' "$work/log" || { echo "FAIL: no cell click"; fail=1; }
+  # The Predict view agrees with swell-cli predict (same model, same images).
+  grep -P '^swell-test: prediction\t' "$work/log" | cut -f2- >"$work/window-predictions"
+  predict_images=$(cut -f1 "$work/window-predictions")
+  # shellcheck disable=SC2086
+  "$SWELL_CLI" predict "$project" $predict_images --json >"$work/cli-predictions"
+  python3 - "$work/window-predictions" "$work/cli-predictions" <<'PY' || fail=1
+import json, sys
+window = {}
+for line in open(sys.argv[1]):
+    path, label, prob = line.rstrip("\n").split("\t")
+    window[path] = (label, float(prob))
+cli = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+cli = [c for c in cli if "image" in c]
+ok = len(window) == 3 and len(cli) == 3
+for c in cli:
+    label, prob = window.get(c["image"], (None, -1))
+    top = c["top"][0]
+    same = label == top["label"] and abs(prob - top["prob"]) < 1e-4
+    print(f"predict {c['image'].split('/')[-1]}: window {label} {prob:.4f}, swell-cli {top['label']} {top['prob']:.4f}")
+    ok &= same
+if not ok:
+    print("FAIL: the Predict view disagrees with swell-cli predict")
+sys.exit(0 if ok else 1)
+PY
 else
   # This time the project is given on the command line (swell PROJECT).
   cat >"$work/script" <<SCRIPT

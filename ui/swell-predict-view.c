@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "swell-image.h"
+#include "swell-inference.h"
 #include "swell-predict-view.h"
 #include "swell-results-view.h"
 #include "swell-trainer.h"
@@ -105,6 +106,9 @@ update_model_label (SwellPredictView *self)
 
 /* ---------------------------------------------------------------- worker */
 
+/* The model of a run is rebuilt exactly as swell-cli predict does
+ * (swell_model_from_project), so the window and the CLI agree. */
+
 typedef struct {
   char *project_path;
   gint64 run_id;
@@ -177,19 +181,13 @@ classify_one (sw_model *model, const SwellProjectModel *pm, SwellPredictResult *
   for (int i = 0; i < n; i++)
     p[i] = (float) (p[i] / sum);
   int nc = (int) g_strv_length (pm->class_names);
-  for (int k = 0; k < TOP_K && k < n; k++) {
-    int best = -1;
-    for (int i = 0; i < n; i++) {
-      gboolean taken = FALSE;
-      for (int j = 0; j < k; j++)
-        taken |= g_strcmp0 (r->names[j], i < nc ? pm->class_names[i] : NULL) == 0 && r->names[j];
-      if (!taken && (best < 0 || p[i] > p[best]))
-        best = i;
-    }
-    r->names[k] = g_strdup (best < nc ? pm->class_names[best] : "?");
-    r->probs[k] = p[best];
-    r->n = k + 1;
+  int idx[TOP_K];
+  int k = swell_top_k (p, n, TOP_K, idx);
+  for (int i = 0; i < k; i++) {
+    r->names[i] = g_strdup (idx[i] < nc ? pm->class_names[idx[i]] : "?");
+    r->probs[i] = p[idx[i]];
   }
+  r->n = k;
 }
 
 static void
@@ -252,6 +250,23 @@ swell_predict_view_classify_paths (SwellPredictView *self, const char *const *pa
   g_task_set_task_data (task, job, (GDestroyNotify) job_free);
   g_task_run_in_thread (task, job_thread);
   g_object_unref (task);
+}
+
+char *
+swell_predict_view_describe (SwellPredictView *self)
+{
+  GString *out = g_string_new (NULL);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->items));
+  for (guint i = 0; i < n; i++) {
+    g_autoptr (SwellPredictResult) r = g_list_model_get_item (G_LIST_MODEL (self->items), i);
+    if (!r->done)
+      continue;
+    if (r->error)
+      g_string_append_printf (out, "%s\tERROR\t%s\n", r->path, r->error);
+    else if (r->n > 0)
+      g_string_append_printf (out, "%s\t%s\t%.6f\n", r->path, r->names[0], r->probs[0]);
+  }
+  return g_string_free (out, FALSE);
 }
 
 /* ---------------------------------------------------------------- cards */

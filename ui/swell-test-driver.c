@@ -329,6 +329,12 @@ run_next (Driver *d)
     } else if (g_str_equal (cmd, "predict") && argc >= 2) {
       swell_predict_view_classify_paths (SWELL_PREDICT_VIEW (swell_window_get_view_widget (win, "predict")),
                                          (const char *const *) argv + 1);
+    } else if (g_str_equal (cmd, "print-predictions")) {
+      g_autofree char *text = swell_predict_view_describe (SWELL_PREDICT_VIEW (swell_window_get_view_widget (win, "predict")));
+      g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+      for (guint i = 0; lines[i]; i++)
+        if (*lines[i])
+          printf ("swell-test: prediction\t%s\n", lines[i]);
     } else if (g_str_equal (cmd, "dark") && argc == 2) {
       GSettings *s = swell_application_get_settings (SWELL_APPLICATION (gtk_window_get_application (GTK_WINDOW (win))));
       g_settings_set_boolean (s, "dark-style", atoi (argv[1]) != 0);

@@ -255,6 +255,9 @@ undo_action (GtkWidget *widget, const char *action_name, GVariant *param)
   }
   if (!ok)
     show_error (self, _("Could not undo"), error);
+  /* An Undo offered by the toast is done now. */
+  if (op->kind == UNDO_DELETE && get_window (self))
+    swell_window_dismiss_toast (get_window (self));
   undo_op_free (op);
   gtk_widget_action_set_enabled (widget, "label.undo", self->undo.length > 0);
 }

@@ -102,6 +102,12 @@ swell_window_show_toast (SwellWindow *self, const char *text, const char *action
 }
 
 void
+swell_window_dismiss_toast (SwellWindow *self)
+{
+  hide_toast (self);
+}
+
+void
 swell_window_show_error (SwellWindow *self, const char *title, const char *message)
 {
   GtkWidget *dialog = gtk_message_dialog_new (GTK_WINDOW (self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,

@@ -31,6 +31,8 @@ GtkMenuButton *swell_window_get_menu_button (SwellWindow *self);
  * callback (e.g. Undo) it shows a button. data is freed with destroy. */
 void swell_window_show_toast (SwellWindow *self, const char *text, const char *action_label,
                               GCallback action, gpointer data, GDestroyNotify destroy);
+/* Hides the toast (e.g. its Undo was done another way). */
+void swell_window_dismiss_toast (SwellWindow *self);
 /* A modal error dialog with a title and the error message. */
 void swell_window_show_error (SwellWindow *self, const char *title, const char *message);
 

@@ -79,8 +79,9 @@ static const float *bn_mask_row(float *g, const float *dy, const float *y, int n
   }
 }
 
-/* Per-row sums in float (vec.h, fixed order), folded into double per row. */
-static double row_sum(const float *x, int n) { return sw_sum(x, n); }
+/* Reductions accumulate in double (vec.h, fixed order), as PyTorch's CPU
+ * kernels do for float. */
+static double row_sum(const float *x, int n) { return sw_sum_d(x, n); }
 
 /* Training forward for channels [c0, c1). */
 static void bn_train_fwd_chunk(void *vctx, int64_t c0, int64_t c1) {
@@ -90,11 +91,11 @@ static void bn_train_fwd_chunk(void *vctx, int64_t c0, int64_t c1) {
   for (int64_t c = c0; c < c1; c++) {
     /* one pass: sums of (x - K) and (x - K)^2 with K the channel's first
      * value, which keeps the cancellation in E[(x-K)^2] - E[x-K]^2 small */
-    const float K = x->inp[(size_t)c * HW];
+    const double K = x->inp[(size_t)c * HW];
     double s = 0, sq = 0;
     for (int b = 0; b < B; b++) {
-      float r0, r1;
-      sw_shift_sums(x->inp + ((size_t)b * C + c) * HW, HW, K, &r0, &r1);
+      double r0, r1;
+      sw_shift_sums_d(x->inp + ((size_t)b * C + c) * HW, HW, K, &r0, &r1);
       s += r0;
       sq += r1;
     }
@@ -227,10 +228,10 @@ static void bn_bwd_chunk(void *vctx, int64_t c0, int64_t c1) {
         size_t off = ((size_t)b * C + c) * HW + i0;
         const float *g = bn_mask_row(gbuf, x->dout + off, x->act_out ? x->act_out + off : NULL,
                                      n, x->act);
-        float r0, r1;
-        sw_sum_dot_dev(g, x->inp + off, n, mean, &r0, &r1);
+        double r0, r1;
+        sw_sum_dot_dev_d(g, x->inp + off, n, mean, &r0, &r1);
         sdy += r0;
-        sdyx += (double)r1 * invstd;
+        sdyx += r1 * invstd;
       }
     if (x->dbias) x->dbias[c] += (float)sdy;
     if (x->dweight) x->dweight[c] += (float)sdyx;

@@ -130,4 +130,90 @@ static inline void sw_sum_dot_dev(const float *dy, const float *x, int n, float 
   *sdyx = sw_hsum2(a1, b1) + t1;
 }
 
+/* ---- double accumulation (as PyTorch's CPU batch norm, whose accumulator
+ * type for float is double) ------------------------------------------------ */
+
+typedef double sw_v2d __attribute__((vector_size(16)));
+typedef float sw_v2f __attribute__((vector_size(8)));
+
+static inline sw_v2d sw_ld2d(const float *p) {
+  sw_v2f f;
+  memcpy(&f, p, sizeof f);
+  return __builtin_convertvector(f, sw_v2d);
+}
+
+static inline double sw_hsum2d(sw_v2d a, sw_v2d b, sw_v2d c, sw_v2d d) {
+  sw_v2d s = (a + b) + (c + d);
+  return s[0] + s[1];
+}
+
+/* sum x, in double */
+static inline double sw_sum_d(const float *x, int n) {
+  sw_v2d z = {0, 0}, a = z, b = z, c = z, d = z;
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    a += sw_ld2d(x + i);
+    b += sw_ld2d(x + i + 2);
+    c += sw_ld2d(x + i + 4);
+    d += sw_ld2d(x + i + 6);
+  }
+  double t = 0;
+  for (; i < n; i++) t += x[i];
+  return sw_hsum2d(a, b, c, d) + t;
+}
+
+/* sum (x - k) and sum (x - k)^2, in double */
+static inline void sw_shift_sums_d(const float *x, int n, double k, double *s1, double *s2) {
+  sw_v2d z = {0, 0}, kv = {k, k};
+  sw_v2d a0 = z, a1 = z, a2 = z, a3 = z, q0 = z, q1 = z, q2 = z, q3 = z;
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    sw_v2d d0 = sw_ld2d(x + i) - kv, d1 = sw_ld2d(x + i + 2) - kv;
+    sw_v2d d2 = sw_ld2d(x + i + 4) - kv, d3 = sw_ld2d(x + i + 6) - kv;
+    a0 += d0;
+    a1 += d1;
+    a2 += d2;
+    a3 += d3;
+    q0 += d0 * d0;
+    q1 += d1 * d1;
+    q2 += d2 * d2;
+    q3 += d3 * d3;
+  }
+  double t0 = 0, t1 = 0;
+  for (; i < n; i++) {
+    double d = x[i] - k;
+    t0 += d;
+    t1 += d * d;
+  }
+  *s1 = sw_hsum2d(a0, a1, a2, a3) + t0;
+  *s2 = sw_hsum2d(q0, q1, q2, q3) + t1;
+}
+
+/* sum g and sum g*(x - m), in double */
+static inline void sw_sum_dot_dev_d(const float *g, const float *x, int n, double m, double *sg,
+                                    double *sgx) {
+  sw_v2d z = {0, 0}, mv = {m, m};
+  sw_v2d a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    sw_v2d g0 = sw_ld2d(g + i), g1 = sw_ld2d(g + i + 2);
+    sw_v2d g2 = sw_ld2d(g + i + 4), g3 = sw_ld2d(g + i + 6);
+    a0 += g0;
+    a1 += g1;
+    a2 += g2;
+    a3 += g3;
+    b0 += g0 * (sw_ld2d(x + i) - mv);
+    b1 += g1 * (sw_ld2d(x + i + 2) - mv);
+    b2 += g2 * (sw_ld2d(x + i + 4) - mv);
+    b3 += g3 * (sw_ld2d(x + i + 6) - mv);
+  }
+  double t0 = 0, t1 = 0;
+  for (; i < n; i++) {
+    t0 += g[i];
+    t1 += (double)g[i] * (x[i] - m);
+  }
+  *sg = sw_hsum2d(a0, a1, a2, a3) + t0;
+  *sgx = sw_hsum2d(b0, b1, b2, b3) + t1;
+}
+
 #endif

@@ -314,7 +314,7 @@ static void dw_bwd_chunk(void *vctx, int64_t c0, int64_t c1) {
       const float *dy = x->dout + p * OH * OW;
       float *di = x->dinp ? x->dinp + p * H * W : NULL;
       if (x->dbias)
-        for (int oh = 0; oh < OH; oh++) db += sw_sum(dy + (size_t)oh * OW, OW);
+        for (int oh = 0; oh < OH; oh++) db += sw_sum_d(dy + (size_t)oh * OW, OW);
       float pw[KH * KW];
       for (int k = 0; k < KH * KW; k++) pw[k] = 0.0f;
       for (int oh = 0; oh < OH; oh++) {
@@ -500,20 +500,24 @@ static void dw3_bwd_chunk(void *vctx, int64_t c0, int64_t c1) {
       size_t p = (size_t)b * C + ch;
       const float *dy = x->dout + p * OH * OW;
       if (x->dbias)
-        for (int oh = 0; oh < OH; oh++) db += sw_sum(dy + (size_t)oh * OW, OW);
+        for (int oh = 0; oh < OH; oh++) db += sw_sum_d(dy + (size_t)oh * OW, OW);
       if (x->dweight) {
-        float pw[9] = {0};
+        double pw[9] = {0}; /* per-row float dots, summed in double */
         dw3_pad(c, &d, x->inp + p * H * W, P);
         for (int oh = 0; oh < OH; oh++) {
           const float *dyr = dy + (size_t)oh * OW;
           for (int kh = 0; kh < 3; kh++) {
             if (c->stride == 1) {
               const float *r = P + (size_t)(oh + kh) * d.Wp;
-              sw_dot3(dyr, r, r + 1, r + 2, OW, pw + kh * 3);
+              float t[3] = {0, 0, 0};
+              sw_dot3(dyr, r, r + 1, r + 2, OW, t);
+              for (int k = 0; k < 3; k++) pw[kh * 3 + k] += t[k];
             } else {
               const float *e = P + (size_t)(2 * oh + kh) * d.We;
               const float *od = P + (size_t)d.Hp * d.We + (size_t)(2 * oh + kh) * d.Wo;
-              sw_dot3(dyr, e, od, e + 1, OW, pw + kh * 3);
+              float t[3] = {0, 0, 0};
+              sw_dot3(dyr, e, od, e + 1, OW, t);
+              for (int k = 0; k < 3; k++) pw[kh * 3 + k] += t[k];
             }
           }
         }
@@ -671,10 +675,7 @@ static void dbias_chunk(void *vctx, int64_t c0, int64_t c1) {
   for (int64_t ch = c0; ch < c1; ch++) {
     double s = 0;
     for (int b = 0; b < x->B; b++) {
-      const float *d = x->dout + ((size_t)b * x->Cout + ch) * x->OHW;
-      float a = 0.0f;
-      for (size_t i = 0; i < x->OHW; i++) a += d[i];
-      s += a;
+      s += sw_sum_d(x->dout + ((size_t)b * x->Cout + ch) * x->OHW, (int)x->OHW);
     }
     x->dbias[ch] += (float)s;
   }

@@ -31,7 +31,10 @@ void sw_conv2d_init(sw_conv2d *c, int B, int Cin, int H, int W, int Cout, int K,
 /* Same, but with explicit per-side padding. */
 void sw_conv2d_init_pad(sw_conv2d *c, int B, int Cin, int H, int W, int Cout, int K, int stride,
                         int pad_t, int pad_l, int pad_b, int pad_r, int groups);
-/* Floats of scratch space forward/backward need (0 when none). */
+/* Floats of scratch space forward/backward need (0 when none). Depends on
+ * the batch size: small feature maps are batched several images per gemm.
+ * One workspace may be shared by every conv of a model (size it for the
+ * largest); it holds nothing between calls. */
 size_t sw_conv2d_workspace(const sw_conv2d *c);
 void sw_conv2d_forward(const sw_conv2d *c, float *out, const float *inp, const float *weight,
                        const float *bias, float *ws);

@@ -64,7 +64,11 @@ const sw_model_config *sw_model_get_config(const sw_model *m);
 int sw_model_num_params(const sw_model *m); /* including buffers */
 sw_param *sw_model_param(sw_model *m, int i);
 sw_param *sw_model_find_param(sw_model *m, const char *name);
-int sw_model_num_groups(const sw_model *m); /* 3 for every architecture with the fastai head */
+/* 3 for every architecture and head: fastai's _resnet_split for ResNets (0: conv1, bn1,
+ * layer1, layer2; 1: layer3, layer4; 2: head). fastai has no MobileNetV2 split (its
+ * default_split would give body | head), so Swell splits `features` in half the same way:
+ * 0: features.0-8, 1: features.9-18, 2: head. */
+int sw_model_num_groups(const sw_model *m);
 int sw_model_num_outputs(const sw_model *m);
 /* Feature channels the body produces (512 for resnet18/34, 2048 for resnet50, 1280*width for
  * mobilenet_v2). */

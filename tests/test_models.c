@@ -14,6 +14,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 
 #include "layers.h"
 #include "model.h"
@@ -160,6 +162,9 @@ typedef struct {
   int tensors;
   int zero_tensors;
   double zero_worst; /* max |gradient| / largest gradient of the model, over analytically-zero ones */
+  int relaxed;       /* tensors checked against 3x torch's own float32 error (> SW_TOL_GRAD) */
+  double relaxed_worst_ratio;
+  char relaxed_name[128];
 } grad_report;
 
 static void check_grad(sw_model *m, const sw_state_dict *fx, int t, grad_report *r,
@@ -211,12 +216,26 @@ static void check_grad(sw_model *m, const sw_state_dict *fx, int t, grad_report 
       if (ek > e) e = ek;
     }
   }
-  r->tensors++;
-  if (e > r->worst || r->tensors == 1) {
-    r->worst = e;
-    snprintf(r->worst_name, sizeof r->worst_name, "%s", p->name);
+  /* Where torch's own float32 run is off from the float64 reference by more than
+   * SW_TOL_GRAD (chaotic ReLU/max decisions in deep training-mode networks, see
+   * gen_models.py), allow 3x that error. */
+  double tol = SW_TOL_GRAD;
+  const sw_named_tensor *f32 = sw_state_dict_find(fx, "f32_err");
+  if (f32 && t < sw_shape_numel(&f32->shape) && 3.0 * f32->data[t] > tol) {
+    tol = 3.0 * f32->data[t];
+    r->relaxed++;
+    if (e / f32->data[t] > r->relaxed_worst_ratio) {
+      r->relaxed_worst_ratio = e / f32->data[t];
+      snprintf(r->relaxed_name, sizeof r->relaxed_name, "%s", p->name);
+    }
+  } else {
+    r->tensors++;
+    if (e > r->worst || r->tensors == 1) {
+      r->worst = e;
+      snprintf(r->worst_name, sizeof r->worst_name, "%s", p->name);
+    }
   }
-  CHECK(e <= SW_TOL_GRAD, "%s: gradient of %s rel_err %.3g", tag, p->name, e);
+  CHECK(e <= tol, "%s: gradient of %s rel_err %.3g (tol %.3g)", tag, p->name, e, tol);
 }
 
 static sw_model *model_from_fixture(const sw_state_dict *fx, char *err, size_t errlen) {
@@ -305,10 +324,14 @@ static void golden(const char *tag) {
     grad_report r = {0};
     for (int i = 0; i < np; i++)
       if (!sw_model_param(m, i)->is_buffer) check_grad(m, &fx, i, &r, tag);
-    printf("%s %s gradients (%dx3x%dx%d): %d tensors, worst rel_err %.3g (%s) (tol %.0e); "
-           "%d analytically-zero, largest %.2g of the top gradient\n",
-           r.worst <= SW_TOL_GRAD && r.zero_worst <= 1e-5 ? "ok  " : "FAIL", tag, B, S, S,
-           r.tensors, r.worst, r.worst_name, SW_TOL_GRAD, r.zero_tensors, r.zero_worst);
+    printf("%s %s gradients (%dx3x%dx%d) vs PyTorch float64: %d tensors within %.0e, worst "
+           "rel_err %.3g (%s); %d analytically zero, largest %.2g of the top gradient; %d where "
+           "torch float32 itself errs more than %.0e, ours at most %.2fx torch's error (%s)\n",
+           r.worst <= SW_TOL_GRAD && r.zero_worst <= 1e-5 && r.relaxed_worst_ratio <= 3 ? "ok  "
+                                                                                         : "FAIL",
+           tag, B, S, S, r.tensors, SW_TOL_GRAD, r.worst, r.worst_name, r.zero_tensors,
+           r.zero_worst, r.relaxed, SW_TOL_GRAD, r.relaxed_worst_ratio,
+           r.relaxed ? r.relaxed_name : "-");
 
     /* Frozen body (fastai freeze(): freeze_to(num_groups-1) with train_bn): no
      * gradient for frozen weights, BatchNorm gradients unchanged, head unchanged. */
@@ -337,9 +360,9 @@ static void golden(const char *tag) {
     CHECK(frozen > 0 && nonzero == 0, "%s frozen: %d frozen tensors, %d got a gradient", tag,
           frozen, nonzero);
     printf("%s %s frozen body: %d frozen tensors without gradient; %d BatchNorm/head "
-           "gradients, worst rel_err %.3g\n",
-           (nonzero == 0 && rf.worst <= SW_TOL_GRAD) ? "ok  " : "FAIL", tag, frozen, rf.tensors,
-           rf.worst);
+           "gradients, worst rel_err %.3g (+%d checked against torch's float32 error)\n",
+           (nonzero == 0 && rf.worst <= SW_TOL_GRAD && rf.relaxed_worst_ratio <= 3) ? "ok  " : "FAIL",
+           tag, frozen, rf.tensors, rf.worst, rf.relaxed);
     sw_model_freeze_to(m, 0);
     sw_model_restore(m, snap);
     free(snap);
@@ -528,8 +551,47 @@ static void test_memory(void) {
   sw_model_free(m);
 }
 
+/* Not part of the suite (about a minute): `test_models --step ARCH` runs one
+ * training step at 16x3x224x224 and prints the time and the peak RSS. */
+static int train_step(const char *arch) {
+  sw_arch a;
+  if (sw_arch_from_name(arch, &a) != 0) return 2;
+  sw_model *m = mk(a, SW_HEAD_FASTAI, 10, 1);
+  char err[256];
+  if (sw_model_prepare(m, 16, 224, 224, err, sizeof err) != 0) {
+    fprintf(stderr, "%s\n", err);
+    return 1;
+  }
+  float *x = formula_input(T_INPUT, 16, 224, 224);
+  int32_t t[16];
+  for (int i = 0; i < 16; i++) t[i] = i % 10;
+  float probs[160], dl[160] = {0};
+  sw_model_freeze_to(m, 0);
+  for (int it = 0; it < 2; it++) {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    const float *lo = sw_model_forward(m, x, 16, true);
+    sw_cross_entropy_forward(probs, lo, t, 16, 10, 0);
+    memset(dl, 0, sizeof dl);
+    sw_cross_entropy_backward(dl, probs, t, 16, 10, 0);
+    sw_model_zero_grad(m);
+    sw_model_backward(m, dl);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("%s training step 16x3x224x224: %.2f s, arena %.0f MB, model total %.0f MB, peak RSS %.0f MB\n",
+           arch, (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9,
+           sw_model_activation_bytes(m) / 1048576.0, sw_model_memory_bytes(m) / 1048576.0,
+           ru.ru_maxrss / 1024.0);
+  }
+  free(x);
+  sw_model_free(m);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   sw_set_num_threads(2);
+  if (argc > 2 && strcmp(argv[1], "--step") == 0) return train_step(argv[2]);
   if (argc > 1) {
     for (int i = 1; i < argc; i++) golden(argv[i]);
     return sw_test_finish();

@@ -410,13 +410,25 @@ static void maxpool_fwd_chunk(void *vctx, int64_t p0, int64_t p1) {
         if (w1 > W) w1 = W;
         float best = -INFINITY;
         int32_t bi = h0 * W + w0;
-        for (int h = h0; h < h1; h++)
-          for (int w = w0; w < w1; w++) {
-            float v = in[h * W + w];
-            bool take = (v > best) | (v != v);
-            best = take ? v : best;
-            bi = take ? h * W + w : bi;
-          }
+        if (K == 3 && h1 - h0 == 3 && w1 - w0 == 3) {
+          /* full 3x3 window: unrolled, same scan order */
+          const float *r = in + (size_t)h0 * W + w0;
+          for (int h = 0; h < 3; h++, r += W)
+            for (int w = 0; w < 3; w++) {
+              float v = r[w];
+              bool take = (v > best) | (v != v);
+              best = take ? v : best;
+              bi = take ? (h0 + h) * W + w0 + w : bi;
+            }
+        } else {
+          for (int h = h0; h < h1; h++)
+            for (int w = w0; w < w1; w++) {
+              float v = in[h * W + w];
+              bool take = (v > best) | (v != v);
+              best = take ? v : best;
+              bi = take ? h * W + w : bi;
+            }
+        }
         o[oh * OW + ow] = best == -INFINITY ? in[bi] : best;
         am[oh * OW + ow] = bi;
       }

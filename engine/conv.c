@@ -1,11 +1,16 @@
-/* conv.c: conv2d forward/backward.
+/* conv2d forward/backward.
  *
- *  - general case (any kernel, stride, padding, groups): per image, im2col
- *    into the workspace and one OpenBLAS sgemm per group;
- *  - 1x1 stride-1 unpadded: the input already is the column matrix, so no
- *    im2col (and dinp is one gemm straight into the gradient);
- *  - depthwise (groups == Cin == Cout): a direct kernel over (b, c) planes,
- *    vectorisable along the output row, as PyTorch does.
+ *  - general case (any kernel, stride, padding, groups): im2col into the
+ *    workspace and one sgemm per group (gemm.h: split over the engine's
+ *    threads). Small feature maps are batched, several images per column
+ *    matrix (>= SW_CONV_COLS columns), with a staging copy between the
+ *    (Cout, images*OH*OW) product and the NCHW tensor;
+ *  - 1x1 stride-1 unpadded with large maps: the input already is the column
+ *    matrix, so no im2col (and dinp is one gemm straight into the gradient);
+ *  - backward: dweight += dout @ col^T, dcol = W^T @ dout then col2im (adds);
+ *  - depthwise (groups == Cin == Cout): direct kernels over (b, c) planes,
+ *    3x3 stride 1/2 on zero-padded planes so the loops vectorise, as PyTorch
+ *    also does for depthwise; a generic direct kernel for other sizes.
  * The *_ref kernels are the naive loops, for the tests.
  */
 #include <string.h>

@@ -127,6 +127,7 @@ def main():
     common = ["--batch", str(args.batch), "--size", str(args.size), "--threads",
               str(args.threads), "--warmup", str(args.warmup), "--iters", str(args.iters),
               "--classes", str(args.classes)]
+    load_before = os.getloadavg()[0]
     rows = []
     for arch in args.archs.split(","):
         for mode in args.modes.split(","):
@@ -143,6 +144,9 @@ def main():
 
     print(f"batch {args.batch}, {args.size}x{args.size}, {args.threads} threads, "
           f"median of {args.iters} steps after {args.warmup} warm-up steps")
+    # other jobs on the same cores distort every figure: say how busy it was
+    print(f"1-minute load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "
+          f"({os.cpu_count()} CPUs)")
     hdr = (f"{'arch':<14}{'mode':<7}{'swell img/s':>12}{'torch img/s':>13}{'ratio':>8}"
            f"{'swell peak MiB':>16}{'torch peak MiB':>16}")
     print(hdr)

@@ -82,7 +82,9 @@ def param_values(t, name, shape, is_bn_param):
     elif name.endswith("running_var"):
         v = np.float32(0.5) + hash_u(t, n)
     elif is_bn_param and name.endswith(".weight"):
-        v = np.float32(0.5) + hash_u(t, n)
+        # below 1: with few values per channel |xhat| <= sqrt(N-1), and weight < 1
+        # keeps every BatchNorm output clear of ReLU6's upper kink at 6
+        v = np.float32(0.5) + np.float32(0.5) * hash_u(t, n)
     elif is_bn_param:
         v = sym(t, n) * np.float32(0.2)
     elif name.endswith(".bias"):
@@ -239,32 +241,34 @@ def f32_agreement(a, b):
 
 
 def make_fixture(tag, arch, head="fastai", width=1.0, tf_same=False, n=NCLS, train=True, rs=(),
-                 sizes=(64,)):
+                 sizes=(64,), search=False):
     """Golden values come from a float64 run of the PyTorch model. Deep networks
-    in training mode are chaotic around ReLU kinks: float32 rounding (in torch
-    as in any other float32 engine) can flip a few ReLU/max-pool decisions and
-    move some gradients by percents. So the input is chosen (input variant k,
-    size) such that torch's own float32 run agrees with float64 within ACCEPT on
-    every gradient; a float32 engine that computes the same thing then agrees too."""
+    in training mode with batch statistics over few samples are chaotic around
+    ReLU kinks: float32 rounding (in torch as in any float32 engine) flips a few
+    ReLU / max decisions and moves some gradients by percents. For each gradient
+    the fixture also stores torch's own float32-vs-float64 error ("f32_err",
+    state-dict order); the C test allows max(SW_TOL_GRAD, 3 * f32_err) and
+    reports how many tensors needed more than SW_TOL_GRAD. With search=True the
+    input variant is instead chosen so that torch float32 meets ACCEPT everywhere."""
     chosen = None
     for size in sizes:
-        for k in range(8 if train else 1):
+        for k in range(8 if (train and search) else 1):
             b = run_model(arch, head, n, width, tf_same, torch.float64, BATCH, size, T_INPUT + k, train)
             if not train:
-                chosen = (size, k, b, 0.0, "")
+                chosen = (size, k, b, 0.0, "", None)
                 break
             a = run_model(arch, head, n, width, tf_same, torch.float32, BATCH, size, T_INPUT + k, train)
             worst, wname, gmax = f32_agreement(a, b)
             print("  %s size %d variant %d: torch float32 vs float64 worst gradient rel_err %.2g (%s)"
                   % (tag, size, k, worst, wname), flush=True)
-            if worst <= ACCEPT:
-                chosen = (size, k, b, worst, wname)
+            if worst <= ACCEPT or not search:
+                chosen = (size, k, b, worst, wname, a)
                 break
         if chosen:
             break
     if not chosen:
         raise SystemExit("%s: no well-conditioned input found" % tag)
-    size, k, b, worst, wname = chosen
+    size, k, b, worst, wname, a = chosen
     names = b["names"]
     sd = b["sd"]
     out = {"param_sums": b["sums"]}
@@ -294,6 +298,12 @@ def make_fixture(tag, arch, head="fastai", width=1.0, tf_same=False, n=NCLS, tra
                 out["gsub." + name] = g.ravel()[sub_indices(t, g.size)]
                 out["gstat." + name] = projections(t, g).astype(np.float32)
         out["grad_max"] = np.array([gmax], dtype=np.float32)
+        f32 = np.zeros(len(names), dtype=np.float32)
+        for t, name in enumerate(names):
+            if name in grads and name not in zero:
+                g = grads[name]
+                f32[t] = np.abs(a["grads"][name] - g).max() / np.abs(g).max()
+        out["f32_err"] = f32
         meta_extra = {"zero_grads": ";".join(zero), "torch_f32_worst": "%.3g %s" % (worst, wname)}
     meta = {"params": ";".join("%s[%s]" % (k2, ",".join(str(d) for d in sd[k2].shape)) for k2 in names),
             "arch": arch, "head": head, "width_mult": str(width), "tf_same": "1" if tf_same else "0",
@@ -328,13 +338,13 @@ def make_forward_fixture():
 if __name__ == "__main__":
     which = sys.argv[1:]
     jobs = {
-        "resnet18": dict(arch="resnet18", sizes=(64, 48, 32), rs=("bn1", "layer2.1.bn2", "layer4.1.bn2", "head.2", "head.6")),
-        "resnet34": dict(arch="resnet34", sizes=(32, 48), rs=("bn1", "layer3.5.bn2", "head.2", "head.6")),
-        "resnet50": dict(arch="resnet50", sizes=(32, 48), rs=("bn1", "layer2.0.downsample.1", "layer4.2.bn3", "head.2", "head.6")),
-        "mnv2_tfsame": dict(arch="mobilenet_v2", sizes=(32, 48), tf_same=True,
+        "resnet18": dict(arch="resnet18", sizes=(64,), rs=("bn1", "layer2.1.bn2", "layer4.1.bn2", "head.2", "head.6")),
+        "resnet34": dict(arch="resnet34", sizes=(64,), rs=("bn1", "layer3.5.bn2", "head.2", "head.6")),
+        "resnet50": dict(arch="resnet50", sizes=(64,), rs=("bn1", "layer2.0.downsample.1", "layer4.2.bn3", "head.2", "head.6")),
+        "mnv2_tfsame": dict(arch="mobilenet_v2", sizes=(64,), tf_same=True,
                             rs=("features.0.1", "features.2.conv.1.1", "features.18.1", "head.2", "head.6")),
-        "mnv2": dict(arch="mobilenet_v2", sizes=(32, 48), tf_same=False, rs=("features.0.1", "features.14.conv.1.1", "head.6")),
-        "mnv2_w035": dict(arch="mobilenet_v2", sizes=(32, 48), width=0.35, tf_same=True, rs=("features.1.conv.0.1", "head.2")),
+        "mnv2": dict(arch="mobilenet_v2", sizes=(64,), tf_same=False, rs=("features.0.1", "features.14.conv.1.1", "head.6")),
+        "mnv2_w035": dict(arch="mobilenet_v2", sizes=(64,), width=0.35, tf_same=True, rs=("features.1.conv.0.1", "head.2")),
         "resnet18_imagenet": dict(arch="resnet18", head="imagenet", n=1000, train=False),
         "mnv2_imagenet": dict(arch="mobilenet_v2", head="imagenet", n=1001, tf_same=True, train=False),
     }

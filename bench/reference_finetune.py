@@ -176,6 +176,7 @@ def fit_one_cycle(model, loader, valid_loader, n_epoch, lr_max, pct_start, div, 
         if log is not None:
             log.append(dict(stage=stage, epoch=epoch, train_loss=smooth / (1 - 0.98 ** count),
                             valid_loss=vloss, accuracy=acc, seconds=time.time() - t0))
+            print(json.dumps(log[-1]), file=sys.stderr, flush=True)
 
 
 @torch.no_grad()

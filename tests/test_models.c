@@ -490,7 +490,7 @@ static void test_loading(void) {
         "failed load changed the model");
   sw_state_dict_free(&sd);
   copy_sd(a, &sd, NULL, "layer2.0.conv1.weight");
-  expect_load_error(c, &sd, false, "layer2.0.conv1.weight: the weights have [294912], resnet18 expects [128, 64, 3, 3]",
+  expect_load_error(c, &sd, false, "layer2.0.conv1.weight: the weights have [73728], resnet18 expects [128, 64, 3, 3]",
                     "with a wrong shape");
   sw_state_dict_free(&sd);
   copy_sd(a, &sd, NULL, NULL);

@@ -114,7 +114,9 @@ static int g_threads = 1;
 void sw_set_num_threads(int n) {
   if (n < 1) n = 1;
   g_threads = n;
-  openblas_set_num_threads(n);
+  /* The engine splits gemms over its own thread pool (gemm.c, parallel.c):
+   * OpenBLAS itself stays single-threaded so its idle threads do not spin. */
+  openblas_set_num_threads(1);
 }
 
 int sw_get_num_threads(void) { return g_threads; }

@@ -212,7 +212,7 @@ int swell_cli_info(int argc, char **argv) {
     printf("%-24s %7d %7d %7d\n", c->name, c->counts[0], c->counts[1], c->counts[2]);
   }
   printf("%-24s %7d %7d %7d\n", _("(unlabeled)"), unlabeled[0], unlabeled[1], unlabeled[2]);
-  printf(_("Images: %" G_GINT64_FORMAT "\n"), n_images);
+  printf(_("Images: %lld\n"), (long long)n_images);
   if (runs->len == 0) {
     printf(_("Runs: none\n"));
   } else {
@@ -222,7 +222,7 @@ int swell_cli_info(int argc, char **argv) {
       g_autofree char *created = iso_time(r->created);
       g_autofree char *acc = isfinite(r->accuracy) ? g_strdup_printf("%.4f", r->accuracy)
                                                    : g_strdup("-");
-      printf(_("  #%" G_GINT64_FORMAT " %s %s accuracy %s %s\n"), r->id, r->arch,
+      printf(_("  #%lld %s %s accuracy %s %s\n"), (long long)r->id, r->arch,
              swell_run_status_to_string(r->status), acc, created);
     }
   }

@@ -279,8 +279,8 @@ static void print_summary(const TrainArgs *a, SwellTrainer *trainer, SwellRunSta
     print_json_builder(b);
     return;
   }
-  printf(_("Run %" G_GINT64_FORMAT " %s in %.1f s; validation accuracy %.4f\n"),
-         swell_trainer_get_run_id(trainer), swell_run_status_to_string(status),
+  printf(_("Run %lld %s in %.1f s; validation accuracy %.4f\n"),
+         (long long)swell_trainer_get_run_id(trainer), swell_run_status_to_string(status),
          swell_trainer_get_seconds(trainer), acc);
   if (cm) {
     printf("%s\n", _("Confusion matrix (rows: actual, columns: predicted):"));
@@ -467,7 +467,7 @@ int swell_cli_report(int argc, char **argv) {
     print_json_builder(b);
     return 0;
   }
-  printf(_("Run %" G_GINT64_FORMAT ": %s (%s), %s\n"), run->id, run->arch, run->weights,
+  printf(_("Run %lld: %s (%s), %s\n"), (long long)run->id, run->arch, run->weights,
          swell_run_status_to_string(run->status));
   printf("%-6s %-9s %-10s %-10s %-9s %s\n", _("epoch"), _("stage"), _("train_loss"),
          _("valid_loss"), _("accuracy"), _("time"));

@@ -185,11 +185,11 @@ static CacheEntry *load_image(SwellLoader *L, gint64 id) {
   g_mutex_unlock(&L->fetch_lock);
   if (!bytes) {
     if (!error)
-      g_set_error(&error, G_IO_ERROR, G_IO_ERROR_FAILED, _("image %" G_GINT64_FORMAT ": no data"), id);
+      g_set_error(&error, G_IO_ERROR, G_IO_ERROR_FAILED, _("image %lld: no data"), (long long)id);
     report_bad(L, id, error);
     return NULL;
   }
-  g_autofree char *name = g_strdup_printf(_("image %" G_GINT64_FORMAT), id);
+  g_autofree char *name = g_strdup_printf(_("image %lld"), (long long)id);
   /* Training may let libjpeg decode big photos at a reduced scale (still at
    * least twice the cache side, which the antialiased resize then brings
    * down); validation decodes at full size so it equals swell_transform_eval. */

@@ -624,7 +624,7 @@ static SwellCategory *get_category_where(SwellProject *self, const char *where, 
                 _("%s: no category named “%s”"), self->path, name);
   else
     g_set_error(error, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_NOT_FOUND,
-                _("%s: no category with id %" G_GINT64_FORMAT), self->path, id);
+                _("%s: no category with id %lld"), self->path, (long long)id);
   return NULL;
 }
 
@@ -772,8 +772,8 @@ gboolean swell_project_reorder_categories(SwellProject *self, const gint64 *ids,
     for (guint k = 0; k < i; k++) found &= ids[k] != ids[i];
     if (!found) {
       g_set_error(error, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_INVALID,
-                  _("the new order has an unknown or repeated category id %" G_GINT64_FORMAT),
-                  ids[i]);
+                  _("the new order has an unknown or repeated category id %lld"),
+                  (long long)ids[i]);
       ok = FALSE;
     }
   }
@@ -938,7 +938,7 @@ static SwellProjectImage *get_image_where(SwellProject *self, const char *where,
   if (rc != SQLITE_DONE) db_fail(self, error, _("cannot read an image"));
   else if (!text)
     g_set_error(error, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_NOT_FOUND,
-                _("%s: no image with id %" G_GINT64_FORMAT), self->path, id);
+                _("%s: no image with id %lld"), self->path, (long long)id);
   return NULL;
 }
 
@@ -966,7 +966,7 @@ static GBytes *get_blob(SwellProject *self, const char *sql, gint64 id, char **t
   if (rc != SQLITE_DONE) db_fail(self, error, _("cannot read an image"));
   else
     g_set_error(error, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_NOT_FOUND,
-                _("%s: no image with id %" G_GINT64_FORMAT), self->path, id);
+                _("%s: no image with id %lld"), self->path, (long long)id);
   return NULL;
 }
 
@@ -1038,7 +1038,7 @@ static gboolean update_images(SwellProject *self, const gint64 *ids, guint n_ids
     ok = step_done(self, st, error, what);
     if (ok && sqlite3_changes(self->db) != 1) {
       g_set_error(error, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_NOT_FOUND,
-                  _("%s: no image with id %" G_GINT64_FORMAT), self->path, ids[i]);
+                  _("%s: no image with id %lld"), self->path, (long long)ids[i]);
       ok = FALSE;
     }
   }
@@ -1363,7 +1363,7 @@ static gboolean run_exists(SwellProject *self, gint64 run_id, GError **error) {
   if (rc == SQLITE_ROW) return TRUE;
   if (rc != SQLITE_DONE) return db_fail(self, error, _("cannot read a run"));
   g_set_error(error, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_NOT_FOUND,
-              _("%s: no run with id %" G_GINT64_FORMAT), self->path, run_id);
+              _("%s: no run with id %lld"), self->path, (long long)run_id);
   return FALSE;
 }
 
@@ -1451,7 +1451,7 @@ SwellRunInfo *swell_project_get_run(SwellProject *self, gint64 run_id, GError **
   if (rc != SQLITE_DONE) db_fail(self, error, _("cannot read a run"));
   else
     g_set_error(error, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_NOT_FOUND,
-                _("%s: no run with id %" G_GINT64_FORMAT), self->path, run_id);
+                _("%s: no run with id %lld"), self->path, (long long)run_id);
   return NULL;
 }
 
@@ -1767,7 +1767,7 @@ SwellProjectModel *swell_project_load_model(SwellProject *self, gint64 run_id, G
     if (rc != SQLITE_DONE) db_fail(self, error, _("cannot read the model"));
     else if (run_id > 0)
       g_set_error(error, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_NOT_FOUND,
-                  _("%s: run %" G_GINT64_FORMAT " has no trained model"), self->path, run_id);
+                  _("%s: run %lld has no trained model"), self->path, (long long)run_id);
     else
       g_set_error(error, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_NOT_FOUND,
                   _("%s: the project has no trained model yet"), self->path);

@@ -94,7 +94,7 @@ update_model_label (SwellPredictView *self)
   g_autofree char *text = NULL;
   if (run) {
     g_autofree char *acc = isnan (run->accuracy) ? g_strdup ("—") : g_strdup_printf ("%.1f%%", 100 * run->accuracy);
-    text = g_strdup_printf (_("Model of run %" G_GINT64_FORMAT " (%s, validation accuracy %s)"), run->id, run->arch, acc);
+    text = g_strdup_printf (_("Model of run %lld (%s, validation accuracy %s)"), (long long) run->id, run->arch, acc);
   } else {
     text = g_strdup (_("No trained model yet: train one in the Train view first."));
   }

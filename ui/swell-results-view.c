@@ -535,7 +535,7 @@ load_run (SwellResultsView *self, SwellRunInfo *run)
   self->confusion = swell_confusion_new ((const char *const *) run->class_names, G_LIST_MODEL (self->predictions));
   swell_confusion_view_set_confusion (self->matrix, self->confusion);
 
-  g_autofree char *title = g_strdup_printf (_("Run %" G_GINT64_FORMAT), run->id);
+  g_autofree char *title = g_strdup_printf (_("Run %lld"), (long long) run->id);
   gtk_label_set_text (self->run_title, title);
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->predictions));
   g_autofree char *summary = NULL;
@@ -609,7 +609,7 @@ run_bind (GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
   GtkWidget *title = gtk_widget_get_first_child (texts);
   GtkWidget *sub = gtk_widget_get_next_sibling (title);
   GtkWidget *acc = gtk_widget_get_next_sibling (texts);
-  g_autofree char *t = g_strdup_printf (_("Run %" G_GINT64_FORMAT), r->id);
+  g_autofree char *t = g_strdup_printf (_("Run %lld"), (long long) r->id);
   gtk_label_set_text (GTK_LABEL (title), t);
   g_autoptr (GDateTime) dt = g_date_time_new_from_unix_local (r->created);
   g_autofree char *when = dt ? g_date_time_format (dt, "%e %b %H:%M") : g_strdup ("");

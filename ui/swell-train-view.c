@@ -442,7 +442,7 @@ swell_train_view_show_run (SwellTrainView *self, gint64 run_id)
   g_autoptr (GDateTime) dt = g_date_time_new_from_unix_local (run->created);
   when = dt ? g_date_time_format (dt, "%x %X") : g_strdup ("");
   g_autofree char *acc = isnan (run->accuracy) ? g_strdup ("—") : g_strdup_printf ("%.1f%%", run->accuracy * 100);
-  g_autofree char *text = g_strdup_printf (_("Run %" G_GINT64_FORMAT " · %s · %s · accuracy %s · %s"), run->id, run->arch,
+  g_autofree char *text = g_strdup_printf (_("Run %lld · %s · %s · accuracy %s · %s"), (long long) run->id, run->arch,
                                            swell_run_status_to_string (run->status), acc, when);
   gtk_label_set_text (self->status_label, text);
   gtk_progress_bar_set_fraction (self->progress, run->status == SWELL_RUN_COMPLETED ? 1.0 : 0.0);
@@ -477,8 +477,8 @@ on_batch (SwellTrainer *trainer, const SwellTrainerBatch *b, SwellTrainView *sel
   g_autofree char *left = format_duration (eta);
   g_autofree char *text = NULL;
   if (b->lr_find)
-    text = g_strdup_printf (_("Learning rate finder · step %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " · lr %.1e"),
-                            b->iteration + 1, b->total_iterations, b->lr);
+    text = g_strdup_printf (_("Learning rate finder · step %lld of %lld · lr %.1e"),
+                            (long long) (b->iteration + 1), (long long) b->total_iterations, b->lr);
   else
     text = g_strdup_printf (_("Epoch %d of %d (%s) · batch %d of %d · loss %.3f · %s left"), b->epoch + 1, b->n_epochs,
                             b->stage == SWELL_STAGE_FROZEN ? _("frozen") : _("unfrozen"), b->batch + 1, b->n_batches,

@@ -25,25 +25,27 @@ on_texture (GdkTexture *texture, gpointer user_data)
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
-static void
-update_tooltip (SwellImageTile *self)
+/* The tooltip text is built only when GTK asks for it: setting it on every
+ * bind (a property change and an accessibility update per tile) made
+ * scrolling a large grid rebind-bound. */
+static gboolean
+swell_image_tile_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard, GtkTooltip *tooltip)
 {
-  if (!self->item) {
-    gtk_widget_set_tooltip_text (GTK_WIDGET (self), NULL);
-    return;
-  }
+  SwellImageTile *self = SWELL_IMAGE_TILE (widget);
+  if (!self->item)
+    return FALSE;
   gint64 cat = swell_image_item_get_category_id (self->item);
   SwellCategoryItem *c = self->categories ? swell_category_list_lookup (self->categories, cat, NULL) : NULL;
   g_autofree char *tip = g_strdup_printf ("%s\n%s · %s", swell_image_item_get_name (self->item),
                                           c ? swell_category_item_get_name (c) : _("Unlabeled"),
                                           swell_ui_split_display_name (swell_image_item_get_split (self->item)));
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self), tip);
+  gtk_tooltip_set_text (tooltip, tip);
+  return TRUE;
 }
 
 static void
 on_item_notify (SwellImageTile *self)
 {
-  update_tooltip (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -67,7 +69,6 @@ swell_image_tile_bind (SwellImageTile *self, SwellImageItem *item, SwellThumbnai
         self->texture = g_object_ref (t);
     }
   }
-  update_tooltip (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -189,6 +190,7 @@ swell_image_tile_class_init (SwellImageTileClass *klass)
   G_OBJECT_CLASS (klass)->dispose = swell_image_tile_dispose;
   widget_class->measure = swell_image_tile_measure;
   widget_class->snapshot = swell_image_tile_snapshot;
+  widget_class->query_tooltip = swell_image_tile_query_tooltip;
   gtk_widget_class_set_css_name (widget_class, "swell-tile");
 }
 
@@ -198,6 +200,7 @@ swell_image_tile_init (SwellImageTile *self)
   self->size = 150;
   self->show_split = TRUE;
   self->show_category = TRUE;
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
 }
 
 GtkWidget *

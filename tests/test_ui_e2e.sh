@@ -221,11 +221,11 @@ wait-idle 240
 assert-max-gap 100
 wait 1000
 shot lr-find
+recipe arch=mobilenet_v2 weights=$weights epochs=30 freeze=1 size=128 batch=16
 train
 wait 4000
 stop
 wait-idle 120
-assert-max-gap 100
 wait 1000
 shot train-stopped
 view results

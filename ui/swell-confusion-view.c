@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "swell-confusion-view.h"
+#include "swell-plot.h"
 
 struct _SwellConfusionView {
   GtkWidget parent_instance;
@@ -21,27 +22,13 @@ G_DEFINE_FINAL_TYPE (SwellConfusionView, swell_confusion_view, GTK_TYPE_WIDGET)
 enum { SIG_CELL_ACTIVATED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-static PangoLayout *
-layout_new (GtkWidget *w, const char *text, double scale, gboolean bold)
-{
-  PangoLayout *l = gtk_widget_create_pango_layout (w, text);
-  PangoAttrList *attrs = pango_attr_list_new ();
-  if (scale != 1.0)
-    pango_attr_list_insert (attrs, pango_attr_scale_new (scale));
-  if (bold)
-    pango_attr_list_insert (attrs, pango_attr_weight_new (PANGO_WEIGHT_BOLD));
-  pango_layout_set_attributes (l, attrs);
-  pango_attr_list_unref (attrs);
-  return l;
-}
-
 /* Width of the widest class name (for the row labels). */
 static int
 label_width (SwellConfusionView *self)
 {
   int n = swell_confusion_get_n_classes (self->confusion), maxw = 0;
   for (int i = 0; i < n; i++) {
-    PangoLayout *l = layout_new (GTK_WIDGET (self), swell_confusion_get_class_name (self->confusion, i), 0.9, FALSE);
+    PangoLayout *l = swell_plot_make_layout (GTK_WIDGET (self), swell_confusion_get_class_name (self->confusion, i), 0.9, FALSE);
     int w;
     pango_layout_get_pixel_size (l, &w, NULL);
     maxw = MAX (maxw, w);
@@ -56,7 +43,7 @@ names_fit (SwellConfusionView *self, double cs)
 {
   int n = swell_confusion_get_n_classes (self->confusion);
   for (int i = 0; i < n; i++) {
-    PangoLayout *l = layout_new (GTK_WIDGET (self), swell_confusion_get_class_name (self->confusion, i), 0.9, FALSE);
+    PangoLayout *l = swell_plot_make_layout (GTK_WIDGET (self), swell_confusion_get_class_name (self->confusion, i), 0.9, FALSE);
     int w;
     pango_layout_get_pixel_size (l, &w, NULL);
     g_object_unref (l);
@@ -76,7 +63,7 @@ compute_geometry (SwellConfusionView *self)
     return;
   }
   int lw = label_width (self);
-  PangoLayout *probe = layout_new (GTK_WIDGET (self), "Ag", 0.9, FALSE);
+  PangoLayout *probe = swell_plot_make_layout (GTK_WIDGET (self), "Ag", 0.9, FALSE);
   int th;
   pango_layout_get_pixel_size (probe, NULL, &th);
   g_object_unref (probe);
@@ -127,7 +114,7 @@ swell_confusion_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   int n = self->confusion ? swell_confusion_get_n_classes (self->confusion) : 0;
   int W = gtk_widget_get_width (widget), H = gtk_widget_get_height (widget);
   if (n == 0) {
-    PangoLayout *l = layout_new (widget, _("No results yet: train a model to see where it gets confused."), 1.0, FALSE);
+    PangoLayout *l = swell_plot_make_layout (widget, _("No results yet: train a model to see where it gets confused."), 1.0, FALSE);
     pango_layout_set_width (l, (W - 24) * PANGO_SCALE);
     pango_layout_set_alignment (l, PANGO_ALIGN_CENTER);
     pango_layout_set_wrap (l, PANGO_WRAP_WORD);
@@ -165,7 +152,7 @@ swell_confusion_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
         gtk_snapshot_append_border (snapshot, &rr, bw, bc);
       }
       g_autofree char *t = g_strdup_printf ("%u", count);
-      PangoLayout *l = layout_new (widget, t, cs < 40 ? 0.8 : 1.1, count > 0);
+      PangoLayout *l = swell_plot_make_layout (widget, t, cs < 40 ? 0.8 : 1.1, count > 0);
       int tw, th;
       pango_layout_get_pixel_size (l, &tw, &th);
       GdkRGBA tc = share > 0.45 && count > 0 ? (GdkRGBA) { 1, 1, 1, 1 } : count > 0 ? fg : dim;
@@ -179,7 +166,7 @@ swell_confusion_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   /* Row names (actual), right-aligned before the grid. */
   int lw = label_width (self);
   for (int a = 0; a < n; a++) {
-    PangoLayout *l = layout_new (widget, swell_confusion_get_class_name (self->confusion, a), 0.9, FALSE);
+    PangoLayout *l = swell_plot_make_layout (widget, swell_confusion_get_class_name (self->confusion, a), 0.9, FALSE);
     pango_layout_set_width (l, lw * PANGO_SCALE);
     pango_layout_set_ellipsize (l, PANGO_ELLIPSIZE_END);
     pango_layout_set_alignment (l, PANGO_ALIGN_RIGHT);
@@ -194,7 +181,7 @@ swell_confusion_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   /* Column names (predicted), rotated 45° up-right above the grid when
    * they do not fit the cell width, else horizontal. */
   for (int p = 0; p < n; p++) {
-    PangoLayout *l = layout_new (widget, swell_confusion_get_class_name (self->confusion, p), 0.9, FALSE);
+    PangoLayout *l = swell_plot_make_layout (widget, swell_confusion_get_class_name (self->confusion, p), 0.9, FALSE);
     int tw, th;
     pango_layout_get_pixel_size (l, &tw, &th);
     gtk_snapshot_save (snapshot);
@@ -211,7 +198,7 @@ swell_confusion_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     g_object_unref (l);
   }
   /* Axis titles. */
-  PangoLayout *lp = layout_new (widget, _("Predicted"), 0.9, TRUE);
+  PangoLayout *lp = swell_plot_make_layout (widget, _("Predicted"), 0.9, TRUE);
   int tw, th;
   pango_layout_get_pixel_size (lp, &tw, &th);
   gtk_snapshot_save (snapshot);
@@ -219,7 +206,7 @@ swell_confusion_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   gtk_snapshot_append_layout (snapshot, lp, &dim);
   gtk_snapshot_restore (snapshot);
   g_object_unref (lp);
-  PangoLayout *la = layout_new (widget, _("Actual"), 0.9, TRUE);
+  PangoLayout *la = swell_plot_make_layout (widget, _("Actual"), 0.9, TRUE);
   pango_layout_get_pixel_size (la, &tw, &th);
   gtk_snapshot_save (snapshot);
   gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (4, self->gy + n * cs / 2 + tw / 2.0));

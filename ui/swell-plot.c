@@ -231,8 +231,8 @@ fy (const Frame *f, double y, gboolean right)
   return f->py + f->ph - (y - lo) / (hi - lo) * f->ph;
 }
 
-static PangoLayout *
-make_layout (GtkWidget *w, const char *text, double scale, gboolean bold)
+PangoLayout *
+swell_plot_make_layout (GtkWidget *w, const char *text, double scale, gboolean bold)
 {
   PangoLayout *l = gtk_widget_create_pango_layout (w, text);
   PangoAttrList *attrs = pango_attr_list_new ();
@@ -321,7 +321,7 @@ swell_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   /* Title and legend on top. */
   double top = 8;
   if (self->title) {
-    PangoLayout *l = make_layout (widget, self->title, 1.0, TRUE);
+    PangoLayout *l = swell_plot_make_layout (widget, self->title, 1.0, TRUE);
     draw_text (cr, l, 12, top, 0, 0, &fg);
     g_object_unref (l);
   }
@@ -332,7 +332,7 @@ swell_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       Series *s = g_ptr_array_index (self->series, i);
       if (!s->name)
         continue;
-      PangoLayout *l = make_layout (widget, s->name, 0.85, FALSE);
+      PangoLayout *l = swell_plot_make_layout (widget, s->name, 0.85, FALSE);
       int tw, th;
       pango_layout_get_pixel_size (l, &tw, &th);
       x -= tw;
@@ -360,7 +360,7 @@ swell_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     }
   }
 
-  PangoLayout *probe = make_layout (widget, "0.0e-0", 0.8, FALSE);
+  PangoLayout *probe = swell_plot_make_layout (widget, "0.0e-0", 0.8, FALSE);
   int tick_w, tick_h;
   pango_layout_get_pixel_size (probe, &tick_w, &tick_h);
   g_object_unref (probe);
@@ -381,7 +381,7 @@ swell_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     cairo_rectangle (cr, f.px + 0.5, f.py + 0.5, f.pw, f.ph);
     cairo_stroke (cr);
     if (self->placeholder) {
-      PangoLayout *l = make_layout (widget, self->placeholder, 1.0, FALSE);
+      PangoLayout *l = swell_plot_make_layout (widget, self->placeholder, 1.0, FALSE);
       pango_layout_set_width (l, (int) (f.pw - 24) * PANGO_SCALE);
       pango_layout_set_alignment (l, PANGO_ALIGN_CENTER);
       pango_layout_set_wrap (l, PANGO_WRAP_WORD);
@@ -426,7 +426,7 @@ swell_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     cairo_line_to (cr, f.px + f.pw, y);
     cairo_stroke (cr);
     g_autofree char *t = swell_plot_format_value (ticks[i], FALSE);
-    PangoLayout *l = make_layout (widget, t, 0.8, FALSE);
+    PangoLayout *l = swell_plot_make_layout (widget, t, 0.8, FALSE);
     draw_text (cr, l, f.px - 6, y, 1, 0.5, &dim);
     g_object_unref (l);
   }
@@ -435,7 +435,7 @@ swell_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     for (int i = 0; i < nt; i++) {
       double y = round (fy (&f, ticks[i], TRUE)) + 0.5;
       g_autofree char *t = swell_plot_format_value (ticks[i], FALSE);
-      PangoLayout *l = make_layout (widget, t, 0.8, FALSE);
+      PangoLayout *l = swell_plot_make_layout (widget, t, 0.8, FALSE);
       draw_text (cr, l, f.px + f.pw + 6, y, 0, 0.5, &dim);
       g_object_unref (l);
     }
@@ -449,18 +449,18 @@ swell_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     cairo_line_to (cr, x, f.py + f.ph);
     cairo_stroke (cr);
     g_autofree char *t = swell_plot_format_value (ticks[i], self->x_log);
-    PangoLayout *l = make_layout (widget, t, 0.8, FALSE);
+    PangoLayout *l = swell_plot_make_layout (widget, t, 0.8, FALSE);
     draw_text (cr, l, x, f.py + f.ph + 5, 0.5, 0, &dim);
     g_object_unref (l);
   }
   /* Axis titles. */
   if (self->x_title) {
-    PangoLayout *l = make_layout (widget, self->x_title, 0.85, FALSE);
+    PangoLayout *l = swell_plot_make_layout (widget, self->x_title, 0.85, FALSE);
     draw_text (cr, l, f.px + f.pw / 2, H - 6, 0.5, 1, &dim);
     g_object_unref (l);
   }
   if (self->y_title) {
-    PangoLayout *l = make_layout (widget, self->y_title, 0.85, FALSE);
+    PangoLayout *l = swell_plot_make_layout (widget, self->y_title, 0.85, FALSE);
     int tw, th;
     pango_layout_get_pixel_size (l, &tw, &th);
     cairo_save (cr);
@@ -471,7 +471,7 @@ swell_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     g_object_unref (l);
   }
   if (self->yr_title && any_right) {
-    PangoLayout *l = make_layout (widget, self->yr_title, 0.85, FALSE);
+    PangoLayout *l = swell_plot_make_layout (widget, self->yr_title, 0.85, FALSE);
     int tw, th;
     pango_layout_get_pixel_size (l, &tw, &th);
     cairo_save (cr);
@@ -554,7 +554,7 @@ swell_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     cairo_stroke (cr);
     cairo_restore (cr);
     if (m->label) {
-      PangoLayout *l = make_layout (widget, m->label, 0.8, TRUE);
+      PangoLayout *l = swell_plot_make_layout (widget, m->label, 0.8, TRUE);
       int tw, th;
       pango_layout_get_pixel_size (l, &tw, &th);
       double lx = X + 4 + tw > f.px + f.pw ? X - 4 - tw : X + 4;

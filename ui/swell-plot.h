@@ -43,5 +43,8 @@ int swell_plot_nice_ticks (double lo, double hi, int max_ticks, double *ticks);
 int swell_plot_log_ticks (double lo, double hi, double *ticks);
 /* Formats a tick value compactly ("0.5", "2e-03", "1k"). */
 char *swell_plot_format_value (double v, gboolean log_axis);
+/* A Pango layout for text drawn in snapshot(): scaled and optionally bold
+ * (shared by the plot and the confusion matrix). */
+PangoLayout *swell_plot_make_layout (GtkWidget *w, const char *text, double scale, gboolean bold);
 
 G_END_DECLS

@@ -197,61 +197,68 @@ swell_document_get_title (SwellDocument *self)
   return g_steal_pointer (&base);
 }
 
-gboolean
-swell_document_set_label (SwellDocument *self, GArray *ids, gint64 category_id, GError **error)
+/* The image edits a document makes in its project. */
+typedef enum { EDIT_LABEL, EDIT_SPLIT, EDIT_DELETE, EDIT_RESTORE } ImageEdit;
+
+/* Makes edit on ids in the store as this document's own change (so
+ * on_project_changed leaves the models alone), then brings the loaded items up
+ * to date in place. value is the category id for EDIT_LABEL, the SwellSplit for
+ * EDIT_SPLIT, unused otherwise. */
+static gboolean
+edit_images (SwellDocument *self, ImageEdit edit, GArray *ids, gint64 value, GError **error)
 {
+  const gint64 *id = (const gint64 *) ids->data;
+  gboolean ok = FALSE;
   self->own_change = TRUE;
-  gboolean ok = swell_project_set_label (self->project, (gint64 *) ids->data, ids->len, category_id, error);
+  switch (edit) {
+  case EDIT_LABEL: ok = swell_project_set_label (self->project, id, ids->len, value, error); break;
+  case EDIT_SPLIT: ok = swell_project_set_split (self->project, id, ids->len, (SwellSplit) value, error); break;
+  case EDIT_DELETE: ok = swell_project_delete_images (self->project, id, ids->len, error); break;
+  case EDIT_RESTORE: ok = swell_project_restore_images (self->project, id, ids->len, error); break;
+  }
   self->own_change = FALSE;
   if (!ok)
     return FALSE;
+  if (edit == EDIT_DELETE) {
+    swell_image_list_remove (self->images, id, ids->len);
+    return TRUE;
+  }
+  if (edit == EDIT_RESTORE) /* Restored rows come back in id order: a full reload puts them in place. */
+    return reload_images (self, error);
   swell_image_list_freeze (self->images);
   for (guint i = 0; i < ids->len; i++) {
-    SwellImageItem *item = swell_image_list_lookup (self->images, g_array_index (ids, gint64, i));
-    if (item)
-      swell_image_item_set_category_id (item, category_id);
+    SwellImageItem *item = swell_image_list_lookup (self->images, id[i]);
+    if (item && edit == EDIT_LABEL)
+      swell_image_item_set_category_id (item, value);
+    else if (item)
+      swell_image_item_set_split (item, (SwellSplit) value);
   }
   swell_image_list_thaw (self->images);
   return TRUE;
+}
+
+gboolean
+swell_document_set_label (SwellDocument *self, GArray *ids, gint64 category_id, GError **error)
+{
+  return edit_images (self, EDIT_LABEL, ids, category_id, error);
 }
 
 gboolean
 swell_document_set_split (SwellDocument *self, GArray *ids, SwellSplit split, GError **error)
 {
-  self->own_change = TRUE;
-  gboolean ok = swell_project_set_split (self->project, (gint64 *) ids->data, ids->len, split, error);
-  self->own_change = FALSE;
-  if (!ok)
-    return FALSE;
-  swell_image_list_freeze (self->images);
-  for (guint i = 0; i < ids->len; i++) {
-    SwellImageItem *item = swell_image_list_lookup (self->images, g_array_index (ids, gint64, i));
-    if (item)
-      swell_image_item_set_split (item, split);
-  }
-  swell_image_list_thaw (self->images);
-  return TRUE;
+  return edit_images (self, EDIT_SPLIT, ids, split, error);
 }
 
 gboolean
 swell_document_delete_images (SwellDocument *self, GArray *ids, GError **error)
 {
-  self->own_change = TRUE;
-  gboolean ok = swell_project_delete_images (self->project, (gint64 *) ids->data, ids->len, error);
-  self->own_change = FALSE;
-  if (ok)
-    swell_image_list_remove (self->images, (gint64 *) ids->data, ids->len);
-  return ok;
+  return edit_images (self, EDIT_DELETE, ids, 0, error);
 }
 
 gboolean
 swell_document_restore_images (SwellDocument *self, GArray *ids, GError **error)
 {
-  self->own_change = TRUE;
-  gboolean ok = swell_project_restore_images (self->project, (gint64 *) ids->data, ids->len, error);
-  self->own_change = FALSE;
-  /* Restored rows come back in id order: a full reload puts them in place. */
-  return ok && reload_images (self, error);
+  return edit_images (self, EDIT_RESTORE, ids, 0, error);
 }
 
 gint64

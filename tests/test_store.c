@@ -30,6 +30,25 @@ static gint64 add_fake_image(SwellProject *p, const char *name, gint64 cat, Swel
   return id;
 }
 
+/* Runs sql on the file at path behind the store's back. */
+static void sql_on_file(const char *path, const char *sql) {
+  sqlite3 *db;
+  sqlite3_open(path, &db);
+  sqlite3_exec(db, sql, NULL, NULL, NULL);
+  sqlite3_close(db);
+}
+
+/* Opening path fails with `code` and a message that names the file and
+ * contains `also` (when not NULL). */
+static void check_open_fails(const char *path, SwellProjectError code, const char *also) {
+  g_autoptr(GError) e = NULL;
+  g_autofree char *name = g_path_get_basename(path);
+  CHECK(!swell_project_open(path, &e), "open %s", name);
+  CHECK(g_error_matches(e, SWELL_PROJECT_ERROR, code) && strstr(e->message, name) &&
+            (!also || strstr(e->message, also)),
+        "%s: %s", name, e ? e->message : "");
+}
+
 static void on_changed(SwellProject *p, guint what, gpointer data) {
   guint *acc = data;
   *acc |= what;
@@ -38,41 +57,23 @@ static void on_changed(SwellProject *p, guint what, gpointer data) {
 static void test_open_errors(void) {
   g_autoptr(GError) e = NULL;
   g_autofree char *missing = tmp_path("missing.swell");
-  CHECK(!swell_project_open(missing, &e), "open missing");
-  CHECK(g_error_matches(e, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_NOT_FOUND) &&
-            strstr(e->message, "missing.swell"),
-        "missing: %s", e ? e->message : "");
-  g_clear_error(&e);
+  check_open_fails(missing, SWELL_PROJECT_ERROR_NOT_FOUND, NULL);
 
   g_autofree char *text = tmp_path("notes.swell");
   g_file_set_contents(text, "These are my notes, not a database. ......................................"
                             "..............................................................", -1, NULL);
-  CHECK(!swell_project_open(text, &e), "open text");
-  CHECK(g_error_matches(e, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_NOT_A_PROJECT) &&
-            strstr(e->message, "notes.swell") && strstr(e->message, "not a Swell project"),
-        "text: %s", e ? e->message : "");
-  g_clear_error(&e);
+  check_open_fails(text, SWELL_PROJECT_ERROR_NOT_A_PROJECT, "not a Swell project");
 
   g_autofree char *empty = tmp_path("empty.swell");
   g_file_set_contents(empty, "", 0, NULL);
-  CHECK(!swell_project_open(empty, &e), "open empty");
-  CHECK(g_error_matches(e, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_NOT_A_PROJECT) &&
-            strstr(e->message, "empty.swell"),
-        "empty: %s", e ? e->message : "");
-  g_clear_error(&e);
+  check_open_fails(empty, SWELL_PROJECT_ERROR_NOT_A_PROJECT, NULL);
 
   /* another application's SQLite file */
   g_autofree char *other = tmp_path("other.db");
-  sqlite3 *db;
-  sqlite3_open(other, &db);
-  sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);", NULL, NULL, NULL);
-  sqlite3_close(db);
-  CHECK(!swell_project_open(other, &e), "open other db");
-  CHECK(g_error_matches(e, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_NOT_A_PROJECT) &&
-            strstr(e->message, "other.db") && strstr(e->message, "another application"),
-        "other: %s", e ? e->message : "");
-  g_clear_error(&e);
+  sql_on_file(other, "CREATE TABLE t(x); INSERT INTO t VALUES (1);");
+  check_open_fails(other, SWELL_PROJECT_ERROR_NOT_A_PROJECT, "another application");
   /* and it was not modified (still not WAL, still one table) */
+  sqlite3 *db;
   sqlite3_open(other, &db);
   sqlite3_stmt *st;
   sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL);
@@ -100,28 +101,16 @@ static void test_open_errors(void) {
     g_autoptr(SwellProject) p = swell_project_create(newer, &e);
     CHECK(p != NULL, "create: %s", e ? e->message : "");
   }
-  sqlite3_open(newer, &db);
-  sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL);
-  sqlite3_close(db);
-  CHECK(!swell_project_open(newer, &e), "open newer");
-  CHECK(g_error_matches(e, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_TOO_NEW) &&
-            strstr(e->message, "newer.swell"),
-        "newer: %s", e ? e->message : "");
-  g_clear_error(&e);
+  sql_on_file(newer, "PRAGMA user_version = 99");
+  check_open_fails(newer, SWELL_PROJECT_ERROR_TOO_NEW, NULL);
 
   /* a damaged project: a table dropped behind our back */
   g_autofree char *damaged = tmp_path("damaged.swell");
   {
     g_autoptr(SwellProject) p = swell_project_create(damaged, &e);
   }
-  sqlite3_open(damaged, &db);
-  sqlite3_exec(db, "PRAGMA foreign_keys=OFF; DROP TABLE settings", NULL, NULL, NULL);
-  sqlite3_close(db);
-  CHECK(!swell_project_open(damaged, &e), "open damaged");
-  CHECK(g_error_matches(e, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_CORRUPT) &&
-            strstr(e->message, "damaged.swell") && strstr(e->message, "settings"),
-        "damaged: %s", e ? e->message : "");
-  g_clear_error(&e);
+  sql_on_file(damaged, "PRAGMA foreign_keys=OFF; DROP TABLE settings");
+  check_open_fails(damaged, SWELL_PROJECT_ERROR_CORRUPT, "settings");
 
   /* garbage over the schema page: not a database any more */
   g_autofree char *garbled = tmp_path("garbled.swell");
@@ -339,6 +328,17 @@ static void test_categories_and_images(void) {
   printf("ok   categories, labels, splits, delete/restore\n");
 }
 
+/* Adds fake images named prefix + from .. prefix + (to - 1) to category cat,
+ * left to the automatic split, and appends their ids to ids. */
+static void add_auto_split_images(SwellProject *p, const char *prefix, int from, int to, gint64 cat,
+                                  GArray *ids) {
+  for (int i = from; i < to; i++) {
+    g_autofree char *n = g_strdup_printf("%s%d", prefix, i);
+    gint64 id = add_fake_image(p, n, cat, SWELL_SPLIT_TRAIN, TRUE);
+    g_array_append_val(ids, id);
+  }
+}
+
 static void test_auto_split(void) {
   g_autofree char *path = tmp_path("split.swell");
   g_autoptr(GError) e = NULL;
@@ -346,16 +346,8 @@ static void test_auto_split(void) {
   gint64 a = swell_project_create_category(p, "a", NULL, &e);
   gint64 b = swell_project_create_category(p, "b", NULL, &e);
   g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
-  for (int i = 0; i < 50; i++) {
-    g_autofree char *n = g_strdup_printf("a%d", i);
-    gint64 id = add_fake_image(p, n, a, SWELL_SPLIT_TRAIN, TRUE);
-    g_array_append_val(ids, id);
-  }
-  for (int i = 0; i < 7; i++) {
-    g_autofree char *n = g_strdup_printf("b%d", i);
-    gint64 id = add_fake_image(p, n, b, SWELL_SPLIT_TRAIN, TRUE);
-    g_array_append_val(ids, id);
-  }
+  add_auto_split_images(p, "a", 0, 50, a, ids);
+  add_auto_split_images(p, "b", 0, 7, b, ids);
   CHECK(swell_project_assign_auto_split(p, (gint64 *)ids->data, ids->len, 0.2, &e), "split");
   g_autoptr(SwellCategory) ca = swell_project_get_category(p, a, &e);
   g_autoptr(SwellCategory) cb = swell_project_get_category(p, b, &e);
@@ -365,11 +357,7 @@ static void test_auto_split(void) {
         cb->counts[1]);
   /* incremental: 5 more in a -> round(0.2 * 55) = 11 valid in total */
   g_autoptr(GArray) more = g_array_new(FALSE, FALSE, sizeof(gint64));
-  for (int i = 50; i < 55; i++) {
-    g_autofree char *n = g_strdup_printf("a%d", i);
-    gint64 id = add_fake_image(p, n, a, SWELL_SPLIT_TRAIN, TRUE);
-    g_array_append_val(more, id);
-  }
+  add_auto_split_images(p, "a", 50, 55, a, more);
   CHECK(swell_project_assign_auto_split(p, (gint64 *)more->data, more->len, 0.2, &e), "split 2");
   g_autoptr(SwellCategory) ca2 = swell_project_get_category(p, a, &e);
   CHECK(ca2->counts[1] == 11 && ca2->counts[0] == 44, "a after 5 more: 44/11, got %d/%d",

@@ -74,6 +74,13 @@ static GBytes *solid_png(int w, int h, const guint8 rgb[3]) {
   return g_bytes_new_take(buf, len);
 }
 
+/* Adds the encoded image bytes (taken) under id. */
+static void source_put(Source *s, gint64 id, GBytes *bytes) {
+  gint64 *k = g_new(gint64, 1);
+  *k = id;
+  g_hash_table_insert(s->bytes, k, bytes);
+}
+
 static Source *source_new(void) {
   Source *s = g_new0(Source, 1);
   s->bytes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify)g_bytes_unref);
@@ -82,23 +89,17 @@ static Source *source_new(void) {
   for (int i = 0; i < N_GOOD; i++) {
     guint8 rgb[3];
     colour_of(i, rgb);
-    gint64 *k = g_new(gint64, 1);
-    *k = good_id(i);
-    g_hash_table_insert(s->bytes, k, solid_png(20 + i * 3, 50 - i, rgb));
+    source_put(s, good_id(i), solid_png(20 + i * 3, 50 - i, rgb));
   }
   const char *text = "not an image at all";
-  gint64 *k = g_new(gint64, 1);
-  *k = BAD_TEXT;
-  g_hash_table_insert(s->bytes, k, g_bytes_new(text, strlen(text)));
+  source_put(s, BAD_TEXT, g_bytes_new(text, strlen(text)));
   guint8 rgb[3] = {1, 2, 3};
   g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, FALSE, 8, 64, 64);
   gdk_pixbuf_fill(pb, 0x336699FF);
   gchar *buf = NULL;
   gsize len = 0;
   gdk_pixbuf_save_to_buffer(pb, &buf, &len, "jpeg", NULL, NULL);
-  k = g_new(gint64, 1);
-  *k = BAD_CUT;
-  g_hash_table_insert(s->bytes, k, g_bytes_new_take(buf, len / 2));
+  source_put(s, BAD_CUT, g_bytes_new_take(buf, len / 2));
   (void)rgb;
   return s;
 }
@@ -169,6 +170,18 @@ static void on_bad(gpointer data, gint64 id, const GError *error) {
   g_hash_table_replace(log->reports, k, GINT_TO_POINTER(n + 1));
   g_ptr_array_add(log->messages, g_strdup(error->message));
   g_mutex_unlock(&log->lock);
+}
+
+/* Takes and drops the rest of the current epoch's batches: how many there were
+ * (stops at an error, which goes to error). */
+static int drain_epoch(SwellLoader *L, GError **error) {
+  int n = 0;
+  SwellBatch *b;
+  while ((b = swell_loader_next(L, error))) {
+    n++;
+    swell_batch_free(b);
+  }
+  return n;
 }
 
 static void test_validation_order_and_bad_images(void) {
@@ -375,9 +388,7 @@ static void test_cache_side(void) {
   /* A 3000 x 12 strip is cached as its central 4:1 part (96 x 24 at cache
    * side 24), not 6000 x 24. */
   guint8 grey[3] = {100, 100, 100};
-  gint64 *k = g_new(gint64, 1);
-  *k = 5000;
-  g_hash_table_insert(src->bytes, k, solid_png(3000, 12, grey));
+  source_put(src, 5000, solid_png(3000, 12, grey));
   SwellLoaderItem strip = {5000, 1};
   swell_loader_config_init(&cfg, 16, 1, TRUE);
   L = swell_loader_new(&cfg, &strip, 1, fetch, src);
@@ -473,8 +484,7 @@ static void test_cache_bound(void) {
   SwellLoader *L = swell_loader_new(&cfg, (SwellLoaderItem *)items->data, items->len, fetch, src);
   for (int e = 0; e < 2; e++) {
     swell_loader_start_epoch(L, e);
-    SwellBatch *b;
-    while ((b = swell_loader_next(L, NULL))) swell_batch_free(b);
+    drain_epoch(L, NULL);
   }
   SwellLoaderStats st;
   swell_loader_get_stats(L, &st);
@@ -517,11 +527,7 @@ static void test_cancel_and_shutdown(void) {
   CancelArgs args = {L, 1};
   GThread *t = g_thread_new("cancel", cancel_later, &args);
   g_autoptr(GError) error = NULL;
-  int got = 0;
-  while ((b = swell_loader_next(L, &error))) {
-    got++;
-    swell_batch_free(b);
-  }
+  int got = drain_epoch(L, &error);
   g_thread_join(t);
   gboolean cancelled = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   printf("%s cancel from another thread: next() returned NULL with \"%s\" after %d more batches of %zu\n",
@@ -529,12 +535,8 @@ static void test_cancel_and_shutdown(void) {
   CHECK(cancelled, "cancel did not stop the epoch");
   /* A new epoch after a cancel runs to the end. */
   swell_loader_start_epoch(L, 1);
-  int nb = 0;
   g_clear_error(&error);
-  while ((b = swell_loader_next(L, &error))) {
-    nb++;
-    swell_batch_free(b);
-  }
+  int nb = drain_epoch(L, &error);
   CHECK(error == NULL && nb == (int)swell_loader_n_batches(L), "epoch after cancel: %d batches", nb);
   /* Free in the middle of an epoch, with workers busy. */
   swell_loader_start_epoch(L, 2);

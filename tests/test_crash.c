@@ -106,16 +106,29 @@ static void run_and_kill(char **argv, LineFunc stop, gpointer data, gboolean *ki
   if (*killed) CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child killed");
 }
 
+/* Stops the child once a line `format` ("progress %d", "ok %d") has reported
+ * a count of kill_at or more; last is the latest count reported. */
 typedef struct {
-  guint kill_at;
-  guint last;
-} ProgressStop;
+  const char *format;
+  int kill_at;
+  int last;
+} CountStop;
 
-static gboolean stop_at_progress(const char *line, gpointer data) {
-  ProgressStop *s = data;
-  guint n;
-  if (sscanf(line, "progress %u", &n) == 1) s->last = n;
+static gboolean stop_at_count(const char *line, gpointer data) {
+  CountStop *s = data;
+  int n;
+  if (sscanf(line, s->format, &n) == 1) s->last = n;
   return s->last >= s->kill_at;
+}
+
+/* Opens the project a killed child left behind: it must open and pass the
+ * integrity check. NULL when it does not open. */
+static SwellProject *open_after_kill(const char *path) {
+  g_autoptr(GError) e = NULL;
+  SwellProject *p = swell_project_open(path, &e);
+  CHECK(p != NULL, "open after kill: %s", e ? e->message : "");
+  if (p) CHECK(swell_project_check_integrity(p, &e), "integrity after kill: %s", e ? e->message : "");
+  return p;
 }
 
 static GHashTable *truth_of(const char *set) {
@@ -168,7 +181,7 @@ static guint verify_images(SwellProject *p, GHashTable *truth) {
 static void test_kill_during_import(void) {
   g_autofree char *weather = g_build_filename(datasets, "weather4_small", NULL);
   g_autoptr(GHashTable) truth = truth_of("weather4_small");
-  guint kill_points[] = {15, 120, 260};
+  int kill_points[] = {15, 120, 260};
   g_autofree char *path = g_build_filename(tmpdir, "import-kill.swell", NULL);
   g_autoptr(GError) e = NULL;
   {
@@ -178,22 +191,19 @@ static void test_kill_during_import(void) {
   guint before = 0;
   for (guint k = 0; k < G_N_ELEMENTS(kill_points); k++) {
     char *argv[] = {self_exe, "--import-child", path, weather, NULL};
-    ProgressStop s = {kill_points[k], 0};
+    CountStop s = {"progress %d", kill_points[k], 0};
     gboolean killed;
-    run_and_kill(argv, stop_at_progress, &s, &killed);
-    g_autoptr(SwellProject) p = swell_project_open(path, &e);
-    CHECK(p != NULL, "open after kill: %s", e ? e->message : "");
+    run_and_kill(argv, stop_at_count, &s, &killed);
+    g_autoptr(SwellProject) p = open_after_kill(path);
     if (!p) return;
-    CHECK(swell_project_check_integrity(p, &e), "integrity after kill: %s", e ? e->message : "");
-    g_clear_error(&e);
     guint n = verify_images(p, truth);
     /* Progress N was reported after file N was handled; batches of 32 files
      * are committed before reporting, so at least N - 31 files (2 of them
      * are not images) were committed or already there (duplicates). */
-    printf("ok   import killed at progress %u (%s): %u images committed and intact\n", s.last,
+    printf("ok   import killed at progress %d (%s): %u images committed and intact\n", s.last,
            killed ? "SIGKILL" : "finished first", n);
-    CHECK(n >= before && n + 33 >= s.last && n <= 280,
-          "committed images %u (progress %u, %u before)", n, s.last, before);
+    CHECK(n >= before && n + 33 >= (guint)s.last && n <= 280,
+          "committed images %u (progress %d, %u before)", n, s.last, before);
     before = n;
   }
   /* finishing the import afterwards gives the full, correct set */
@@ -202,18 +212,6 @@ static void test_kill_during_import(void) {
   g_autoptr(SwellImportResult) r = swell_import_paths(p, paths, NULL, NULL, NULL, NULL, &e);
   CHECK(r && r->n_imported + r->n_duplicates == 280, "completed import");
   CHECK(verify_images(p, truth) == 280, "280 images after completing");
-}
-
-typedef struct {
-  int kill_after;
-  int last_ok;
-} OkStop;
-
-static gboolean stop_at_ok(const char *line, gpointer data) {
-  OkStop *s = data;
-  int b;
-  if (sscanf(line, "ok %d", &b) == 1) s->last_ok = b;
-  return s->last_ok >= s->kill_after;
 }
 
 /* Labels after steps 0..last (category index per image; -1 = as created). */
@@ -250,18 +248,15 @@ static void test_kill_during_run(void) {
       swell_project_create_run(p, "resnet18", NULL, "{}", classes, &e);
     }
     char *argv[] = {self_exe, "--run-child", path, NULL};
-    OkStop s = {kill_after[k], -1};
+    CountStop s = {"ok %d", kill_after[k], -1};
     gboolean killed;
-    run_and_kill(argv, stop_at_ok, &s, &killed);
+    run_and_kill(argv, stop_at_count, &s, &killed);
     CHECK(killed, "run child killed");
-    g_autoptr(SwellProject) p = swell_project_open(path, &e);
-    CHECK(p != NULL, "open after kill: %s", e ? e->message : "");
+    g_autoptr(SwellProject) p = open_after_kill(path);
     if (!p) return;
-    CHECK(swell_project_check_integrity(p, &e), "integrity: %s", e ? e->message : "");
-    g_clear_error(&e);
     g_autoptr(SwellRunInfo) run = swell_project_get_latest_run(p, FALSE, &e);
     g_autoptr(GArray) pts = swell_project_list_points(p, run->id, -1, &e);
-    int L = s.last_ok;
+    int L = s.last;
     /* step L finished; step L+1 may have committed its points and maybe its label */
     guint n = pts->len;
     CHECK(n == (guint)(L + 1) * 10 || n == (guint)(L + 2) * 10, "points %u after ok %d", n, L);

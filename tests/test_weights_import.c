@@ -73,6 +73,19 @@ static void expect_refused(const char *arch, const char *file, const char *what,
   printf("ok %s refused: %s\n", what, error ? error->message : "");
 }
 
+/* Imports file as arch: it must arrive in the cache as want_name, byte for
+ * byte, and be what find_cached then returns. Returns the imported path. */
+static char *expect_imported(const char *arch, const char *file, const char *want_name, const char *what) {
+  g_autoptr(GError) error = NULL;
+  char *path = swell_weights_import(arch, file, NULL, &error);
+  g_autofree char *want = g_build_filename(cache_dir, want_name, NULL);
+  CHECK(path && strcmp(path, want) == 0, "%s: %s", what, error ? error->message : path);
+  CHECK(same_bytes(want, file), "%s: the imported file differs from the source", what);
+  g_autofree char *found = swell_weights_find_cached(arch, NULL);
+  CHECK(found && strcmp(found, want) == 0, "%s: find_cached gave %s", what, found);
+  return path;
+}
+
 static void keep_result(GObject *source, GAsyncResult *res, gpointer user_data) {
   *(GAsyncResult **)user_data = g_object_ref(res);
 }
@@ -125,19 +138,14 @@ int main(int argc, char **argv) {
 
   /* 1. safetensors as mobilenet_v2. */
   if (g_file_test(mnv2, G_FILE_TEST_IS_REGULAR)) {
-    g_autoptr(GError) error = NULL;
-    g_autofree char *path = swell_weights_import("mobilenet_v2", mnv2, NULL, &error);
-    g_autofree char *want = g_build_filename(cache_dir, "mobilenet_v2-imported.safetensors", NULL);
-    CHECK(path && strcmp(path, want) == 0, "mobilenet_v2 import: %s", error ? error->message : path);
-    CHECK(same_bytes(want, mnv2), "imported file differs from the source");
-    g_autofree char *found = swell_weights_find_cached("mobilenet_v2", NULL);
-    CHECK(found && strcmp(found, want) == 0, "find_cached after import: %s", found);
+    g_autofree char *path =
+        expect_imported("mobilenet_v2", mnv2, "mobilenet_v2-imported.safetensors", "mobilenet_v2 import");
     g_autofree char *listing = cache_listing();
     CHECK(strcmp(listing, "mobilenet_v2-imported.safetensors") == 0, "cache holds [%s]", listing);
     printf("ok imported %s as mobilenet_v2: %s\n", mnv2, path);
     expect_refused("resnet18", mnv2, "MobileNetV2 safetensors as resnet18", "resnet18");
     /* Importing again replaces the earlier import atomically. */
-    g_clear_error(&error);
+    g_autoptr(GError) error = NULL;
     g_autofree char *again = swell_weights_import("mobilenet_v2", mnv2, NULL, &error);
     g_autofree char *listing2 = cache_listing();
     CHECK(again && strcmp(listing2, "mobilenet_v2-imported.safetensors") == 0, "re-import: %s [%s]",
@@ -149,25 +157,14 @@ int main(int argc, char **argv) {
   /* 2. A torchvision-layout .pth (zip) as resnet18: not the catalogue's file. */
   if (have_pth) {
     expect_refused("resnet34", pth, "ResNet-18 .pth as resnet34", "resnet34");
-    g_autoptr(GError) error = NULL;
-    g_autofree char *path = swell_weights_import("resnet18", pth, NULL, &error);
-    g_autofree char *want = g_build_filename(cache_dir, "resnet18-imported.pth", NULL);
-    CHECK(path && strcmp(path, want) == 0, "resnet18 .pth import: %s", error ? error->message : path);
-    CHECK(same_bytes(want, pth), "imported .pth differs from the source");
-    g_autofree char *found = swell_weights_find_cached("resnet18", NULL);
-    CHECK(found && strcmp(found, want) == 0, "find_cached resnet18: %s", found);
+    g_autofree char *path = expect_imported("resnet18", pth, "resnet18-imported.pth", "resnet18 .pth import");
     printf("ok imported %s as resnet18: %s\n", pth, path);
   }
   /* 3. The legacy-format file, whose SHA-256 is the catalogue's: catalogue name. */
   if (have_legacy) {
     expect_refused("mobilenet_v2", legacy, "legacy ResNet-18 .pth as mobilenet_v2", "mobilenet_v2");
-    g_autoptr(GError) error = NULL;
-    g_autofree char *path = swell_weights_import("resnet18", legacy, NULL, &error);
-    g_autofree char *want = g_build_filename(cache_dir, r18_name, NULL);
-    CHECK(path && strcmp(path, want) == 0, "legacy .pth import: %s", error ? error->message : path);
-    CHECK(same_bytes(want, legacy), "imported legacy .pth differs from the source");
-    g_autofree char *found = swell_weights_find_cached("resnet18", NULL);
-    CHECK(found && strcmp(found, want) == 0, "find_cached prefers the catalogue's file: %s", found);
+    /* find_cached prefers the catalogue's file to the earlier resnet18-imported.pth */
+    g_autofree char *path = expect_imported("resnet18", legacy, r18_name, "legacy .pth import");
     printf("ok imported the legacy-format %s as resnet18 under the catalogue's name %s\n", legacy, r18_name);
   }
   if (!have_pth) {

@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -432,6 +433,25 @@ static GError *cancelled_error(FetchData *d) {
                      d->entry->arch, got);
 }
 
+/* Ends the fetch after a failed step, taking `error`: a cancellation as
+ * cancelled_error(), anything else as SWELL_WEIGHTS_ERROR `code` with the
+ * message `format` (whose arguments may use error->message). */
+G_GNUC_PRINTF(4, 5)
+static void fail_fetch(GTask *task, GError *error, SwellWeightsError code, const char *format, ...) {
+  FetchData *d = g_task_get_task_data(task);
+  GError *e;
+  if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    e = cancelled_error(d);
+  } else {
+    va_list args;
+    va_start(args, format);
+    e = g_error_new_valist(SWELL_WEIGHTS_ERROR, code, format, args);
+    va_end(args);
+  }
+  g_error_free(error);
+  return_fetch_error(task, e);
+}
+
 /* Writes "<file>.part.info": URL and validator of the transfer. */
 static gboolean write_info(FetchData *d, GError **error) {
   g_autoptr(GKeyFile) kf = g_key_file_new();
@@ -531,12 +551,7 @@ static void write_done(GObject *source, GAsyncResult *res, gpointer user_data) {
   GError *error = NULL;
   gsize written = 0;
   if (!g_output_stream_write_all_finish(G_OUTPUT_STREAM(source), res, &written, &error)) {
-    GError *e = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-                    ? cancelled_error(d)
-                    : g_error_new(SWELL_WEIGHTS_ERROR, SWELL_WEIGHTS_ERROR_IO, _("cannot write %s: %s"),
-                                  d->part_path, error->message);
-    g_error_free(error);
-    return_fetch_error(task, e);
+    fail_fetch(task, error, SWELL_WEIGHTS_ERROR_IO, _("cannot write %s: %s"), d->part_path, error->message);
     return;
   }
   d->received += written;
@@ -551,19 +566,12 @@ static void read_done(GObject *source, GAsyncResult *res, gpointer user_data) {
   GError *error = NULL;
   GBytes *bytes = g_input_stream_read_bytes_finish(G_INPUT_STREAM(source), res, &error);
   if (!bytes) {
-    GError *e;
-    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      e = cancelled_error(d);
-    } else {
-      g_autofree char *got = g_format_size(d->received);
-      g_autofree char *want = d->total ? g_format_size(d->total) : g_strdup(_("an unknown size"));
-      e = g_error_new(SWELL_WEIGHTS_ERROR, SWELL_WEIGHTS_ERROR_NETWORK,
-                      _("the download of the %s weights from %s was interrupted after %s of %s (%s); "
-                        "run the same command again to resume"),
-                      d->entry->arch, d->url, got, want, error->message);
-    }
-    g_error_free(error);
-    return_fetch_error(task, e);
+    g_autofree char *got = g_format_size(d->received);
+    g_autofree char *want = d->total ? g_format_size(d->total) : g_strdup(_("an unknown size"));
+    fail_fetch(task, error, SWELL_WEIGHTS_ERROR_NETWORK,
+               _("the download of the %s weights from %s was interrupted after %s of %s (%s); "
+                 "run the same command again to resume"),
+               d->entry->arch, d->url, got, want, error->message);
     return;
   }
   gsize n = g_bytes_get_size(bytes);
@@ -620,18 +628,11 @@ static void send_done(GObject *source, GAsyncResult *res, gpointer user_data) {
   GError *error = NULL;
   GInputStream *in = soup_session_send_finish(SOUP_SESSION(source), res, &error);
   if (!in) {
-    GError *e;
-    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      e = cancelled_error(d);
-    } else {
-      e = g_error_new(SWELL_WEIGHTS_ERROR, SWELL_WEIGHTS_ERROR_NETWORK,
-                      _("cannot download the %s weights from %s: %s. Check the network "
-                        "connection, or import a file you already have with 'swell-cli weights "
-                        "import %s FILE'"),
-                      d->entry->arch, d->url, error->message, d->entry->arch);
-    }
-    g_error_free(error);
-    return_fetch_error(task, e);
+    fail_fetch(task, error, SWELL_WEIGHTS_ERROR_NETWORK,
+               _("cannot download the %s weights from %s: %s. Check the network "
+                 "connection, or import a file you already have with 'swell-cli weights "
+                 "import %s FILE'"),
+               d->entry->arch, d->url, error->message, d->entry->arch);
     return;
   }
   d->in = in;

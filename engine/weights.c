@@ -798,6 +798,16 @@ static int write_all(int fd, const void *p, size_t n) {
   return 0;
 }
 
+/* Gives up a write through the temporary file tmp (fd still open when >= 0):
+ * removes and frees it and reports `what` failed with the current errno. */
+static int abandon_tmp(int fd, char *tmp, const char *path, const char *what, char *err, size_t errlen) {
+  int e = errno;
+  if (fd >= 0) close(fd);
+  unlink(tmp);
+  free(tmp);
+  return sw_werr(err, errlen, path, "%s: %s", what, strerror(e));
+}
+
 int sw_safetensors_write(const char *path, const sw_state_dict *sd, char *err, size_t errlen) {
   strbuf h = {0};
   uint64_t data_len;
@@ -838,32 +848,11 @@ int sw_safetensors_write(const char *path, const sw_state_dict *sd, char *err, s
     if (nb) rc = write_all(fd, sd->tensors[i].data, nb);
   }
   free(h.b);
-  if (rc) {
-    int e = errno;
-    close(fd);
-    unlink(tmp);
-    free(tmp);
-    return sw_werr(err, errlen, path, "write failed: %s", strerror(e));
-  }
-  if (fsync(fd) != 0) {
-    int e = errno;
-    close(fd);
-    unlink(tmp);
-    free(tmp);
-    return sw_werr(err, errlen, path, "fsync failed: %s", strerror(e));
-  }
-  if (close(fd) != 0) {
-    int e = errno;
-    unlink(tmp);
-    free(tmp);
-    return sw_werr(err, errlen, path, "close failed: %s", strerror(e));
-  }
-  if (rename(tmp, path) != 0) {
-    int e = errno;
-    unlink(tmp);
-    free(tmp);
-    return sw_werr(err, errlen, path, "cannot rename the temporary file into place: %s", strerror(e));
-  }
+  if (rc) return abandon_tmp(fd, tmp, path, "write failed", err, errlen);
+  if (fsync(fd) != 0) return abandon_tmp(fd, tmp, path, "fsync failed", err, errlen);
+  if (close(fd) != 0) return abandon_tmp(-1, tmp, path, "close failed", err, errlen);
+  if (rename(tmp, path) != 0)
+    return abandon_tmp(-1, tmp, path, "cannot rename the temporary file into place", err, errlen);
   free(tmp);
   /* Make the rename durable. */
   char *dir = strdup(path);

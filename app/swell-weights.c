@@ -273,34 +273,37 @@ static gboolean ensure_cache_dir(char **dir_out, GError **error) {
   return TRUE;
 }
 
+/* Ends a failed I/O step, taking *local: a cancellation goes to error as it
+ * is, anything else as SWELL_WEIGHTS_ERROR_IO with the message `format`
+ * (whose arguments may use (*local)->message). Returns FALSE. */
+G_GNUC_PRINTF(3, 4)
+static gboolean io_failed(GError **error, GError **local, const char *format, ...) {
+  if (g_error_matches(*local, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    g_propagate_error(error, g_steal_pointer(local));
+    return FALSE;
+  }
+  va_list args;
+  va_start(args, format);
+  g_propagate_error(error, g_error_new_valist(SWELL_WEIGHTS_ERROR, SWELL_WEIGHTS_ERROR_IO, format, args));
+  va_end(args);
+  g_clear_error(local);
+  return FALSE;
+}
+
 /* Hashes a whole file into checksum (which the caller created). */
 static gboolean hash_file_into(const char *path, GChecksum *checksum, guint64 *size_out,
                                GCancellable *cancellable, GError **error) {
   g_autoptr(GFile) file = g_file_new_for_path(path);
   g_autoptr(GError) local = NULL;
   g_autoptr(GFileInputStream) in = g_file_read(file, cancellable, &local);
-  if (!in) {
-    if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      g_propagate_error(error, g_steal_pointer(&local));
-    } else {
-      g_set_error(error, SWELL_WEIGHTS_ERROR, SWELL_WEIGHTS_ERROR_IO, _("cannot read %s: %s"), path,
-                  local->message);
-    }
-    return FALSE;
-  }
+  if (!in) return io_failed(error, &local, _("cannot read %s: %s"), path, local->message);
   guchar *buf = g_malloc(1 << 20);
   guint64 total = 0;
   for (;;) {
     gssize n = g_input_stream_read(G_INPUT_STREAM(in), buf, 1 << 20, cancellable, &local);
     if (n < 0) {
       g_free(buf);
-      if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-        g_propagate_error(error, g_steal_pointer(&local));
-      } else {
-        g_set_error(error, SWELL_WEIGHTS_ERROR, SWELL_WEIGHTS_ERROR_IO, _("cannot read %s: %s"), path,
-                    local->message);
-      }
-      return FALSE;
+      return io_failed(error, &local, _("cannot read %s: %s"), path, local->message);
     }
     if (n == 0) break;
     g_checksum_update(checksum, buf, (gssize)n);
@@ -975,13 +978,7 @@ static gboolean copy_into_cache(const char *src, const char *dir, const char *de
   }
   if (!ok) {
     remove_quietly(tmpl);
-    if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      g_propagate_error(error, g_steal_pointer(&local));
-    } else {
-      g_set_error(error, SWELL_WEIGHTS_ERROR, SWELL_WEIGHTS_ERROR_IO, _("cannot copy %s to %s: %s"), src,
-                  dest, local ? local->message : "?");
-    }
-    return FALSE;
+    return io_failed(error, &local, _("cannot copy %s to %s: %s"), src, dest, local ? local->message : "?");
   }
   return fsync_path(dir, TRUE, error);
 }

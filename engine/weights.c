@@ -225,29 +225,6 @@ int sw_state_dict_add(sw_state_dict *sd, const char *name, sw_shape shape, const
   return sw_state_dict_push_owned(sd, name, shape, copy);
 }
 
-int sw_state_dict_set_meta(sw_state_dict *sd, const char *key, const char *value) {
-  if (!key || !value) return -1;
-  char *v = strdup(value);
-  if (!v) return -1;
-  for (int i = 0; i < sd->metadata_count; i++) {
-    if (strcmp(sd->metadata[i].key, key) == 0) {
-      free(sd->metadata[i].value);
-      sd->metadata[i].value = v;
-      return 0;
-    }
-  }
-  char *k = strdup(key);
-  if (!k || grow_pow2((void **)&sd->metadata, sd->metadata_count, sizeof *sd->metadata)) {
-    free(k);
-    free(v);
-    return -1;
-  }
-  sd->metadata[sd->metadata_count].key = k;
-  sd->metadata[sd->metadata_count].value = v;
-  sd->metadata_count++;
-  return 0;
-}
-
 /* Appends without looking for an existing key (readers, after a duplicate check). */
 static int push_meta(sw_state_dict *sd, const char *key, const char *value) {
   char *k = strdup(key), *v = strdup(value);
@@ -260,6 +237,20 @@ static int push_meta(sw_state_dict *sd, const char *key, const char *value) {
   sd->metadata[sd->metadata_count].value = v;
   sd->metadata_count++;
   return 0;
+}
+
+int sw_state_dict_set_meta(sw_state_dict *sd, const char *key, const char *value) {
+  if (!key || !value) return -1;
+  for (int i = 0; i < sd->metadata_count; i++) {
+    if (strcmp(sd->metadata[i].key, key) == 0) {
+      char *v = strdup(value);
+      if (!v) return -1;
+      free(sd->metadata[i].value);
+      sd->metadata[i].value = v;
+      return 0;
+    }
+  }
+  return push_meta(sd, key, value);
 }
 
 const char *sw_state_dict_get_meta(const sw_state_dict *sd, const char *key) {

@@ -45,6 +45,20 @@ static void add_double(JsonBuilder *b, const char *name, double v) {
     json_builder_add_null_value(b);
 }
 
+/* One epoch's metrics as a JSON object (train --json lines, report --json). */
+static void add_epoch(JsonBuilder *b, const SwellEpochMetrics *m) {
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "epoch");
+  json_builder_add_int_value(b, m->epoch);
+  json_builder_set_member_name(b, "stage");
+  json_builder_add_string_value(b, swell_stage_to_string(m->stage));
+  add_double(b, "train_loss", m->train_loss);
+  add_double(b, "valid_loss", m->valid_loss);
+  add_double(b, "accuracy", m->accuracy);
+  add_double(b, "seconds", m->seconds);
+  json_builder_end_object(b);
+}
+
 static gboolean parse_options(GOptionEntry *entries, const char *param, int *argc, char ***argv) {
   g_autoptr(GOptionContext) ctx = g_option_context_new(param);
   g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
@@ -95,16 +109,7 @@ static void on_batch(SwellTrainer *t, const SwellTrainerBatch *b, TrainUi *ui) {
 static void on_epoch(SwellTrainer *t, const SwellEpochMetrics *m, TrainUi *ui) {
   if (ui->json) {
     g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "epoch");
-    json_builder_add_int_value(b, m->epoch);
-    json_builder_set_member_name(b, "stage");
-    json_builder_add_string_value(b, swell_stage_to_string(m->stage));
-    add_double(b, "train_loss", m->train_loss);
-    add_double(b, "valid_loss", m->valid_loss);
-    add_double(b, "accuracy", m->accuracy);
-    add_double(b, "seconds", m->seconds);
-    json_builder_end_object(b);
+    add_epoch(b, m);
     print_json_builder(b);
     return;
   }
@@ -259,17 +264,10 @@ static void print_summary(const TrainArgs *a, SwellTrainer *trainer, SwellRunSta
     json_builder_add_string_value(b, swell_run_status_to_string(status));
     add_double(b, "accuracy", acc);
     json_builder_set_member_name(b, "confusion_matrix");
-    if (cm) {
-      json_builder_begin_array(b);
-      for (int i = 0; i < C; i++) {
-        json_builder_begin_array(b);
-        for (int j = 0; j < C; j++) json_builder_add_int_value(b, cm[i * C + j]);
-        json_builder_end_array(b);
-      }
-      json_builder_end_array(b);
-    } else {
+    if (cm)
+      swell_trainer_add_confusion_json(b, cm, C);
+    else
       json_builder_add_null_value(b);
-    }
     json_builder_set_member_name(b, "classes");
     json_builder_begin_array(b);
     for (int i = 0; classes && classes[i]; i++) json_builder_add_string_value(b, classes[i]);
@@ -405,28 +403,10 @@ int swell_cli_report(int argc, char **argv) {
     add_double(b, "valid_loss", run->valid_loss);
     json_builder_set_member_name(b, "epochs");
     json_builder_begin_array(b);
-    for (guint i = 0; i < epochs->len; i++) {
-      const SwellEpochMetrics *m = &g_array_index(epochs, SwellEpochMetrics, i);
-      json_builder_begin_object(b);
-      json_builder_set_member_name(b, "epoch");
-      json_builder_add_int_value(b, m->epoch);
-      json_builder_set_member_name(b, "stage");
-      json_builder_add_string_value(b, swell_stage_to_string(m->stage));
-      add_double(b, "train_loss", m->train_loss);
-      add_double(b, "valid_loss", m->valid_loss);
-      add_double(b, "accuracy", m->accuracy);
-      add_double(b, "seconds", m->seconds);
-      json_builder_end_object(b);
-    }
+    for (guint i = 0; i < epochs->len; i++) add_epoch(b, &g_array_index(epochs, SwellEpochMetrics, i));
     json_builder_end_array(b);
     json_builder_set_member_name(b, "confusion_matrix");
-    json_builder_begin_array(b);
-    for (int i = 0; i < C; i++) {
-      json_builder_begin_array(b);
-      for (int j = 0; j < C; j++) json_builder_add_int_value(b, cm[i * C + j]);
-      json_builder_end_array(b);
-    }
-    json_builder_end_array(b);
+    swell_trainer_add_confusion_json(b, cm, C);
     json_builder_set_member_name(b, "most_confused");
     json_builder_begin_array(b);
     for (int i = 0; i < np; i++) {

@@ -475,6 +475,16 @@ static char *hyperparams_json(const SwellTrainOptions *o, const char *weights_pa
   return json_generator_to_data(gen, NULL);
 }
 
+void swell_trainer_add_confusion_json(JsonBuilder *b, const int *cm, int n_classes) {
+  json_builder_begin_array(b);
+  for (int i = 0; i < n_classes; i++) {
+    json_builder_begin_array(b);
+    for (int j = 0; j < n_classes; j++) json_builder_add_int_value(b, cm[i * n_classes + j]);
+    json_builder_end_array(b);
+  }
+  json_builder_end_array(b);
+}
+
 static char *confusion_json(char **classes, const int *cm, int C) {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
@@ -483,13 +493,7 @@ static char *confusion_json(char **classes, const int *cm, int C) {
   for (int i = 0; i < C; i++) json_builder_add_string_value(b, classes[i]);
   json_builder_end_array(b);
   json_builder_set_member_name(b, "matrix");
-  json_builder_begin_array(b);
-  for (int i = 0; i < C; i++) {
-    json_builder_begin_array(b);
-    for (int j = 0; j < C; j++) json_builder_add_int_value(b, cm[i * C + j]);
-    json_builder_end_array(b);
-  }
-  json_builder_end_array(b);
+  swell_trainer_add_confusion_json(b, cm, C);
   json_builder_end_object(b);
   g_autoptr(JsonGenerator) gen = json_generator_new();
   g_autoptr(JsonNode) root = json_builder_get_root(b);

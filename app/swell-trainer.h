@@ -29,6 +29,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 #include "model.h"
 #include "swell-project.h"
@@ -108,6 +109,9 @@ const char *const *swell_trainer_get_class_names(SwellTrainer *self);
  * confusion matrix, n_classes x n_classes, rows actual (NULL when none). */
 double swell_trainer_get_accuracy(SwellTrainer *self);
 const int *swell_trainer_get_confusion(SwellTrainer *self, int *n_classes);
+/* Adds the confusion matrix cm (n_classes x n_classes, rows actual) to b as an
+ * array of rows of counts: the form the store keeps and swell-cli prints. */
+void swell_trainer_add_confusion_json(JsonBuilder *b, const int *cm, int n_classes);
 /* SWELL_TRAINER_LR_FIND only: the sweep and suggestions (NULL when not done). */
 const SwellLrFindResult *swell_trainer_get_lr_find(SwellTrainer *self);
 /* Bad images the loaders left out, as "id: message" lines (may be empty). */

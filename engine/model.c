@@ -649,6 +649,21 @@ int sw_model_prepare(sw_model *m, int batch, int height, int width, char *err, s
         out->alias = in->alias >= 0 ? in->alias : n->in0;
     }
   }
+  /* BatchNorm + ReLU/ReLU6 in place on its only consumer: one fused pass each
+   * way (sw_batchnorm_act_*); the activation node is skipped */
+  for (int i = 0; i < m->nnodes; i++) {
+    sw_node *n = &m->nodes[i];
+    n->fused = false;
+    if (n->op == SW_OP_BN) n->act = SW_ACT_NONE;
+  }
+  for (int i = 0; i + 1 < m->nnodes; i++) {
+    sw_node *n = &m->nodes[i], *a = &m->nodes[i + 1];
+    if (n->op == SW_OP_BN && (a->op == SW_OP_RELU || a->op == SW_OP_RELU6) &&
+        a->in0 == n->out && vals[n->out].nconsumers == 1 && vals[a->out].alias == n->out) {
+      n->act = a->op == SW_OP_RELU ? SW_ACT_RELU : SW_ACT_RELU6;
+      a->fused = true;
+    }
+  }
   /* gradient lifetimes (backward step t = nnodes-1-node) */
   int nv = m->nvalues;
   grad_slot *slots = calloc((size_t)nv, sizeof *slots);
@@ -666,11 +681,18 @@ int sw_model_prepare(sw_model *m, int batch, int height, int width, char *err, s
   int ns = 0;
   for (int v = 1; v < nv; v++) {
     vals[v].first_bwd = last_consumer[v];
+    vals[v].grad = NULL;
+    /* a fused BatchNorm's own output gradient is never formed */
+    if (vals[v].producer >= 0 && m->nodes[vals[v].producer].op == SW_OP_BN &&
+        m->nodes[vals[v].producer].act != SW_ACT_NONE)
+      continue;
     grad_slot *s = &slots[ns++];
     s->value = v;
     s->size = round16(vnumel(&vals[v], B));
     s->t0 = last_consumer[v] < 0 ? -1 : m->nnodes - 1 - last_consumer[v];
     s->t1 = m->nnodes - 1 - vals[v].producer;
+    /* a fused activation's output gradient is read one step later, by the BatchNorm */
+    if (vals[v].producer >= 0 && m->nodes[vals[v].producer].fused) s->t1++;
   }
   free(last_consumer);
   size_t grad_total = plan_grads(slots, ns);
@@ -776,14 +798,14 @@ const float *sw_model_forward(sw_model *m, const float *input, int batch, bool t
       sw_conv2d_forward(&n->conv, out->data, in->data, P(m, n->pw), P(m, n->pb), m->ws);
       break;
     case SW_OP_BN:
-      sw_batchnorm_forward(&n->bn, out->data, n->save_mean, n->save_invstd, in->data, P(m, n->pw),
-                           P(m, n->pb), P(m, n->prm), P(m, n->prv), train);
+      sw_batchnorm_act_forward(&n->bn, n->act, out->data, n->save_mean, n->save_invstd, in->data,
+                               P(m, n->pw), P(m, n->pb), P(m, n->prm), P(m, n->prv), train);
       break;
     case SW_OP_RELU:
-      sw_relu_forward(out->data, in->data, cnt);
+      if (!n->fused) sw_relu_forward(out->data, in->data, cnt);
       break;
     case SW_OP_RELU6:
-      sw_relu6_forward(out->data, in->data, cnt);
+      if (!n->fused) sw_relu6_forward(out->data, in->data, cnt);
       break;
     case SW_OP_MAXPOOL:
       sw_maxpool_forward(&n->pool, out->data, n->argmax, in->data);
@@ -837,7 +859,7 @@ void sw_model_backward(sw_model *m, const float *dlogits) {
   for (int i = m->nnodes - 1; i >= 0; i--) {
     sw_node *n = &m->nodes[i];
     sw_value *in = &vals[n->in0], *out = &vals[n->out];
-    if (!out->need_grad) continue;
+    if (!out->need_grad || n->fused) continue;
     /* gradients whose first writer is this node start from zero */
     if (in->need_grad && in->first_bwd == i)
       memset(in->grad, 0, vnumel(in, B) * sizeof(float));
@@ -854,14 +876,23 @@ void sw_model_backward(sw_model *m, const float *dlogits) {
       break;
     }
     case SW_OP_BN:
-      sw_batchnorm_backward(&n->bn, dinp, G(m, n->pw), G(m, n->pb), dout, in->data, P(m, n->pw),
-                            n->save_mean, n->save_invstd, P(m, n->prm), P(m, n->prv), train);
+      if (n->act != SW_ACT_NONE) {
+        /* fused: the gradient and output of the activation node after this one */
+        const sw_value *act = &vals[m->nodes[i + 1].out];
+        sw_batchnorm_act_backward(&n->bn, n->act, dinp, G(m, n->pw), G(m, n->pb), act->grad,
+                                  act->data, in->data, P(m, n->pw), n->save_mean,
+                                  n->save_invstd, P(m, n->prm), P(m, n->prv), train);
+      } else {
+        sw_batchnorm_backward(&n->bn, dinp, G(m, n->pw), G(m, n->pb), dout, in->data,
+                              P(m, n->pw), n->save_mean, n->save_invstd, P(m, n->prm),
+                              P(m, n->prv), train);
+      }
       break;
     case SW_OP_RELU:
-      if (dinp) sw_relu_backward(dinp, dout, out->data, cnt);
+      if (dinp && !n->fused) sw_relu_backward(dinp, dout, out->data, cnt);
       break;
     case SW_OP_RELU6:
-      if (dinp) sw_relu6_backward(dinp, dout, out->data, cnt);
+      if (dinp && !n->fused) sw_relu6_backward(dinp, dout, out->data, cnt);
       break;
     case SW_OP_MAXPOOL:
       if (dinp) sw_maxpool_backward(&n->pool, dinp, dout, n->argmax);

@@ -57,6 +57,8 @@ typedef struct {
   int cout, k, stride, pad, groups;
   bool tf_same;         /* TensorFlow 'SAME' padding computed from the input size */
   float p;              /* dropout */
+  sw_act act;           /* BN: the ReLU/ReLU6 of the next node, fused in (set by prepare) */
+  bool fused;           /* ReLU/ReLU6 done by the BatchNorm before it: skipped */
   int in_features, out_features;
   /* prepared for a batch shape */
   sw_conv2d conv;

@@ -70,6 +70,7 @@ static const conv_case CONVS[] = {
     {"dw3s1", 2, 6, 7, 7, 6, 3, 1, 1, 1, 1, 1, 6},
     {"dw3s2", 2, 6, 8, 9, 6, 3, 2, 1, 1, 1, 1, 6},
     {"dw3s2tf", 2, 6, 8, 8, 6, 3, 2, 0, 0, 1, 1, 6},
+    {"c3s1p1w", 2, 16, 9, 10, 20, 3, 1, 1, 1, 1, 1, 1},
 };
 
 static void golden_conv(void) {
@@ -472,6 +473,12 @@ static const conv_case EXTRA_CONVS[] = {
     {"c1s1b3x40", 3, 4, 40, 40, 5, 1, 1, 0, 0, 0, 0, 1},
     /* large enough for sw_sgemm to split each gemm over the threads */
     {"c3s1split", 2, 16, 28, 28, 32, 3, 1, 1, 1, 1, 1, 1},
+    /* ResNet-like 3x3 stride-1 convs with more channels: odd sizes, a 2x3 map,
+     * 7x7 maps batched several images per gemm, 64x64 maps one per gemm */
+    {"c3s1odd", 3, 16, 7, 9, 20, 3, 1, 1, 1, 1, 1, 1},
+    {"c3s1_2x3", 2, 16, 2, 3, 16, 3, 1, 1, 1, 1, 1, 1},
+    {"c3s1_7x7", 5, 24, 7, 7, 32, 3, 1, 1, 1, 1, 1, 1},
+    {"c3s1_64", 3, 16, 64, 64, 17, 3, 1, 1, 1, 1, 1, 1},
 };
 
 static void fast_vs_ref_bn(int B, int C, int HW, float offset) {

@@ -56,6 +56,8 @@ CONVS = {
     "dw3s1": (2, 6, 7, 7, 6, 3, 1, (1, 1, 1, 1), 6),
     "dw3s2": (2, 6, 8, 9, 6, 3, 2, (1, 1, 1, 1), 6),
     "dw3s2tf": (2, 6, 8, 8, 6, 3, 2, (0, 0, 1, 1), 6),
+    # ResNet-like: more channels, odd width
+    "c3s1p1w": (2, 16, 9, 10, 20, 3, 1, (1, 1, 1, 1), 1),
 }
 for name, (B, Cin, H, W, Cout, K, s, (pt, pl, pb, pr), g) in CONVS.items():
     for with_bias in (True, False):

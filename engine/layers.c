@@ -33,6 +33,7 @@ typedef struct {
    * activation output act_out */
   sw_act act;
   const float *act_out;
+  bool dinp_set; /* backward: dinp = instead of += */
 } bn_ctx;
 
 /* o[i] = act(in[i] * scale + shift) */
@@ -249,11 +250,18 @@ static void bn_bwd_chunk(void *vctx, int64_t c0, int64_t c1) {
                                      n, x->act);
         const float *in = x->inp + off;
         float *dx = x->dinp + off;
-        if (x->train) {
+        if (x->train && x->dinp_set) {
+          for (int i = 0; i < n; i++) {
+            float xhat = (in[i] - mean) * invstd;
+            dx[i] = k * (g[i] - mdy - xhat * mdyx);
+          }
+        } else if (x->train) {
           for (int i = 0; i < n; i++) {
             float xhat = (in[i] - mean) * invstd;
             dx[i] += k * (g[i] - mdy - xhat * mdyx);
           }
+        } else if (x->dinp_set) {
+          for (int i = 0; i < n; i++) dx[i] = k * g[i];
         } else {
           for (int i = 0; i < n; i++) dx[i] += k * g[i];
         }
@@ -269,6 +277,21 @@ void sw_batchnorm_backward(const sw_batchnorm *bn, float *dinp, float *dweight, 
                             save_mean, save_invstd, running_mean, running_var, train);
 }
 
+static void bn_backward(const sw_batchnorm *bn, sw_act act, float *dinp, bool dinp_set,
+                        float *dweight, float *dbias, const float *dout, const float *out,
+                        const float *inp, const float *weight, const float *save_mean,
+                        const float *save_invstd, const float *running_mean,
+                        const float *running_var, bool train) {
+  bn_ctx x = {.bn = bn, .inp = inp, .weight = weight, .train = train, .dinp = dinp,
+              .dweight = dweight, .dbias = dbias, .dout = dout, .mean_in = save_mean,
+              .invstd_in = save_invstd, .running_mean = (float *)running_mean,
+              .running_var = (float *)running_var, .act = out ? act : SW_ACT_NONE,
+              .act_out = out, .dinp_set = dinp_set};
+  size_t per_c = (size_t)bn->B * bn->HW;
+  int64_t min_c = (int64_t)(SW_ELEM_CHUNK / (per_c ? per_c : 1)) + 1;
+  sw_parallel_for(bn->C, min_c, bn_bwd_chunk, &x);
+}
+
 /* dout: gradient of the activation output `out` (B, C, HW) -> dinp (B, C, HW) +=,
  * dweight, dbias (C) += */
 void sw_batchnorm_act_backward(const sw_batchnorm *bn, sw_act act, float *dinp, float *dweight,
@@ -276,14 +299,19 @@ void sw_batchnorm_act_backward(const sw_batchnorm *bn, sw_act act, float *dinp, 
                                const float *inp, const float *weight, const float *save_mean,
                                const float *save_invstd, const float *running_mean,
                                const float *running_var, bool train) {
-  bn_ctx x = {.bn = bn, .inp = inp, .weight = weight, .train = train, .dinp = dinp,
-              .dweight = dweight, .dbias = dbias, .dout = dout, .mean_in = save_mean,
-              .invstd_in = save_invstd, .running_mean = (float *)running_mean,
-              .running_var = (float *)running_var, .act = out ? act : SW_ACT_NONE,
-              .act_out = out};
-  size_t per_c = (size_t)bn->B * bn->HW;
-  int64_t min_c = (int64_t)(SW_ELEM_CHUNK / (per_c ? per_c : 1)) + 1;
-  sw_parallel_for(bn->C, min_c, bn_bwd_chunk, &x);
+  bn_backward(bn, act, dinp, false, dweight, dbias, dout, out, inp, weight, save_mean,
+              save_invstd, running_mean, running_var, train);
+}
+
+/* As above with dinp (B, C, HW) = */
+void sw_batchnorm_act_backward_into(const sw_batchnorm *bn, sw_act act, float *dinp,
+                                    float *dweight, float *dbias, const float *dout,
+                                    const float *out, const float *inp, const float *weight,
+                                    const float *save_mean, const float *save_invstd,
+                                    const float *running_mean, const float *running_var,
+                                    bool train) {
+  bn_backward(bn, act, dinp, true, dweight, dbias, dout, out, inp, weight, save_mean,
+              save_invstd, running_mean, running_var, train);
 }
 
 /* ---- activations ------------------------------------------------------- */

@@ -87,6 +87,14 @@ void sw_batchnorm_act_backward(const sw_batchnorm *bn, sw_act act, float *dinp, 
                                const float *inp, const float *weight, const float *save_mean,
                                const float *save_invstd, const float *running_mean,
                                const float *running_var, bool train);
+/* The same, but dinp = (not +=): for a gradient this layer writes first, which
+ * saves zeroing it and one read of it. */
+void sw_batchnorm_act_backward_into(const sw_batchnorm *bn, sw_act act, float *dinp,
+                                    float *dweight, float *dbias, const float *dout,
+                                    const float *out, const float *inp, const float *weight,
+                                    const float *save_mean, const float *save_invstd,
+                                    const float *running_mean, const float *running_var,
+                                    bool train);
 
 /* ---- activations (n elements) -------------------------------------------
  * Backward takes the forward OUTPUT (so the forward may run in place). */

@@ -860,8 +860,10 @@ void sw_model_backward(sw_model *m, const float *dlogits) {
     sw_node *n = &m->nodes[i];
     sw_value *in = &vals[n->in0], *out = &vals[n->out];
     if (!out->need_grad || n->fused) continue;
-    /* gradients whose first writer is this node start from zero */
-    if (in->need_grad && in->first_bwd == i)
+    /* gradients whose first writer is this node start from zero, except
+     * where the node can write instead of add (BatchNorm) */
+    bool set_dinp = n->op == SW_OP_BN && in->need_grad && in->first_bwd == i;
+    if (in->need_grad && in->first_bwd == i && !set_dinp)
       memset(in->grad, 0, vnumel(in, B) * sizeof(float));
     if (n->in1 >= 0 && vals[n->in1].need_grad && vals[n->in1].first_bwd == i)
       memset(vals[n->in1].grad, 0, vnumel(&vals[n->in1], B) * sizeof(float));
@@ -875,19 +877,15 @@ void sw_model_backward(sw_model *m, const float *dlogits) {
         sw_conv2d_backward(&n->conv, dinp, dw, db, dout, in->data, P(m, n->pw), m->ws);
       break;
     }
-    case SW_OP_BN:
-      if (n->act != SW_ACT_NONE) {
-        /* fused: the gradient and output of the activation node after this one */
-        const sw_value *act = &vals[m->nodes[i + 1].out];
-        sw_batchnorm_act_backward(&n->bn, n->act, dinp, G(m, n->pw), G(m, n->pb), act->grad,
-                                  act->data, in->data, P(m, n->pw), n->save_mean,
-                                  n->save_invstd, P(m, n->prm), P(m, n->prv), train);
-      } else {
-        sw_batchnorm_backward(&n->bn, dinp, G(m, n->pw), G(m, n->pb), dout, in->data,
-                              P(m, n->pw), n->save_mean, n->save_invstd, P(m, n->prm),
-                              P(m, n->prv), train);
-      }
+    case SW_OP_BN: {
+      /* fused: the gradient and output of the activation node after this one */
+      const sw_value *act = n->act != SW_ACT_NONE ? &vals[m->nodes[i + 1].out] : NULL;
+      (set_dinp ? sw_batchnorm_act_backward_into : sw_batchnorm_act_backward)(
+          &n->bn, n->act, dinp, G(m, n->pw), G(m, n->pb), act ? act->grad : dout,
+          act ? act->data : NULL, in->data, P(m, n->pw), n->save_mean, n->save_invstd,
+          P(m, n->prm), P(m, n->prv), train);
       break;
+    }
     case SW_OP_RELU:
       if (dinp && !n->fused) sw_relu_backward(dinp, dout, out->data, cnt);
       break;

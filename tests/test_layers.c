@@ -552,7 +552,21 @@ static void fused_bn_act(int act, bool train) {
   check(p, "dx", dx1, dx2, n, TOL_FAST_BWD);
   check(p, "dweight", dw1, dw2, C, TOL_FAST_BWD);
   check(p, "dbias", db1, db2, C, TOL_FAST_BWD);
-  float *all[] = {x, w, b, dy, rm1, rv1, rm2, rv2, y1, y2, t, sm1, si1, sm2, si2, dx1, dx2, dw1, dw2, db1, db2};
+  /* _into writes dinp: the += result minus its starting 0.5, bit for bit */
+  float *dx3 = filled(n, 1e30f), *dw3 = zeros(C), *db3 = zeros(C);
+  sw_batchnorm_act_backward_into(&bn, (sw_act)act, dx3, dw3, db3, dy, y1, x, w, sm1, si1, rm1,
+                                 rv1, train);
+  size_t same = 0;
+  float *dx4 = zeros(n);
+  sw_batchnorm_act_backward(&bn, (sw_act)act, dx4, NULL, NULL, dy, y1, x, w, sm1, si1, rm1, rv1,
+                            train);
+  for (size_t i = 0; i < n; i++) same += dx3[i] == dx4[i];
+  bool ok = same == n && memcmp(dw3, dw1, C * sizeof(float)) == 0 &&
+            memcmp(db3, db1, C * sizeof(float)) == 0;
+  printf("%s %s into: dinp written, %zu of %zu equal to += on zeros\n", ok ? "ok  " : "FAIL", p,
+         same, n);
+  if (!ok) sw_test_failures++;
+  float *all[] = {x, w, b, dy, rm1, rv1, rm2, rv2, y1, y2, t, sm1, si1, sm2, si2, dx1, dx2, dw1, dw2, db1, db2, dx3, dw3, db3, dx4};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
 }
 

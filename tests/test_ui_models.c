@@ -13,17 +13,7 @@
 #include "swell-plot.h"
 #include "swell-results-model.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                               \
-  do {                                                                 \
-    if (!(cond)) {                                                     \
-      failures++;                                                      \
-      fprintf (stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf (stderr, __VA_ARGS__);                                   \
-      fprintf (stderr, "\n");                                          \
-    }                                                                  \
-  } while (0)
+#include "testutil.h"
 
 typedef struct {
   guint calls, pos, removed, added;
@@ -354,9 +344,9 @@ main (void)
   test_confusion ();
   test_gallery ();
   test_plot_ticks ();
-  if (failures)
-    fprintf (stderr, "%d check(s) failed\n", failures);
+  if (sw_test_failures)
+    fprintf (stderr, "%d check(s) failed\n", sw_test_failures);
   else
     printf ("all view-model checks passed\n");
-  return failures ? 1 : 0;
+  return sw_test_failures ? 1 : 0;
 }

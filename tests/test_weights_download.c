@@ -19,17 +19,7 @@
 
 #include "swell-weights.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                  \
-  do {                                                                    \
-    if (!(cond)) {                                                        \
-      failures++;                                                         \
-      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);     \
-      fprintf(stderr, __VA_ARGS__);                                       \
-      fprintf(stderr, "\n");                                              \
-    }                                                                     \
-  } while (0)
+#include "testutil.h"
 
 static char *tmp_root, *srv_dir, *cache_dir, *catalogue_path;
 static int port;
@@ -600,10 +590,10 @@ int main(int argc, char **argv) {
   test_bad_catalogue();
   stop_server();
 
-  if (failures == 0) {
+  if (sw_test_failures == 0) {
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmp_root);
     g_spawn_command_line_sync(cmd, NULL, NULL, NULL, NULL);
   }
-  printf("%d checks failed\n", failures);
-  return failures ? 1 : 0;
+  printf("%d checks failed\n", sw_test_failures);
+  return sw_test_failures ? 1 : 0;
 }

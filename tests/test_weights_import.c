@@ -20,17 +20,7 @@
 
 #include "swell-weights.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                  \
-  do {                                                                    \
-    if (!(cond)) {                                                        \
-      failures++;                                                         \
-      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);     \
-      fprintf(stderr, __VA_ARGS__);                                       \
-      fprintf(stderr, "\n");                                              \
-    }                                                                     \
-  } while (0)
+#include "testutil.h"
 
 static char *cache_dir;
 
@@ -207,11 +197,11 @@ int main(int argc, char **argv) {
     printf("ok async import refused: %s\n", error ? error->message : "");
   }
 
-  if (failures == 0) {
+  if (sw_test_failures == 0) {
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmp_root);
     g_spawn_command_line_sync(cmd, NULL, NULL, NULL, NULL);
   }
   g_free(tmp_root);
-  printf("%d checks failed\n", failures);
-  return failures ? 1 : 0;
+  printf("%d checks failed\n", sw_test_failures);
+  return sw_test_failures ? 1 : 0;
 }

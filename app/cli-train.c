@@ -164,6 +164,7 @@ typedef struct {
   int epochs, freeze_epochs, batch_size, size, threads;
   double lr;
   gint64 seed;
+  char *opt;
   gboolean no_augment, json;
 } TrainArgs;
 
@@ -180,6 +181,8 @@ static GOptionEntry *train_entries(TrainArgs *a, gboolean with_epochs) {
       {"threads", 0, 0, G_OPTION_ARG_INT, &a->threads, N_("Threads (default: every core)"), "N"},
       {"no-augment", 0, 0, G_OPTION_ARG_NONE, &a->no_augment, N_("Train without augmentation"),
        NULL},
+      {"opt", 0, 0, G_OPTION_ARG_STRING, &a->opt,
+       N_("Optimiser: adam (default, as fastai sets it up) or sgd (with momentum)"), "NAME"},
       {"json", 0, 0, G_OPTION_ARG_NONE, &a->json, N_("Print one JSON object per line"), NULL},
       {"epochs", 0, 0, G_OPTION_ARG_INT, &a->epochs, N_("Unfrozen epochs (default 4)"), "N"},
       {"freeze-epochs", 0, 0, G_OPTION_ARG_INT, &a->freeze_epochs,
@@ -211,8 +214,11 @@ static int train_like(int argc, char **argv, SwellTrainerMode mode) {
                         argv[0]);
   else if (a.seed < 0)
     rc = swell_cli_fail(_("--seed must not be negative"));
+  else if (a.opt && strcmp(a.opt, "adam") != 0 && strcmp(a.opt, "sgd") != 0)
+    rc = swell_cli_fail(_("unknown optimiser “%s” (choose adam or sgd)"), a.opt);
   else
     rc = do_train(&a, argv[1], mode);
+  g_free(a.opt);
   g_free(a.arch);
   g_free(a.weights);
   return rc;
@@ -309,6 +315,7 @@ static int do_train(const TrainArgs *a, const char *project, SwellTrainerMode mo
   opts.seed = (guint64)a->seed;
   opts.threads = a->threads;
   opts.augment = !a->no_augment;
+  opts.optimizer = a->opt && strcmp(a->opt, "sgd") == 0 ? SW_OPTIM_SGD : SW_OPTIM_ADAM;
   g_autoptr(SwellTrainer) trainer = swell_trainer_new(project, mode, &opts);
   swell_train_options_clear(&opts);
   TrainUi ui = {0};
@@ -395,6 +402,14 @@ int swell_cli_report(int argc, char **argv) {
     json_builder_add_string_value(b, run->weights);
     json_builder_set_member_name(b, "status");
     json_builder_add_string_value(b, swell_run_status_to_string(run->status));
+    /* the recipe as stored with the run (optimizer, rates, epochs, ...) */
+    g_autoptr(JsonNode) hp = run->hyperparams_json ? json_from_string(run->hyperparams_json, NULL)
+                                                   : NULL;
+    json_builder_set_member_name(b, "hyperparams");
+    if (hp && JSON_NODE_HOLDS_OBJECT(hp))
+      json_builder_add_value(b, g_steal_pointer(&hp));
+    else
+      json_builder_add_null_value(b);
     json_builder_set_member_name(b, "classes");
     json_builder_begin_array(b);
     for (int i = 0; i < C; i++) json_builder_add_string_value(b, run->class_names[i]);

@@ -27,6 +27,7 @@ void swell_train_options_init(SwellTrainOptions *opts) {
   opts->seed = 0;
   opts->threads = 0;
   opts->augment = TRUE;
+  opts->optimizer = SW_OPTIM_ADAM;
 }
 
 void swell_train_options_clear(SwellTrainOptions *opts) {
@@ -462,10 +463,12 @@ static char *hyperparams_json(const SwellTrainOptions *o, const char *weights_pa
   json_builder_add_int_value(b, o->threads);
   json_builder_set_member_name(b, "augment");
   json_builder_add_boolean_value(b, o->augment);
+  sw_optim_config oc;
+  sw_optim_config_default(&oc, o->optimizer);
   json_builder_set_member_name(b, "optimizer");
-  json_builder_add_string_value(b, "adam");
+  json_builder_add_string_value(b, o->optimizer == SW_OPTIM_SGD ? "sgd" : "adam");
   json_builder_set_member_name(b, "wd");
-  json_builder_add_double_value(b, 0.01);
+  json_builder_add_double_value(b, oc.wd);
   json_builder_set_member_name(b, "weights_path");
   json_builder_add_string_value(b, weights_path);
   json_builder_end_object(b);
@@ -768,6 +771,7 @@ static gboolean run_job(SwellTrainer *self, GError **error) {
   sw_net_from_model(&net, model);
   sw_learner_config lcfg;
   sw_learner_config_default(&lcfg);
+  sw_optim_config_default(&lcfg.optim, o->optimizer);
   sw_learner *learner = sw_learner_new(&net, &bs[0], valid_items->len ? &bs[1] : NULL, &lcfg, err,
                                        sizeof err);
   gboolean ok = learner != NULL;

@@ -32,6 +32,7 @@
 #include <json-glib/json-glib.h>
 
 #include "model.h"
+#include "optim.h"
 #include "swell-project.h"
 #include "weights.h"
 
@@ -49,6 +50,7 @@ typedef struct {
   int threads;         /* 0: every core */
   gboolean augment;    /* TRUE: RandomResizedCrop (min_scale 0.08) + horizontal flip; FALSE:
                         * resize + centre crop */
+  sw_optim_kind optimizer; /* SW_OPTIM_ADAM (default, fastai's settings) or SW_OPTIM_SGD */
 } SwellTrainOptions;
 
 void swell_train_options_init(SwellTrainOptions *opts);

@@ -96,6 +96,22 @@ assert all(a[k] == b[k] for k in keys), (a, b)
 PY
 then ok "same seed and threads give the same losses"; else fail "reproducibility"; fi
 
+# --- SGD with momentum (--opt sgd), stored with the run -----------------------------------
+if "$cli" train "$cproj" --opt adagrad 2>"$tmp/err" >/dev/null; then
+  fail "unknown optimiser accepted"
+elif grep -q "adagrad" "$tmp/err"; then ok "unknown optimiser: $(cat "$tmp/err")"
+else fail "unknown optimiser message: $(cat "$tmp/err")"; fi
+if "$cli" train "$cproj" --arch mobilenet_v2 --weights "$weights" --size 64 --epochs 1 \
+     --freeze-epochs 0 --opt sgd --lr 0.01 --threads 2 --json > "$tmp/sgd.json" 2>"$tmp/err"; then
+  check "sgd run: one unfrozen epoch with a finite loss" \
+    'len(lines) == 2 and lines[0]["stage"] == "unfrozen" and lines[0]["train_loss"] < 100' \
+    "$tmp/sgd.json"
+  "$cli" report "$cproj" --json > "$tmp/sgdreport.json" 2>&1
+  check "report shows the run's optimiser (sgd, no weight decay) and rate" \
+    'l["hyperparams"]["optimizer"] == "sgd" and l["hyperparams"]["wd"] == 0 and l["hyperparams"]["base_lr"] == 0.01' \
+    "$tmp/sgdreport.json"
+else fail "sgd train: $(cat "$tmp/err")"; fi
+
 # --- the accuracy run ------------------------------------------------------------------------
 start=$(date +%s)
 if "$cli" train "$proj" --arch mobilenet_v2 --weights "$weights" --epochs 5 --seed 0 --threads 2 \

@@ -94,15 +94,19 @@ void sw_optim_free(sw_optim *o) {
 
 const sw_optim_config *sw_optim_get_config(const sw_optim *o) { return &o->cfg; }
 
+/* fastai's true (decoupled) weight decay: w *= 1 - lr * wd, before the step */
+static void decay(const sw_optim_config *c, sw_optim_slot *sl, double lr) {
+  if (!sl->do_wd || c->wd == 0) return;
+  float f = (float)(1.0 - lr * c->wd), *w = sl->p->data;
+  for (int64_t i = 0; i < sl->p->numel; i++) w[i] *= f;
+}
+
 static void adam_step(const sw_optim_config *c, sw_optim_slot *sl, double lr, double mom) {
   sw_param *p = sl->p;
   float *w = p->data;
   const float *g = p->grad;
   int64_t n = p->numel;
-  if (sl->do_wd && c->wd != 0) {
-    float f = (float)(1.0 - lr * c->wd);
-    for (int64_t i = 0; i < n; i++) w[i] *= f;
-  }
+  decay(c, sl, lr);
   float fm = (float)mom, fdm = (float)(1.0 - mom);
   float fs = (float)c->sqr_mom, fds = (float)(1.0 - c->sqr_mom);
   float *ga = sl->grad_avg, *sa = sl->sqr_avg;
@@ -124,10 +128,7 @@ static void sgd_step(const sw_optim_config *c, sw_optim_slot *sl, double lr, dou
   float *w = p->data;
   const float *g = p->grad;
   int64_t n = p->numel;
-  if (sl->do_wd && c->wd != 0) {
-    float f = (float)(1.0 - lr * c->wd);
-    for (int64_t i = 0; i < n; i++) w[i] *= f;
-  }
+  decay(c, sl, lr);
   float fm = (float)mom, flr = (float)(-lr);
   float *ga = sl->grad_avg;
   sl->step++;

@@ -17,25 +17,6 @@
 
 static float formula(int k, int64_t i) { return (float)((i * 7 + k) % 17 - 8) / 64.0f; }
 
-static unsigned char *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    fprintf(stderr, "cannot open %s\n", path);
-    exit(1);
-  }
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  unsigned char *b = malloc(n ? (size_t)n : 1);
-  if (fread(b, 1, (size_t)n, f) != (size_t)n) {
-    fprintf(stderr, "short read %s\n", path);
-    exit(1);
-  }
-  fclose(f);
-  *len = (size_t)n;
-  return b;
-}
-
 static char *tmp_path(const char *name) {
   const char *dir = getenv("SWELL_TMP");
   if (!dir) dir = "/tmp";
@@ -183,7 +164,7 @@ static void test_st_roundtrip(void) {
   unlink(path);
   CHECK(sw_safetensors_write(path, &sd, err, sizeof err) == 0, "write: %s", err);
   size_t flen;
-  unsigned char *fb = slurp(path, &flen);
+  unsigned char *fb = sw_test_read_file(path, &flen);
   CHECK(flen == len && memcmp(fb, buf, len) == 0, "file and memory writers agree");
   free(fb);
   CHECK(sw_safetensors_read(path, &back, err, sizeof err) == 0, "read: %s", err);
@@ -438,7 +419,7 @@ static void test_truncations(const char *fixture, int (*reader)(const char *, sw
                              int (*mem_reader)(const void *, size_t, const char *, sw_state_dict *, char *, size_t)) {
   char *path = sw_test_fixture_path(fixture);
   size_t len;
-  unsigned char *b = slurp(path, &len);
+  unsigned char *b = sw_test_read_file(path, &len);
   char err[512];
   sw_state_dict sd;
   int accepted = 0, unnamed = 0;
@@ -532,7 +513,7 @@ static void test_resnet18_pth(void) {
   compare_sd(&sd, &w, "weights_read(.pth)");
   sw_state_dict_free(&w);
   size_t len;
-  unsigned char *buf = slurp(path, &len);
+  unsigned char *buf = sw_test_read_file(path, &len);
   CHECK(sw_weights_read_mem(buf, len, "resnet18 buffer", &w, err, sizeof err) == 0, "read_mem: %s", err);
   compare_sd(&sd, &w, "pth from memory");
   sw_state_dict_free(&w);

@@ -20,22 +20,6 @@
 #include "testutil.h"
 #include "weights.h"
 
-static unsigned char *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    fprintf(stderr, "cannot open %s\n", path);
-    exit(1);
-  }
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  unsigned char *b = malloc((size_t)n + 1);
-  if (fread(b, 1, (size_t)n, f) != (size_t)n) exit(1);
-  fclose(f);
-  *len = (size_t)n;
-  return b;
-}
-
 typedef struct {
   int accepted, rejected, unnamed;
 } tally;
@@ -123,7 +107,7 @@ int main(int argc, char **argv) {
   sw_rng_seed(&r, 20261128);
   size_t slen, plen;
   char *sp = sw_test_fixture_path("weights_small.safetensors"), *pp = sw_test_fixture_path("pth_small.pth");
-  unsigned char *st = slurp(sp, &slen), *pth = slurp(pp, &plen);
+  unsigned char *st = sw_test_read_file(sp, &slen), *pth = sw_test_read_file(pp, &plen);
   unsigned char *work = malloc(slen > plen ? slen : plen);
   size_t hlen = (size_t)st[0] | (size_t)st[1] << 8;
 
@@ -162,7 +146,7 @@ int main(int argc, char **argv) {
   report(".pth, zip structures", &t5, n);
   size_t llen;
   char *lp = sw_test_fixture_path("pth_small_legacy.pth");
-  unsigned char *leg = slurp(lp, &llen), *lw = malloc(llen);
+  unsigned char *leg = sw_test_read_file(lp, &llen), *lw = malloc(llen);
   tally t6 = {0};
   for (int i = 0; i < 2 * n; i++) {
     memcpy(lw, leg, llen);

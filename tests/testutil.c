@@ -40,6 +40,25 @@ static char *join_env(const char *var, const char *name) {
 char *sw_test_fixture_path(const char *name) { return join_env("SWELL_FIXTURES", name); }
 char *sw_test_shared_path(const char *name) { return join_env("SWELL_SHARED", name); }
 
+unsigned char *sw_test_read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    fprintf(stderr, "cannot open %s\n", path);
+    exit(1);
+  }
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  unsigned char *b = malloc((size_t)n + 1);
+  if (n < 0 || !b || fread(b, 1, (size_t)n, f) != (size_t)n) {
+    fprintf(stderr, "short read %s\n", path);
+    exit(1);
+  }
+  fclose(f);
+  *len = (size_t)n;
+  return b;
+}
+
 void sw_test_load_fixture(const char *name, sw_state_dict *sd) {
   char *path = sw_test_fixture_path(name);
   char err[512];

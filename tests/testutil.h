@@ -33,6 +33,8 @@ int sw_test_close(const char *what, const float *got, const float *want, size_t 
  * not needed: returns a malloc'd string). */
 char *sw_test_fixture_path(const char *name);
 char *sw_test_shared_path(const char *name);
+/* The whole file (malloc'd, one spare byte); exits the test when it cannot be read. */
+unsigned char *sw_test_read_file(const char *path, size_t *len);
 /* Reads a safetensors fixture from $SWELL_FIXTURES; exits the test on failure. */
 void sw_test_load_fixture(const char *name, sw_state_dict *sd);
 /* The tensor `name` of a fixture; exits the test when it is missing. */

@@ -260,6 +260,12 @@ test_confusion (void)
   CHECK (fabs (swell_confusion_get_row_share (cm, 0, 1) - 2.0 / 3) < 1e-9, "row share of cloudy->rain is 2/3");
   CHECK (fabs (swell_confusion_get_row_share (cm, 1, 2) - 0.5) < 1e-9, "row share of rain->shine is 1/2");
   CHECK (fabs (swell_confusion_get_accuracy (cm) - 3.0 / 8) < 1e-9, "accuracy 3/8");
+  /* one rounding for every accuracy shown: 53/80 is 66.3 from a double or a stored float */
+  CHECK (swell_percent (53.0 / 80) == 66.3 && swell_percent ((float) (53.0 / 80)) == 66.3,
+         "percent 53/80: %.17g %.17g", swell_percent (53.0 / 80), swell_percent ((float) (53.0 / 80)));
+  CHECK (swell_percent (1.0 / 3) == 33.3 && swell_percent (0.875) == 87.5 &&
+         swell_percent (1.0) == 100.0 && swell_percent (0.0) == 0.0 && swell_percent (0.00049) == 0.0,
+         "percent 1/3, 7/8, 1, 0, 0.049%%");
   /* A cell gives exactly its images, in input order. */
   g_autoptr (GListModel) cell = swell_confusion_cell_predictions (cm, 0, 1);
   g_autoptr (GArray) ids = ids_of (cell);

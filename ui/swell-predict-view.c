@@ -8,6 +8,7 @@
 #include "swell-image.h"
 #include "swell-inference.h"
 #include "swell-predict-view.h"
+#include "swell-results-model.h"
 #include "swell-results-view.h"
 #include "swell-trainer.h"
 #include "swell-transforms.h"
@@ -93,7 +94,7 @@ update_model_label (SwellPredictView *self)
   self->model_run = run ? run->id : 0;
   g_autofree char *text = NULL;
   if (run) {
-    g_autofree char *acc = isnan (run->accuracy) ? g_strdup ("—") : g_strdup_printf ("%.1f%%", 100 * run->accuracy);
+    g_autofree char *acc = isnan (run->accuracy) ? g_strdup ("—") : g_strdup_printf ("%.1f%%", swell_percent (run->accuracy));
     text = g_strdup_printf (_("Model of run %lld (%s, validation accuracy %s)"), (long long) run->id, run->arch, acc);
   } else {
     text = g_strdup (_("No trained model yet: train one in the Train view first."));

@@ -5,6 +5,8 @@
 
 #include "swell-results-model.h"
 
+#include <math.h>
+
 /* ---------------------------------------------------------------- prediction */
 
 struct _SwellPredItem {
@@ -163,6 +165,14 @@ swell_confusion_get_row_share (SwellConfusion *self, int actual, int predicted)
 {
   guint t = swell_confusion_get_row_total (self, actual);
   return t ? (double) swell_confusion_get_count (self, actual, predicted) / t : 0.0;
+}
+
+double
+swell_percent (double fraction)
+{
+  /* float inputs carry ~1e-8 of noise: snap to 1e-6 first, then round half up */
+  double tenths = round (fraction * 1e6) / 1e3;
+  return floor (tenths + 0.5) / 10;
 }
 
 double

@@ -43,6 +43,11 @@ guint swell_confusion_get_row_total (SwellConfusion *self, int actual);
 /* count / row total, 0 for an empty row. */
 double swell_confusion_get_row_share (SwellConfusion *self, int actual, int predicted);
 double swell_confusion_get_accuracy (SwellConfusion *self);
+
+/* A fraction as a percentage rounded half up to one decimal, for "%.1f%%":
+ * 53/80 shows as 66.3 whether it comes as a double or as a stored float
+ * (printf alone gives 66.2 for the exact 66.25 and 66.3 for the float). */
+double swell_percent (double fraction);
 GListModel *swell_confusion_get_predictions (SwellConfusion *self);
 /* A new list with exactly the predictions of that cell, in input order. */
 GListModel *swell_confusion_cell_predictions (SwellConfusion *self, int actual, int predicted);

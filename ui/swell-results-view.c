@@ -541,7 +541,7 @@ load_run (SwellResultsView *self, SwellRunInfo *run)
   g_autofree char *summary = NULL;
   if (n > 0)
     summary = g_strdup_printf (_("%s · accuracy %.1f%% on %u validation images · valid loss %.3f"), run->arch,
-                               100 * swell_confusion_get_accuracy (self->confusion), n, run->valid_loss);
+                               swell_percent (swell_confusion_get_accuracy (self->confusion)), n, run->valid_loss);
   else if (run->status == SWELL_RUN_RUNNING)
     summary = g_strdup (_("Still training: results appear when the run ends."));
   else if (run->status == SWELL_RUN_FAILED)
@@ -618,7 +618,7 @@ run_bind (GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
   g_autofree char *s = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s · %d epoch · %s%s", "%s · %d epochs · %s%s", r->n_epochs),
                                         r->arch, r->n_epochs, g_strstrip (when), status);
   gtk_label_set_text (GTK_LABEL (sub), s);
-  g_autofree char *a = isnan (r->accuracy) ? g_strdup ("—") : g_strdup_printf ("%.1f%%", r->accuracy * 100);
+  g_autofree char *a = isnan (r->accuracy) ? g_strdup ("—") : g_strdup_printf ("%.1f%%", swell_percent (r->accuracy));
   gtk_label_set_text (GTK_LABEL (acc), a);
 }
 

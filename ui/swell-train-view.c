@@ -6,6 +6,7 @@
 
 #include "swell-actions.h"
 #include "swell-plot.h"
+#include "swell-results-model.h"
 #include "swell-train-view.h"
 #include "swell-trainer.h"
 #include "swell-weights.h"
@@ -441,7 +442,7 @@ swell_train_view_show_run (SwellTrainView *self, gint64 run_id)
   g_autofree char *when = NULL;
   g_autoptr (GDateTime) dt = g_date_time_new_from_unix_local (run->created);
   when = dt ? g_date_time_format (dt, "%x %X") : g_strdup ("");
-  g_autofree char *acc = isnan (run->accuracy) ? g_strdup ("—") : g_strdup_printf ("%.1f%%", run->accuracy * 100);
+  g_autofree char *acc = isnan (run->accuracy) ? g_strdup ("—") : g_strdup_printf ("%.1f%%", swell_percent (run->accuracy));
   g_autofree char *text = g_strdup_printf (_("Run %lld · %s · %s · accuracy %s · %s"), (long long) run->id, run->arch,
                                            swell_run_status_to_string (run->status), acc, when);
   gtk_label_set_text (self->status_label, text);
@@ -537,9 +538,9 @@ on_finished (SwellTrainer *trainer, SwellTrainView *self)
     if (status == SWELL_RUN_CANCELLED)
       text = isnan (acc) ? g_strdup_printf (_("Stopped after %s, before the first epoch ended: nothing was kept."), secs)
                          : g_strdup_printf (_("Stopped after %s. The last complete epoch is kept: accuracy %.1f%%."), secs,
-                                            acc * 100);
+                                            swell_percent (acc));
     else
-      text = g_strdup_printf (_("Done in %s: accuracy %.1f%% on the validation images."), secs, acc * 100);
+      text = g_strdup_printf (_("Done in %s: accuracy %.1f%% on the validation images."), secs, swell_percent (acc));
     gtk_label_set_text (self->status_label, text);
     GPtrArray *warnings = swell_trainer_get_warnings (trainer);
     if (warnings && warnings->len > 0) {
@@ -716,7 +717,7 @@ cell_bind (GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
   case COL_STAGE: t = g_strdup (m->stage == SWELL_STAGE_FROZEN ? _("frozen") : _("unfrozen")); break;
   case COL_TRAIN: t = g_strdup_printf ("%.4f", m->train_loss); break;
   case COL_VALID: t = g_strdup_printf ("%.4f", m->valid_loss); break;
-  case COL_ACC: t = g_strdup_printf ("%.1f%%", m->accuracy * 100); break;
+  case COL_ACC: t = g_strdup_printf ("%.1f%%", swell_percent (m->accuracy)); break;
   case COL_TIME: t = format_duration (m->seconds); break;
   }
   gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (li)), t);

@@ -295,8 +295,10 @@ int swell_cli_export(int argc, char **argv) {
     g_autofree char *path = unique_path(sub, img->name, taken);
     gsize len;
     const char *data = g_bytes_get_data(bytes, &len);
+    /* written to a temporary name and renamed: a failed write leaves no partial file */
     if (!g_file_set_contents(path, data, (gssize)len, &error))
-      return swell_cli_fail("%s", error->message);
+      return swell_cli_fail(_("%s: cannot write the image (%s)"), path,
+                            error->code == G_FILE_ERROR_NOSPC ? g_strerror(ENOSPC) : error->message);
     n++;
   }
   printf(g_dngettext(GETTEXT_PACKAGE, "Exported %u image to %s\n", "Exported %u images to %s\n", n),

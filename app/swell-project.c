@@ -11,6 +11,7 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <sqlite3.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -1334,8 +1335,45 @@ void swell_run_info_free(SwellRunInfo *run) {
   " (SELECT accuracy FROM run_epochs e WHERE e.run_id = r.id ORDER BY epoch DESC LIMIT 1)," \
   " (SELECT valid_loss FROM run_epochs e WHERE e.run_id = r.id ORDER BY epoch DESC LIMIT 1)," \
   " (SELECT count(*) FROM run_epochs e WHERE e.run_id = r.id),"                            \
-  " EXISTS (SELECT 1 FROM models m WHERE m.run_id = r.id)"                                  \
+  " EXISTS (SELECT 1 FROM models m WHERE m.run_id = r.id), r.owner"                         \
   " FROM runs r "
+
+/* "host\tboot id\tpid\tstart time" of this process (start time: field 22 of
+ * /proc/self/stat, in clock ticks since boot), identifying it across pid reuse. */
+static char *process_start_ticks(pid_t pid) {
+  g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
+  g_autofree char *stat = NULL;
+  if (!g_file_get_contents(path, &stat, NULL, NULL)) return NULL;
+  const char *p = strrchr(stat, ')'); /* the command name may hold spaces */
+  if (!p) return NULL;
+  g_auto(GStrv) f = g_strsplit(p + 2, " ", 0);
+  /* after "pid (comm) ", field 3 (state) is f[0]; field 22 (starttime) is f[19] */
+  return g_strv_length(f) > 19 ? g_strdup(f[19]) : NULL;
+}
+
+static char *boot_id(void) {
+  g_autofree char *id = NULL;
+  if (!g_file_get_contents("/proc/sys/kernel/random/boot_id", &id, NULL, NULL)) return NULL;
+  return g_strdup(g_strstrip(id));
+}
+
+static char *this_process_owner(void) {
+  g_autofree char *boot = boot_id(), *start = process_start_ticks(getpid());
+  return g_strdup_printf("%s\t%s\t%d\t%s", g_get_host_name(), boot ? boot : "",
+                         (int)getpid(), start ? start : "");
+}
+
+/* Is the process named by `owner` gone? FALSE when it cannot be told (another
+ * host, or no /proc): such a run stays "running". */
+static gboolean owner_is_gone(const char *owner) {
+  g_auto(GStrv) f = g_strsplit(owner, "\t", 4);
+  if (g_strv_length(f) != 4 || strcmp(f[0], g_get_host_name()) != 0) return FALSE;
+  g_autofree char *boot = boot_id();
+  if (!boot || !*f[1]) return FALSE;
+  if (strcmp(boot, f[1]) != 0) return TRUE; /* the machine has restarted since */
+  g_autofree char *start = process_start_ticks((pid_t)atoi(f[2]));
+  return !start || strcmp(start, f[3]) != 0;
+}
 
 static SwellRunInfo *run_from_row(sqlite3_stmt *st) {
   SwellRunInfo *r = g_new0(SwellRunInfo, 1);
@@ -1352,6 +1390,13 @@ static SwellRunInfo *run_from_row(sqlite3_stmt *st) {
   r->valid_loss = col_double_or_nan(st, 10);
   r->n_epochs = sqlite3_column_int(st, 11);
   r->has_model = sqlite3_column_int(st, 12) != 0;
+  const char *owner = (const char *)sqlite3_column_text(st, 13);
+  if (r->status == SWELL_RUN_RUNNING && owner && owner_is_gone(owner)) {
+    r->status = SWELL_RUN_FAILED;
+    g_free(r->message);
+    r->message = g_strdup(_("interrupted: the process training it ended before the run finished "
+                            "(a crash, a power cut or a full disk); its completed epochs are kept"));
+  }
   return r;
 }
 
@@ -1385,8 +1430,8 @@ gint64 swell_project_create_run(SwellProject *self, const char *arch, const char
   if (!tx_begin(self, error)) return 0;
   g_autoptr(sqlite3_stmt) st = prep(
       self,
-      "INSERT INTO runs (arch, weights, hyperparams, class_names, status, created) VALUES (?, ?, ?, ?, "
-      "'running', ?)",
+      "INSERT INTO runs (arch, weights, hyperparams, class_names, status, created, owner) "
+      "VALUES (?, ?, ?, ?, 'running', ?, ?)",
       error);
   gboolean ok = st != NULL;
   gint64 id = 0;
@@ -1397,6 +1442,8 @@ gint64 swell_project_create_run(SwellProject *self, const char *arch, const char
     sqlite3_bind_text(st, 3, hyperparams_json ? hyperparams_json : "{}", -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 4, classes, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 5, now_seconds());
+    g_autofree char *owner = this_process_owner();
+    sqlite3_bind_text(st, 6, owner, -1, SQLITE_TRANSIENT);
     ok = step_done(self, st, error, _("cannot create the run"));
     id = sqlite3_last_insert_rowid(self->db);
   }
@@ -1411,7 +1458,10 @@ gboolean swell_project_finish_run(SwellProject *self, gint64 run_id, SwellRunSta
   gboolean ok = run_exists(self, run_id, error);
   if (ok) {
     g_autoptr(sqlite3_stmt) st =
-        prep(self, "UPDATE runs SET status = ?, message = ?, finished = ? WHERE id = ?", error);
+        prep(self,
+             "UPDATE runs SET status = ?, message = ?, finished = ?,"
+             " owner = CASE WHEN ?1 = 'running' THEN owner END WHERE id = ?",
+             error);
     ok = st != NULL;
     if (ok) {
       sqlite3_bind_text(st, 1, swell_run_status_to_string(status), -1, SQLITE_STATIC);

@@ -105,7 +105,13 @@ static const char migration_3[] =
     "  counter INTEGER NOT NULL DEFAULT 0);"
     "INSERT INTO change_counters (kind) VALUES (0), (1), (2), (3), (4);";
 
-static const char *const migrations[] = {NULL, migration_1, migration_2, migration_3};
+/* Version 4: the process that is training a run ("host\tboot id\tpid\tstart
+ * time"), so that a run whose process died (a crash, a power cut, a full disk)
+ * reads as interrupted instead of running forever. NULL once finished. */
+static const char migration_4[] = "ALTER TABLE runs ADD COLUMN owner TEXT;";
+
+static const char *const migrations[] = {NULL, migration_1, migration_2, migration_3,
+                                         migration_4};
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == SWELL_SCHEMA_VERSION + 1);
 
 static const char *const tables[] = {"categories", "images", "image_data", "thumbnails",

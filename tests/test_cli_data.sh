@@ -12,9 +12,7 @@ DATA="${SWELL_SHARED:?}/datasets"
 FIX="${SWELL_FIXTURES:?}"
 mkdir -p "${SWELL_TMP:?}"
 T=$(mktemp -d "$SWELL_TMP/test_cli_data-XXXXXX")
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-ok() { echo "ok   $*"; }
+. "$(dirname "$0")/testlib.sh"
 
 # expect_error NAME WORD CMD...: non-zero exit, exactly one stderr line
 # starting with "swell-cli: " and containing WORD.
@@ -113,7 +111,7 @@ assert c == {"ants": (70, 0), "bees": (83, 0)}, c' && ok "--split train override
 # ---- export and re-import round trip
 "$CLI" export "$T/w.swell" "$T/out" >"$T/exp" 2>"$T/err" || fail "export: $(cat "$T/err")"
 grep -qx "Exported 280 images to $T/out" "$T/exp" && ok "export summary" || fail "export: $(cat "$T/exp")"
-before=$failures
+before=$fails
 for split in train valid; do
   for c in cloudy rain shine sunrise; do
     src="$DATA/weather4_small/$split/$c"
@@ -124,7 +122,7 @@ for split in train valid; do
   done
 done
 [ "$(find "$T/out" -type f | wc -l)" -eq 280 ] || fail "export: $(find "$T/out" -type f | wc -l) files"
-[ "$failures" -eq "$before" ] && ok "export: original names and bytes in <split>/<class>/"
+[ "$fails" -eq "$before" ] && ok "export: original names and bytes in <split>/<class>/"
 "$CLI" new "$T/r.swell" >/dev/null && "$CLI" import "$T/r.swell" "$T/out" >"$T/rimp" 2>&1 || fail "re-import export"
 head -1 "$T/rimp" | grep -qx "Imported 280 images, 0 duplicates, 0 rejected" || fail "round trip import: $(head -1 "$T/rimp")"
 "$CLI" info "$T/r.swell" --json >"$T/r.json"
@@ -146,6 +144,5 @@ mkdir -p "$T/cout/train/cat" && echo keep >"$T/cout/train/cat/x-2.jpg"
   && ok "export resolves name collisions without overwriting" || fail "collisions: $(ls "$T/cout/train/cat")"
 expect_error "export into a file" "cannot create the folder" "$CLI" export "$T/c.swell" "$T/notes.swell/sub"
 
-if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed"; exit 1; fi
-echo "all checks passed"
+finish || exit 1
 rm -rf "$T"

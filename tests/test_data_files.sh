@@ -9,9 +9,7 @@ set -u
 SRC=$1
 BUILD=$2
 APP_ID=io.github.swell.Swell
-fails=0
-ok() { echo "ok $*"; }
-fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/testlib.sh"
 check() { # check DESCRIPTION COMMAND...
   what=$1
   shift
@@ -134,4 +132,4 @@ fi
 check "installed schema compiles" glib-compile-schemas --strict --dry-run "$root/share/glib-2.0/schemas"
 
 echo "$fails checks failed"
-[ $fails -eq 0 ]
+finish

@@ -16,11 +16,7 @@ shim=${1:?usage: test_full_disk.sh ENOSPC_SHIM.so}
 tmp=${SWELL_TMP:-/tmp}/full-disk
 weights=$shared/weights/mobilenet_v2_1.0_imagenet.safetensors
 data=$shared/datasets/weather4_small
-py=python3
-fails=0
-passes=0
-ok() { echo "ok   $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/testlib.sh"
 # full DIR BYTES COMMAND...: run COMMAND with writes below DIR limited to BYTES
 full() {
   local dir=$1 bytes=$2
@@ -99,5 +95,4 @@ else fail "weights import on a full disk, message: $(cat "$tmp/err")"; fi
 left=$(find "$tmp/cache" -type f | wc -l)
 [ "$left" = 0 ] && ok "nothing left in the weights cache" || fail "$left files left in the cache"
 
-echo "$passes passed, $fails failed"
-[ "$fails" = 0 ]
+finish

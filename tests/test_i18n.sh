@@ -8,9 +8,7 @@ set -u
 SRC=$1
 BUILD=$2
 SHIM=$3
-fails=0
-ok() { echo "ok $*"; }
-fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/testlib.sh"
 tmp=$(mktemp -d "${SWELL_TMP:-/tmp}/i18n-XXXXXX" 2>/dev/null || mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -191,4 +189,4 @@ grep -q 'xml:lang="de"' "$BUILD/data/io.github.swell.Swell.xml" && ok "MIME comm
   fail "MIME comment has no German text"
 
 echo "$fails checks failed"
-[ $fails -eq 0 ]
+finish

@@ -13,11 +13,7 @@ shared=${SWELL_SHARED:?}
 tmp=${SWELL_TMP:-/tmp}/train-cli
 weights=$shared/weights/mobilenet_v2_1.0_imagenet.safetensors
 data=$shared/datasets/weather4_small
-py=python3
-fails=0
-passes=0
-ok() { echo "ok   $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/testlib.sh"
 check() { # check "what" python-expression-on-json-file file
   if $py - "$3" <<PY
 import json, sys
@@ -142,5 +138,4 @@ check "predict --json lines as classify's" \
   'len(lines)==2 and all(len(l["top"])==2 and set(l["top"][0])=={"index","label","prob"} and l["top"][0]["prob"]>=l["top"][1]["prob"] for l in lines) and lines[0]["image"].endswith(".jpg")' \
   "$tmp/predict.json"
 
-echo "$passes passed, $fails failed"
-[ $fails -eq 0 ]
+finish

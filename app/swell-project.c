@@ -1338,8 +1338,9 @@ void swell_run_info_free(SwellRunInfo *run) {
   " EXISTS (SELECT 1 FROM models m WHERE m.run_id = r.id), r.owner"                         \
   " FROM runs r "
 
-/* "host\tboot id\tpid\tstart time" of this process (start time: field 22 of
- * /proc/self/stat, in clock ticks since boot), identifying it across pid reuse. */
+/* Start time of a live process (field 22 of /proc/PID/stat, clock ticks since
+ * boot), which tells it apart from a later process with the same pid; NULL
+ * when there is no such live process. */
 static char *process_start_ticks(pid_t pid) {
   g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
   g_autofree char *stat = NULL;
@@ -1347,8 +1348,10 @@ static char *process_start_ticks(pid_t pid) {
   const char *p = strrchr(stat, ')'); /* the command name may hold spaces */
   if (!p) return NULL;
   g_auto(GStrv) f = g_strsplit(p + 2, " ", 0);
-  /* after "pid (comm) ", field 3 (state) is f[0]; field 22 (starttime) is f[19] */
-  return g_strv_length(f) > 19 ? g_strdup(f[19]) : NULL;
+  /* after "pid (comm) ", field 3 (state) is f[0]; field 22 (starttime) is f[19].
+   * A zombie (Z) or dead (X) process has ended: killed, not yet reaped. */
+  if (g_strv_length(f) <= 19 || strcmp(f[0], "Z") == 0 || strcmp(f[0], "X") == 0) return NULL;
+  return g_strdup(f[19]);
 }
 
 static char *boot_id(void) {
@@ -1357,6 +1360,8 @@ static char *boot_id(void) {
   return g_strdup(g_strstrip(id));
 }
 
+/* "host\tboot id\tpid\tstart time": this process, told apart from any other
+ * on any machine and from a later process that reuses its pid. */
 static char *this_process_owner(void) {
   g_autofree char *boot = boot_id(), *start = process_start_ticks(getpid());
   return g_strdup_printf("%s\t%s\t%d\t%s", g_get_host_name(), boot ? boot : "",
@@ -1394,8 +1399,8 @@ static SwellRunInfo *run_from_row(sqlite3_stmt *st) {
   if (r->status == SWELL_RUN_RUNNING && owner && owner_is_gone(owner)) {
     r->status = SWELL_RUN_FAILED;
     g_free(r->message);
-    r->message = g_strdup(_("interrupted: the process training it ended before the run finished "
-                            "(a crash, a power cut or a full disk); its completed epochs are kept"));
+    r->message = g_strdup(_("interrupted when the process training it ended early (a crash, a "
+                            "power cut or a full disk); the completed epochs are kept"));
   }
   return r;
 }

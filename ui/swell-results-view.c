@@ -44,6 +44,7 @@ struct _SwellResultsView {
   GtkStack *gallery_stack;
   GtkGridView *gallery;
   GtkLabel *gallery_empty;
+  GtkLabel *matrix_caption;
   GMenu *gallery_menu;
   GMenu *relabel_submenu;
   GtkActionBar *gallery_actions;
@@ -105,10 +106,16 @@ update_gallery_title (SwellResultsView *self)
   }
   gtk_label_set_text (self->gallery_title, title);
   gtk_widget_set_visible (GTK_WIDGET (self->show_mistakes_button), self->cell_a >= 0);
-  gtk_widget_set_visible (GTK_WIDGET (self->gallery_title), self->confusion != NULL);
-  gtk_widget_set_visible (GTK_WIDGET (self->sort_dropdown), self->confusion != NULL);
   gtk_stack_set_visible_child_name (self->gallery_stack, n > 0 ? "gallery" : "empty");
+  /* a run that stored no predictions (still training, stopped or failed before
+   * its last validation) has no mistakes to show, rather than zero of them */
+  gboolean has_preds = self->predictions && g_list_model_get_n_items (G_LIST_MODEL (self->predictions)) > 0;
+  gtk_widget_set_visible (GTK_WIDGET (self->gallery_title), has_preds);
+  gtk_widget_set_visible (GTK_WIDGET (self->sort_dropdown), has_preds);
+  gtk_widget_set_visible (GTK_WIDGET (self->matrix), !self->confusion || has_preds);
+  gtk_widget_set_visible (GTK_WIDGET (self->matrix_caption), has_preds);
   gtk_label_set_text (self->gallery_empty, !self->confusion ? _("Train a model to see its mistakes here.")
+                                           : !has_preds ? _("This run has no predictions on the validation images.")
                                            : self->cell_a >= 0 ? _("No image in this cell.")
                                                                : _("No mistakes on the validation images."));
 }
@@ -715,6 +722,7 @@ swell_results_view_class_init (SwellResultsViewClass *klass)
   BIND (gallery_stack);
   BIND (gallery);
   BIND (gallery_empty);
+  BIND (matrix_caption);
   BIND (gallery_menu);
   BIND (relabel_submenu);
   BIND (gallery_actions);

@@ -4,7 +4,8 @@
 #             opened; every view is visited (Label, Train, Results with a
 #             confusion-matrix cell and the preview, Predict, the dark style)
 #             and screenshotted into $SWELL_TEST_ARTIFACTS; each screenshot must
-#             not be blank.
+#             not be blank. Then a swell-cli run killed after its first epoch
+#             must show as failed (interrupted) with no predictions.
 #   grid10k   a project of 10,000 images: opening it, then flicking the Label
 #             grid (a third of a page every 16 ms) from top to bottom while the
 #             thumbnails load keeps the main loop dispatching (same measure as
@@ -178,7 +179,34 @@ shot welcome-recent
 quit
 SCRIPT
   run_window "$work/script" "$work/log"
-  for s in welcome menu shortcuts label-all label-category label-selected delete-category-confirm import-summary label-imported label-deleted train results results-cell results-selected results-relabeled preview predict results-dark train-dark welcome-recent; do
+  # A run whose training process was killed (SIGKILL after its first epoch) reads
+  # as failed (interrupted) with no predictions, not as still training.
+  "$SWELL_CLI" train "$project" --arch mobilenet_v2 --weights "$weights" --size 128 --epochs 30 \
+    --threads 2 --json >"$work/killed.json" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 600); do
+    grep -q '"epoch"' "$work/killed.json" 2>/dev/null && break
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.2
+  done
+  kill -9 $pid 2>/dev/null || true
+  wait $pid 2>/dev/null || true
+  cat >"$work/script3" <<SCRIPT
+wait 1500
+view results
+wait 1500
+assert-shown interrupted when the process training it ended early
+assert-shown This run has no predictions on the validation images.
+assert-not-shown No mistakes on the validation images.
+assert-not-shown Still training
+shot results-interrupted
+view train
+wait 1000
+assert-shown failed
+quit
+SCRIPT
+  run_window "$work/script3" "$work/log3" "$project"
+  for s in results-interrupted welcome menu shortcuts label-all label-category label-selected delete-category-confirm import-summary label-imported label-deleted train results results-cell results-selected results-relabeled preview predict results-dark train-dark welcome-recent; do
     check_shot "$s"
   done
   # The Predict view agrees with swell-cli predict (same model, same images).

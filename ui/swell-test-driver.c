@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "swell-label-view.h"
@@ -148,6 +149,20 @@ close_dialogs (Driver *d)
   g_list_free (windows);
 }
 
+/* Is `text` part of a label the window shows (mapped, so on screen)? */
+static gboolean
+label_shown (GtkWidget *w, const char *text)
+{
+  if (!gtk_widget_get_mapped (w))
+    return FALSE;
+  if (GTK_IS_LABEL (w) && strstr (gtk_label_get_text (GTK_LABEL (w)), text))
+    return TRUE;
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    if (label_shown (c, text))
+      return TRUE;
+  return FALSE;
+}
+
 static void
 run_next (Driver *d)
 {
@@ -218,6 +233,11 @@ run_next (Driver *d)
       }
       if (!found)
         fail (d, "no category %s", argv[1]);
+    } else if ((g_str_equal (cmd, "assert-shown") || g_str_equal (cmd, "assert-not-shown")) && argc >= 2) {
+      gboolean want = g_str_equal (cmd, "assert-shown");
+      g_autofree char *text = g_strjoinv (" ", argv + 1);
+      if (label_shown (GTK_WIDGET (win), text) != want)
+        fail (d, "“%s” is %s the window", text, want ? "not shown in" : "shown in");
     } else if (g_str_equal (cmd, "assert-view") && argc == 2) {
       if (g_strcmp0 (swell_window_get_view (win), argv[1]) != 0)
         fail (d, "the window shows %s, expected %s", swell_window_get_view (win), argv[1]);

@@ -17,6 +17,8 @@
  *   gallery-first         activate the first gallery image (opens the preview)
  *   close-dialogs         close any dialog windows
  *   predict PATH...       classify images in the Predict view
+ *   assert-shown TEXT     fail unless a label on screen contains TEXT
+ *   assert-not-shown TEXT fail if a label on screen contains TEXT
  *   dark 0|1              switch the dark style
  *   shot NAME             screenshot the X screen into $SWELL_TEST_ARTIFACTS/NAME.png
  *                         (ImageMagick's import -window root)

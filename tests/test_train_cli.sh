@@ -61,11 +61,7 @@ cp "$proj" "$cproj"
 "$cli" train "$cproj" --arch mobilenet_v2 --weights "$weights" --size 64 --epochs 20 --threads 2 \
   --json > "$tmp/cancel.json" 2>"$tmp/cancel.err" &
 pid=$!
-for _ in $(seq 1 600); do
-  grep -q '"epoch"' "$tmp/cancel.json" 2>/dev/null && break
-  kill -0 $pid 2>/dev/null || break
-  sleep 0.5
-done
+wait_for_epoch "$tmp/cancel.json" $pid
 kill -INT $pid 2>/dev/null
 wait $pid
 rc=$?

@@ -25,6 +25,7 @@ for tool in xvfb-run import convert; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
 done
 
+. "$(dirname "$0")/testlib.sh"
 data="$SWELL_SHARED/datasets/weather4_small"
 weights="$SWELL_SHARED/weights/mobilenet_v2_1.0_imagenet.safetensors"
 work="$SWELL_TMP/ui-$mode"
@@ -184,11 +185,7 @@ SCRIPT
   "$SWELL_CLI" train "$project" --arch mobilenet_v2 --weights "$weights" --size 128 --epochs 30 \
     --threads 2 --json >"$work/killed.json" 2>&1 &
   pid=$!
-  for _ in $(seq 1 600); do
-    grep -q '"epoch"' "$work/killed.json" 2>/dev/null && break
-    kill -0 $pid 2>/dev/null || break
-    sleep 0.2
-  done
+  wait_for_epoch "$work/killed.json" $pid
   kill -9 $pid 2>/dev/null || true
   wait $pid 2>/dev/null || true
   cat >"$work/script3" <<SCRIPT

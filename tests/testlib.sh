@@ -9,3 +9,12 @@ finish() {
   echo "$passes passed, $fails failed"
   [ "$fails" -eq 0 ]
 }
+# wait_for_epoch FILE PID: until a training process's --json output FILE has an
+# epoch line, or the process has ended (at most about 2 minutes)
+wait_for_epoch() {
+  for _ in $(seq 1 600); do
+    grep -q '"epoch"' "$1" 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || return 0
+    sleep 0.2
+  done
+}

@@ -859,7 +859,7 @@ void sw_model_backward(sw_model *m, const float *dlogits) {
   for (int i = m->nnodes - 1; i >= 0; i--) {
     sw_node *n = &m->nodes[i];
     sw_value *in = &vals[n->in0], *out = &vals[n->out];
-    if (!out->need_grad || n->fused) continue;
+    if (!out->need_grad || n->fused) continue; /* a fused activation: done by its BatchNorm */
     /* gradients whose first writer is this node start from zero, except
      * where the node can write instead of add (BatchNorm) */
     bool set_dinp = n->op == SW_OP_BN && in->need_grad && in->first_bwd == i;
@@ -887,10 +887,10 @@ void sw_model_backward(sw_model *m, const float *dlogits) {
       break;
     }
     case SW_OP_RELU:
-      if (dinp && !n->fused) sw_relu_backward(dinp, dout, out->data, cnt);
+      if (dinp) sw_relu_backward(dinp, dout, out->data, cnt);
       break;
     case SW_OP_RELU6:
-      if (dinp && !n->fused) sw_relu6_backward(dinp, dout, out->data, cnt);
+      if (dinp) sw_relu6_backward(dinp, dout, out->data, cnt);
       break;
     case SW_OP_MAXPOOL:
       if (dinp) sw_maxpool_backward(&n->pool, dinp, dout, n->argmax);

@@ -165,6 +165,7 @@ typedef struct {
   double lr;
   gint64 seed;
   char *opt;
+  sw_optim_kind optimizer; /* parsed from opt */
   gboolean no_augment, json;
 } TrainArgs;
 
@@ -201,6 +202,7 @@ static int do_train(const TrainArgs *a, const char *project, SwellTrainerMode mo
 
 static int train_like(int argc, char **argv, SwellTrainerMode mode) {
   TrainArgs a = {0};
+  a.optimizer = SW_OPTIM_ADAM;
   a.epochs = 4;
   a.freeze_epochs = 1;
   a.batch_size = 16;
@@ -214,7 +216,7 @@ static int train_like(int argc, char **argv, SwellTrainerMode mode) {
                         argv[0]);
   else if (a.seed < 0)
     rc = swell_cli_fail(_("--seed must not be negative"));
-  else if (a.opt && strcmp(a.opt, "adam") != 0 && strcmp(a.opt, "sgd") != 0)
+  else if (a.opt && sw_optim_kind_from_name(a.opt, &a.optimizer) != 0)
     rc = swell_cli_fail(_("unknown optimiser “%s” (choose adam or sgd)"), a.opt);
   else
     rc = do_train(&a, argv[1], mode);
@@ -315,7 +317,7 @@ static int do_train(const TrainArgs *a, const char *project, SwellTrainerMode mo
   opts.seed = (guint64)a->seed;
   opts.threads = a->threads;
   opts.augment = !a->no_augment;
-  opts.optimizer = a->opt && strcmp(a->opt, "sgd") == 0 ? SW_OPTIM_SGD : SW_OPTIM_ADAM;
+  opts.optimizer = a->optimizer;
   g_autoptr(SwellTrainer) trainer = swell_trainer_new(project, mode, &opts);
   swell_train_options_clear(&opts);
   TrainUi ui = {0};

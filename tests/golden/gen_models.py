@@ -198,7 +198,7 @@ def branch_end_bn_weights(model):
 def set_formula_params(model, res_scale=None):
     sd = model.state_dict()
     bnp = bn_param_names(model)
-    small = set(branch_end_bn_weights(model)) if res_scale is not None else set()
+    small = branch_end_bn_weights(model) if res_scale is not None else []
     names = [k for k in sd.keys() if not k.endswith("num_batches_tracked")]
     sums = []
     with torch.no_grad():
@@ -206,7 +206,7 @@ def set_formula_params(model, res_scale=None):
             v = param_values(t, k, tuple(sd[k].shape), k in bnp, res_scale if k in small else None)
             sd[k].copy_(torch.from_numpy(v))
             sums.append(v.astype(np.float64).sum())
-    return names, np.array(sums, dtype=np.float32)
+    return names, np.array(sums, dtype=np.float32), small
 
 
 def formula_input(b, h, w):
@@ -224,8 +224,7 @@ def run_model(arch, head, n, width, tf_same, dtype, batch, size, t_input, train,
     for mod in model.modules():
         if isinstance(mod, nn.Dropout):
             mod.p = 0.0
-    names, sums = set_formula_params(model, res_scale)
-    r_small = branch_end_bn_weights(model) if res_scale is not None else []
+    names, sums, r_small = set_formula_params(model, res_scale)
     model = model.to(dtype)
     x = torch.from_numpy(sym(t_input, batch * 3 * size * size).reshape(batch, 3, size, size)).to(dtype)
     r = {"names": names, "sums": sums, "x": x, "small": r_small}

@@ -11,14 +11,20 @@
  *  - depthwise (groups == Cin == Cout): direct kernels over (b, c) planes,
  *    3x3 stride 1/2 on zero-padded planes so the loops vectorise, as PyTorch
  *    also does for depthwise; a generic direct kernel for other sizes.
+ *  - 3x3 stride-1 groups-1: Winograd F(4x4, 3x3) or F(2x2, 3x3) (winograd.c),
+ *    the tile per pass from measurement (wino_auto), unless
+ *    sw_conv2d_set_algo / SWELL_CONV says otherwise.
  * The *_ref kernels are the naive loops, for the tests.
  */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "layers.h"
 #include "gemm.h"
 #include "parallel.h"
 #include "vec.h"
+#include "winograd.h"
 
 static int conv_out(int in, int k, int s, int lo, int hi) {
   int o = (in + lo + hi - k) / s + 1;
@@ -71,7 +77,69 @@ static int conv_nb(const sw_conv2d *c) {
   return nb < 1 ? 1 : (int)nb;
 }
 
-size_t sw_conv2d_workspace(const sw_conv2d *c) {
+/* ---- algorithm choice ---------------------------------------------------- */
+
+static pthread_once_t g_algo_once = PTHREAD_ONCE_INIT;
+static sw_conv_algo g_algo = SW_CONV_AUTO;
+
+static void algo_from_env(void) {
+  const char *e = getenv("SWELL_CONV");
+  if (e && !strcmp(e, "im2col")) g_algo = SW_CONV_IM2COL;
+  if (e && !strcmp(e, "winograd")) g_algo = SW_CONV_WINOGRAD;
+  if (e && !strcmp(e, "winograd2")) g_algo = SW_CONV_WINOGRAD2;
+}
+
+void sw_conv2d_set_algo(sw_conv_algo algo) {
+  pthread_once(&g_algo_once, algo_from_env);
+  g_algo = algo;
+}
+
+sw_conv_algo sw_conv2d_get_algo(void) {
+  pthread_once(&g_algo_once, algo_from_env);
+  return g_algo;
+}
+
+/* AUTO's choice, pass by pass: the Winograd tile, 0 for im2col. Measured on a 2-core
+ * AMD EPYC (Zen, AVX2), 2 threads, batch 16, `bench_engine_layers --ab 1 --iters 5` on a
+ * quiet machine (busier runs agree within noise): im2col time / Winograd time, F(4x4) | F(2x2)
+ *
+ *                forward       bwd-data      bwd-weights
+ *   56x56x64     1.57 | 1.15   1.60 | 1.17   1.95 | 1.19
+ *   28x28x128    1.67 | 1.44   1.63 | 1.36   2.01 | 1.40
+ *   14x14x256    1.78 | 1.35   1.89 | 1.43   2.04 | 1.79
+ *   7x7x512      1.28 | 1.10   1.34 | 1.11   1.47 | 1.37
+ *
+ * (an earlier measurement had 7x7x512 backward-weights at 0.89x with F(4x4); not
+ * reproduced in 7 runs).
+ * - training forward: F(2x2), for accuracy. F(4x4)'s forward error (8e-6 of the largest
+ *   output in test_layers, F(2x2)'s 7e-7) is what training-mode BatchNorm amplifies; the
+ *   models test's worst gradient against float64 PyTorch (4x3x64x64, tolerance 1e-3) with
+ *   the forward in F(4x4) / F(2x2) / im2col (F(4x4) backward in all three): resnet18
+ *   9.3e-4 / 7.3e-4 / 6.2e-4, resnet34 8.6e-4 / 4.2e-4 / 4.9e-4, resnet50 3.5e-4 / 6.2e-4
+ *   / 6.1e-4; the backward passes' error moves none of them (all im2col: 6.0e-4, 5.0e-4,
+ *   6.0e-4). These worst cases are near-chaotic (uniform noise of 1e-7 of the largest
+ *   output added to every 3x3 forward moves resnet34's from 4.9e-4 to 4.1-7.1e-4), so the
+ *   forward needs the smallest error that is still faster than im2col: F(2x2);
+ * - inference forward (nothing downstream is differentiated): F(4x4);
+ * - backward-data and backward-weights: F(4x4);
+ * each only where Winograd applies and saves half the multiplications
+ * (sw_wino_profitable: not on 2x2 or 5x5 maps). */
+static int wino_auto(const sw_conv2d *c, sw_conv_pass p) {
+  if (!sw_wino_profitable(c)) return 0;
+  return p == SW_CONV_PASS_FORWARD ? 2 : 4;
+}
+
+int sw_conv2d_winograd_tile(const sw_conv2d *c, sw_conv_pass p) {
+  if (is_depthwise(c)) return 0;
+  switch (sw_conv2d_get_algo()) {
+  case SW_CONV_IM2COL: return 0;
+  case SW_CONV_WINOGRAD: return sw_wino_supported(c) ? 4 : 0;
+  case SW_CONV_WINOGRAD2: return sw_wino_supported(c) ? 2 : 0;
+  default: return wino_auto(c, p);
+  }
+}
+
+static size_t im2col_workspace(const sw_conv2d *c) {
   if (is_depthwise(c)) return 0;
   int nb = conv_nb(c);
   if (is_pointwise(c) && nb == 1) return 0;
@@ -79,6 +147,12 @@ size_t sw_conv2d_workspace(const sw_conv2d *c) {
   /* the column matrix (Cin*KH*KW, nb*OH*OW), reused for dcol in backward,
    * then (batched only) a staging matrix (Cout, nb*OH*OW) for out / dout */
   return (size_t)c->Cin * c->KH * c->KW * cols + (nb > 1 ? (size_t)c->Cout * cols : 0);
+}
+
+/* Enough for either algorithm, so the choice may change between calls. */
+size_t sw_conv2d_workspace(const sw_conv2d *c) {
+  size_t a = im2col_workspace(c), w = sw_wino_workspace(c);
+  return a > w ? a : w;
 }
 
 /* ---- im2col / col2im ----------------------------------------------------- */
@@ -615,12 +689,17 @@ static void bias_fill_chunk(void *vctx, int64_t p0, int64_t p1) {
 
 /* inp (B, Cin, H, W), weight (Cout, Cin/groups, KH, KW), bias (Cout) or NULL
  * -> out (B, Cout, OH, OW); ws: sw_conv2d_workspace(c) floats */
-void sw_conv2d_forward(const sw_conv2d *c, float *out, const float *inp, const float *weight,
-                       const float *bias, float *ws) {
+static void conv_forward(const sw_conv2d *c, sw_conv_pass pass, float *out, const float *inp,
+                         const float *weight, const float *bias, float *ws) {
   const size_t OHW = (size_t)c->OH * c->OW, HW = (size_t)c->H * c->W;
   if (is_depthwise(c)) {
     dw_ctx x = {.c = c, .out = out, .inp = inp, .weight = weight, .bias = bias};
     sw_parallel_for((int64_t)c->B * c->Cin, 1, dw3_ok(c) ? dw3_fwd_chunk : dw_fwd_chunk, &x);
+    return;
+  }
+  const int tile = sw_conv2d_winograd_tile(c, pass);
+  if (tile) {
+    sw_wino_forward(c, tile, out, inp, weight, bias, ws);
     return;
   }
   const int G = c->groups, Cin_g = c->Cin / G, Cout_g = c->Cout / G;
@@ -666,6 +745,16 @@ void sw_conv2d_forward(const sw_conv2d *c, float *out, const float *inp, const f
   }
 }
 
+void sw_conv2d_forward(const sw_conv2d *c, float *out, const float *inp, const float *weight,
+                       const float *bias, float *ws) {
+  conv_forward(c, SW_CONV_PASS_FORWARD, out, inp, weight, bias, ws);
+}
+
+void sw_conv2d_forward_infer(const sw_conv2d *c, float *out, const float *inp,
+                             const float *weight, const float *bias, float *ws) {
+  conv_forward(c, SW_CONV_PASS_INFER, out, inp, weight, bias, ws);
+}
+
 /* ---- backward ------------------------------------------------------------ */
 
 typedef struct {
@@ -699,6 +788,17 @@ void sw_conv2d_backward(const sw_conv2d *c, float *dinp, float *dweight, float *
   if (dbias) {
     dbias_ctx x = {.dbias = dbias, .dout = dout, .B = c->B, .Cout = c->Cout, .OHW = OHW};
     sw_parallel_for(c->Cout, 1, dbias_chunk, &x);
+  }
+  if (!dinp && !dweight) return;
+  const int tile_d = dinp ? sw_conv2d_winograd_tile(c, SW_CONV_PASS_BWD_DATA) : 0;
+  const int tile_w = dweight ? sw_conv2d_winograd_tile(c, SW_CONV_PASS_BWD_WEIGHTS) : 0;
+  if (tile_d) {
+    sw_wino_backward(c, tile_d, dinp, NULL, dout, inp, weight, ws);
+    dinp = NULL;
+  }
+  if (tile_w) {
+    sw_wino_backward(c, tile_w, NULL, dweight, dout, inp, weight, ws);
+    dweight = NULL;
   }
   if (!dinp && !dweight) return;
   const int G = c->groups, Cin_g = c->Cin / G, Cout_g = c->Cout / G;

@@ -4,7 +4,10 @@
  * sw_parallel_for; reductions happen inside one item in a fixed order, so the
  * bits do not depend on the thread count. */
 #include <float.h>
+#include <immintrin.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "layers.h"
@@ -417,58 +420,138 @@ typedef struct {
   const int32_t *amax_in;
 } pool_ctx;
 
-/* Planes [p0, p1) of (B*C). As PyTorch's CPU kernel: a value replaces the
- * current maximum when it is greater or NaN, so ties keep the first maximum
- * in scan order and the last NaN wins. */
+/* One output (oh, ow) of plane `in`. As PyTorch's CPU kernel: a value replaces
+ * the current maximum when it is greater or NaN, so ties keep the first maximum
+ * in scan order (rows, then columns) and the last NaN wins. */
+static inline void maxpool_one(const sw_maxpool *p, const float *in, int oh, int ow, float *o,
+                               int32_t *am) {
+  const int H = p->H, W = p->W, K = p->K, s = p->stride, pad = p->pad;
+  int h0 = oh * s - pad, h1 = h0 + K;
+  if (h0 < 0) h0 = 0;
+  if (h1 > H) h1 = H;
+  int w0 = ow * s - pad, w1 = w0 + K;
+  if (w0 < 0) w0 = 0;
+  if (w1 > W) w1 = W;
+  float best = -INFINITY;
+  int32_t bi = h0 * W + w0;
+  if (K == 3 && h1 - h0 == 3 && w1 - w0 == 3) {
+    /* full 3x3 window: unrolled, same scan order */
+    const float *r = in + (size_t)h0 * W + w0;
+    for (int h = 0; h < 3; h++, r += W)
+      for (int w = 0; w < 3; w++) {
+        float v = r[w];
+        bool take = (v > best) | (v != v);
+        best = take ? v : best;
+        bi = take ? (h0 + h) * W + w0 + w : bi;
+      }
+  } else {
+    for (int h = h0; h < h1; h++)
+      for (int w = w0; w < w1; w++) {
+        float v = in[h * W + w];
+        bool take = (v > best) | (v != v);
+        best = take ? v : best;
+        bi = take ? h * W + w : bi;
+      }
+  }
+  *o = best == -INFINITY ? in[bi] : best;
+  *am = bi;
+}
+
+/* Planes [p0, p1) of (B*C), one output at a time: the reference, and the
+ * path for CPUs without AVX-512 and for other windows than 3x3 stride 2. */
 static void maxpool_fwd_chunk(void *vctx, int64_t p0, int64_t p1) {
   pool_ctx *x = vctx;
   const sw_maxpool *p = x->p;
-  const int H = p->H, W = p->W, OH = p->OH, OW = p->OW, K = p->K, s = p->stride, pad = p->pad;
+  const int H = p->H, W = p->W, OH = p->OH, OW = p->OW;
+  for (int64_t pl = p0; pl < p1; pl++) {
+    const float *in = x->inp + (size_t)pl * H * W;
+    float *o = x->out + (size_t)pl * OH * OW;
+    int32_t *am = x->argmax + (size_t)pl * OH * OW;
+    for (int oh = 0; oh < OH; oh++)
+      for (int ow = 0; ow < OW; ow++) maxpool_one(p, in, oh, ow, &o[oh * OW + ow], &am[oh * OW + ow]);
+  }
+}
+
+/* 3x3 stride 2 (the ResNet stem's pool), 16 outputs of a row at a time with
+ * AVX-512: the window's 9 taps in the scalar scan order, each one the even
+ * lanes of 32 consecutive inputs; the same comparisons, so the same maxima
+ * and argmax bits. Outputs whose window crosses the left or right border
+ * take the scalar path (rows crossing the top or bottom just scan fewer rows). */
+#define TGT512 __attribute__((target("avx512f,avx512dq")))
+TGT512 static void maxpool3s2_fwd_chunk_avx512(void *vctx, int64_t p0, int64_t p1) {
+  pool_ctx *x = vctx;
+  const sw_maxpool *p = x->p;
+  const int H = p->H, W = p->W, OH = p->OH, OW = p->OW, pad = p->pad;
+  /* full-width windows: 2 ow - pad >= 0 and 2 ow - pad + 2 <= W - 1 */
+  int lo = (pad + 1) / 2, hi = W - 3 + pad < 0 ? 0 : (W - 3 + pad) / 2 + 1;
+  if (hi > OW) hi = OW;
+  if (lo > hi) lo = hi;
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   for (int64_t pl = p0; pl < p1; pl++) {
     const float *in = x->inp + (size_t)pl * H * W;
     float *o = x->out + (size_t)pl * OH * OW;
     int32_t *am = x->argmax + (size_t)pl * OH * OW;
     for (int oh = 0; oh < OH; oh++) {
-      int h0 = oh * s - pad, h1 = h0 + K;
+      int h0 = oh * 2 - pad, h1 = h0 + 3;
       if (h0 < 0) h0 = 0;
       if (h1 > H) h1 = H;
-      for (int ow = 0; ow < OW; ow++) {
-        int w0 = ow * s - pad, w1 = w0 + K;
-        if (w0 < 0) w0 = 0;
-        if (w1 > W) w1 = W;
-        float best = -INFINITY;
-        int32_t bi = h0 * W + w0;
-        if (K == 3 && h1 - h0 == 3 && w1 - w0 == 3) {
-          /* full 3x3 window: unrolled, same scan order */
-          const float *r = in + (size_t)h0 * W + w0;
-          for (int h = 0; h < 3; h++, r += W)
-            for (int w = 0; w < 3; w++) {
-              float v = r[w];
-              bool take = (v > best) | (v != v);
-              best = take ? v : best;
-              bi = take ? (h0 + h) * W + w0 + w : bi;
-            }
-        } else {
-          for (int h = h0; h < h1; h++)
-            for (int w = w0; w < w1; w++) {
-              float v = in[h * W + w];
-              bool take = (v > best) | (v != v);
-              best = take ? v : best;
-              bi = take ? h * W + w : bi;
-            }
+      for (int ow = 0; ow < lo; ow++) maxpool_one(p, in, oh, ow, &o[oh * OW + ow], &am[oh * OW + ow]);
+      for (int ow = hi; ow < OW; ow++) maxpool_one(p, in, oh, ow, &o[oh * OW + ow], &am[oh * OW + ow]);
+      for (int ow0 = lo; ow0 < hi; ow0 += 16) {
+        const int n = hi - ow0 < 16 ? hi - ow0 : 16;
+        const int w0 = ow0 * 2 - pad; /* first window's left column */
+        /* inputs w0 + w .. w0 + w + 2n - 2 of each row: 2n - 1 floats */
+        const int cnt = 2 * n - 1;
+        const __mmask16 mlo = cnt >= 16 ? 0xFFFF : (__mmask16)((1u << cnt) - 1);
+        const __mmask16 mhi = cnt <= 16 ? 0 : (__mmask16)((1u << (cnt - 16)) - 1);
+        const __m512i wcol = _mm512_add_epi32(_mm512_set1_epi32(w0), even);
+        __m512 best = _mm512_set1_ps(-INFINITY);
+        __m512i bi = _mm512_add_epi32(_mm512_set1_epi32(h0 * W), wcol);
+        for (int h = h0; h < h1; h++) {
+          const float *r = in + (size_t)h * W + w0;
+          const __m512i rowi = _mm512_add_epi32(_mm512_set1_epi32(h * W), wcol);
+          for (int w = 0; w < 3; w++) {
+            const __m512 a = _mm512_maskz_loadu_ps(mlo, r + w);
+            const __m512 b = _mm512_maskz_loadu_ps(mhi, r + w + 16);
+            const __m512 v = _mm512_permutex2var_ps(a, even, b);
+            const __mmask16 take = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) |
+                                   _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+            best = _mm512_mask_mov_ps(best, take, v);
+            bi = _mm512_mask_mov_epi32(bi, take, _mm512_add_epi32(rowi, _mm512_set1_epi32(w)));
+          }
         }
-        o[oh * OW + ow] = best == -INFINITY ? in[bi] : best;
-        am[oh * OW + ow] = bi;
+        const __mmask16 mo = n >= 16 ? 0xFFFF : (__mmask16)((1u << n) - 1);
+        _mm512_mask_storeu_ps(o + (size_t)oh * OW + ow0, mo, best);
+        _mm512_mask_storeu_epi32(am + (size_t)oh * OW + ow0, mo, bi);
       }
     }
   }
+}
+
+static pthread_once_t g_pool_once = PTHREAD_ONCE_INIT;
+static bool g_pool_avx512;
+
+static void pool_isa_init(void) {
+  __builtin_cpu_init();
+  const char *e = getenv("SWELL_MAXPOOL");
+  g_pool_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                  !(e && !strcmp(e, "scalar"));
+}
+
+bool sw_maxpool_set_avx512(bool on) {
+  pthread_once(&g_pool_once, pool_isa_init);
+  g_pool_avx512 = on && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+  return g_pool_avx512;
 }
 
 /* inp (B, C, H, W) -> out, argmax (B, C, OH, OW) */
 void sw_maxpool_forward(const sw_maxpool *p, float *out, int32_t *argmax, const float *inp) {
   pool_ctx x = {.p = p, .out = out, .argmax = argmax, .inp = inp};
   int64_t min_p = SW_ELEM_CHUNK / ((int64_t)p->H * p->W + 1) + 1;
-  sw_parallel_for((int64_t)p->B * p->C, min_p, maxpool_fwd_chunk, &x);
+  pthread_once(&g_pool_once, pool_isa_init);
+  bool fast = g_pool_avx512 && p->K == 3 && p->stride == 2;
+  sw_parallel_for((int64_t)p->B * p->C, min_p,
+                  fast ? maxpool3s2_fwd_chunk_avx512 : maxpool_fwd_chunk, &x);
 }
 
 static void maxpool_bwd_chunk(void *vctx, int64_t p0, int64_t p1) {

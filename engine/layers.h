@@ -15,8 +15,10 @@
  * inp (B, Cin, H, W), weight (Cout, Cin/groups, KH, KW), bias (Cout) or NULL
  * -> out (B, Cout, OH, OW). Asymmetric padding is allowed (TensorFlow 'SAME'
  * emulation pads 0 top/left and 1 bottom/right). groups == Cin == Cout is
- * depthwise and gets its own direct kernel; everything else uses im2col (or
- * nothing, for 1x1 stride-1) and OpenBLAS sgemm. */
+ * depthwise and gets its own direct kernel; 3x3 stride-1 groups-1 convs with
+ * padding <= 2 may use Winograd (winograd.h, sw_conv2d_winograd_tile);
+ * everything else uses im2col (or nothing, for 1x1 stride-1) and OpenBLAS
+ * sgemm. */
 typedef struct {
   int B, Cin, H, W;
   int Cout, KH, KW;
@@ -40,6 +42,37 @@ void sw_conv2d_forward(const sw_conv2d *c, float *out, const float *inp, const f
                        const float *bias, float *ws);
 void sw_conv2d_backward(const sw_conv2d *c, float *dinp, float *dweight, float *dbias,
                         const float *dout, const float *inp, const float *weight, float *ws);
+/* The forward for inference, where no gradient follows: the same result, but
+ * AUTO may pick a kernel whose rounding error training-mode BatchNorm would
+ * amplify (Winograd, see sw_conv2d_uses_winograd). */
+void sw_conv2d_forward_infer(const sw_conv2d *c, float *out, const float *inp,
+                             const float *weight, const float *bias, float *ws);
+/* Which kernel the 3x3 stride-1 convs use, process-wide: AUTO picks per pass
+ * from measurement (conv.c, wino_auto: F(2x2, 3x3) for the training forward,
+ * whose error training-mode BatchNorm amplifies, F(4x4, 3x3) for the backward
+ * passes and the inference forward, and only where Winograd saves half the
+ * multiplications), IM2COL forces im2col + sgemm (the reference, for A/B runs
+ * and tests), WINOGRAD / WINOGRAD2 force F(4x4) / F(2x2) wherever Winograd
+ * applies. The initial value comes from SWELL_CONV=im2col|winograd|winograd2
+ * in the environment, else AUTO. The workspace size covers every choice, so
+ * it may change between calls. */
+typedef enum {
+  SW_CONV_AUTO = 0,
+  SW_CONV_IM2COL = 1,
+  SW_CONV_WINOGRAD = 2, /* F(4x4, 3x3) */
+  SW_CONV_WINOGRAD2 = 3 /* F(2x2, 3x3) (SWELL_CONV=winograd2) */
+} sw_conv_algo;
+void sw_conv2d_set_algo(sw_conv_algo algo);
+sw_conv_algo sw_conv2d_get_algo(void);
+typedef enum {
+  SW_CONV_PASS_FORWARD = 0, /* sw_conv2d_forward (training) */
+  SW_CONV_PASS_INFER = 1,   /* sw_conv2d_forward_infer */
+  SW_CONV_PASS_BWD_DATA = 2,
+  SW_CONV_PASS_BWD_WEIGHTS = 3
+} sw_conv_pass;
+/* The Winograd tile pass p of c runs under the current setting: 4 for
+ * F(4x4, 3x3), 2 for F(2x2, 3x3), 0 for im2col (or the depthwise kernel). */
+int sw_conv2d_winograd_tile(const sw_conv2d *c, sw_conv_pass p);
 void sw_conv2d_forward_ref(const sw_conv2d *c, float *out, const float *inp, const float *weight,
                            const float *bias);
 void sw_conv2d_backward_ref(const sw_conv2d *c, float *dinp, float *dweight, float *dbias,
@@ -113,6 +146,10 @@ typedef struct {
 
 void sw_maxpool_init(sw_maxpool *p, int B, int C, int H, int W, int K, int stride, int pad);
 void sw_maxpool_forward(const sw_maxpool *p, float *out, int32_t *argmax, const float *inp);
+/* 3x3 stride-2 pools run 16 outputs at a time with AVX-512 when the CPU has
+ * it (the same bits as the scalar loop); false, or SWELL_MAXPOOL=scalar in the
+ * environment, forces the scalar loop. Returns whether AVX-512 is now used. */
+bool sw_maxpool_set_avx512(bool on);
 void sw_maxpool_backward(const sw_maxpool *p, float *dinp, const float *dout,
                          const int32_t *argmax);
 

@@ -1,6 +1,8 @@
 /* learner.c: see learner.h. */
 #include "learner.h"
 
+#include "metrics.h"
+
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -39,6 +41,7 @@ struct sw_learner {
   float *v_probs[2];
   int32_t *v_targets[2];
   float *v_losses[2];
+  float *v_logits[2];
   int v_n;
 };
 
@@ -146,7 +149,8 @@ sw_learner *sw_learner_new(const sw_net *net, sw_batch_source *train, sw_batch_s
       l->v_probs[k] = malloc(sizeof(float) * cap * (size_t)l->C);
       l->v_targets[k] = malloc(sizeof(int32_t) * cap);
       l->v_losses[k] = malloc(sizeof(float) * cap);
-      if (!l->v_probs[k] || !l->v_targets[k] || !l->v_losses[k]) goto oom;
+      l->v_logits[k] = malloc(sizeof(float) * cap * (size_t)l->C);
+      if (!l->v_probs[k] || !l->v_targets[k] || !l->v_losses[k] || !l->v_logits[k]) goto oom;
     }
   }
   return l;
@@ -169,6 +173,7 @@ void sw_learner_free(sw_learner *l) {
     free(l->v_probs[k]);
     free(l->v_targets[k]);
     free(l->v_losses[k]);
+    free(l->v_logits[k]);
   }
   free(l);
 }
@@ -245,8 +250,65 @@ static float train_step(sw_learner *l, int n, const double *lrs, double mom) {
   return loss;
 }
 
-int sw_learner_predict(sw_learner *l, sw_batch_source *src, float *probs, int32_t *targets,
-                       float *losses, int capacity, int *n_out, char *err, size_t errlen) {
+/* The outputs of a prediction pass, each NULL when not wanted: probs and
+ * logits n*C, targets and losses n, for up to capacity images. */
+typedef struct {
+  float *probs;
+  int32_t *targets;
+  float *losses;
+  float *logits;
+  int capacity;
+} pred_out;
+
+/* Softmax probabilities, logits, targets and losses of n logits rows into the
+ * outputs from row `total` on (up to capacity); returns the new total. */
+static int store_predictions(const sw_learner *l, const float *logits, int n, int total,
+                             const pred_out *o) {
+  const int C = l->C;
+  float *probs = o->probs, *losses = o->losses;
+  int32_t *targets = o->targets;
+  for (int i = 0; i < n && total < o->capacity; i++, total++) {
+    const float *z = logits + (size_t)i * C;
+    if (o->logits) memcpy(o->logits + (size_t)total * C, z, sizeof(float) * (size_t)C);
+    float m = z[0];
+    for (int c = 1; c < C; c++)
+      if (z[c] > m) m = z[c];
+    double s = 0;
+    for (int c = 0; c < C; c++) s += exp((double)(z[c] - m));
+    if (probs)
+      for (int c = 0; c < C; c++) probs[(size_t)total * C + c] = (float)(exp((double)(z[c] - m)) / s);
+    if (targets) targets[total] = l->y[i];
+    if (losses) losses[total] = (float)((double)m + log(s) - (double)z[l->y[i]]);
+  }
+  return total;
+}
+
+/* The batches of src through the network (infer: its inference plan, or NULL
+ * for forward in eval mode). */
+static int predict_batches(sw_learner *l, void *infer, bool cancellable, sw_batch_source *src,
+                           const pred_out *o, int *n_out, char *err, size_t errlen) {
+  int total = 0;
+  for (;;) {
+    if (cancellable && atomic_load(&l->cancel)) return SW_FIT_CANCELLED;
+    int n = src->next(src->user, l->x, l->y, err, errlen);
+    if (n < 0) return SW_FIT_ERROR;
+    if (n == 0) break;
+    if (n > src->batch_size) {
+      snprintf(err, errlen, "learner: source returned %d images for a batch of %d", n,
+               src->batch_size);
+      return SW_FIT_ERROR;
+    }
+    if (o->targets && check_targets(l, l->y, n, "validation", err, errlen) < 0) return SW_FIT_ERROR;
+    const float *logits = infer ? l->net.infer_forward(infer, l->x, n)
+                                : l->net.forward(l->net.impl, l->x, n, false);
+    total = store_predictions(l, logits, n, total, o);
+  }
+  *n_out = total;
+  return SW_FIT_DONE;
+}
+
+static int predict_into(sw_learner *l, bool cancellable, sw_batch_source *src, const pred_out *o,
+                        int *n_out, char *err, size_t errlen) {
   *n_out = 0;
   if (check_source(src, "prediction", l->train->channels, l->train->height, l->train->width, err,
                    errlen) < 0)
@@ -257,34 +319,29 @@ int sw_learner_predict(sw_learner *l, sw_batch_source *src, float *probs, int32_
     return SW_FIT_ERROR;
   }
   if (src->begin_epoch(src->user, 0, err, errlen) < 0) return SW_FIT_ERROR;
-  int total = 0, C = l->C;
-  for (;;) {
-    if (atomic_load(&l->cancel)) return SW_FIT_CANCELLED;
-    int n = src->next(src->user, l->x, l->y, err, errlen);
-    if (n < 0) return SW_FIT_ERROR;
-    if (n == 0) break;
-    if (n > src->batch_size) {
-      snprintf(err, errlen, "learner: source returned %d images for a batch of %d", n,
-               src->batch_size);
-      return SW_FIT_ERROR;
-    }
-    if (targets && check_targets(l, l->y, n, "validation", err, errlen) < 0) return SW_FIT_ERROR;
-    const float *logits = l->net.forward(l->net.impl, l->x, n, false);
-    for (int i = 0; i < n && total < capacity; i++, total++) {
-      const float *z = logits + (size_t)i * C;
-      float m = z[0];
-      for (int c = 1; c < C; c++)
-        if (z[c] > m) m = z[c];
-      double s = 0;
-      for (int c = 0; c < C; c++) s += exp((double)(z[c] - m));
-      if (probs)
-        for (int c = 0; c < C; c++) probs[(size_t)total * C + c] = (float)(exp((double)(z[c] - m)) / s);
-      if (targets) targets[total] = l->y[i];
-      if (losses) losses[total] = (float)((double)m + log(s) - (double)z[l->y[i]]);
-    }
+  /* the current weights compiled once for this pass (BatchNorm folded, its own
+   * small activation pool) */
+  void *infer = NULL;
+  if (l->net.infer_new) {
+    infer = l->net.infer_new(l->net.impl, src->batch_size, src->height, src->width, err, errlen);
+    if (!infer) return SW_FIT_ERROR;
   }
-  *n_out = total;
-  return SW_FIT_DONE;
+  int rc = predict_batches(l, infer, cancellable, src, o, n_out, err, errlen);
+  if (infer) l->net.infer_free(infer);
+  return rc;
+}
+
+int sw_learner_predict(sw_learner *l, sw_batch_source *src, float *probs, int32_t *targets,
+                       float *losses, int capacity, int *n_out, char *err, size_t errlen) {
+  pred_out o = {probs, targets, losses, NULL, capacity};
+  return predict_into(l, true, src, &o, n_out, err, errlen);
+}
+
+int sw_learner_predict_final(sw_learner *l, sw_batch_source *src, float *probs, int32_t *targets,
+                             float *losses, float *logits, int capacity, int *n_out, char *err,
+                             size_t errlen) {
+  pred_out o = {probs, targets, losses, logits, capacity};
+  return predict_into(l, false, src, &o, n_out, err, errlen);
 }
 
 int sw_learner_last_valid(const sw_learner *l, const float **probs, const int32_t **targets,
@@ -295,6 +352,8 @@ int sw_learner_last_valid(const sw_learner *l, const float **probs, const int32_
   return l->v_n;
 }
 
+const float *sw_learner_last_valid_logits(const sw_learner *l) { return l->v_logits[0]; }
+
 /* Validation into the scratch buffers; on success they become the last ones. */
 static int validate(sw_learner *l, sw_epoch_info *ei, char *err, size_t errlen) {
   ei->valid_loss = NAN;
@@ -303,23 +362,15 @@ static int validate(sw_learner *l, sw_epoch_info *ei, char *err, size_t errlen) 
   ei->n_valid = 0;
   if (!l->valid) return SW_FIT_DONE;
   int n = 0;
-  int rc = sw_learner_predict(l, l->valid, l->v_probs[1], l->v_targets[1], l->v_losses[1],
-                              l->v_cap, &n, err, errlen);
+  pred_out o = {l->v_probs[1], l->v_targets[1], l->v_losses[1], l->v_logits[1], l->v_cap};
+  int rc = predict_into(l, true, l->valid, &o, &n, err, errlen);
   if (rc != SW_FIT_DONE) return rc;
   double loss = 0;
-  int correct = 0;
-  for (int i = 0; i < n; i++) {
-    loss += l->v_losses[1][i];
-    const float *p = l->v_probs[1] + (size_t)i * l->C;
-    int best = 0;
-    for (int c = 1; c < l->C; c++)
-      if (p[c] > p[best]) best = c;
-    correct += best == l->v_targets[1][i];
-  }
+  for (int i = 0; i < n; i++) loss += l->v_losses[1][i];
   ei->n_valid = n;
   if (n > 0) {
     ei->valid_loss = (float)(loss / n);
-    ei->accuracy = (float)correct / (float)n;
+    ei->accuracy = sw_accuracy(l->v_probs[1], l->v_targets[1], n, l->C);
     ei->error_rate = 1.0f - ei->accuracy;
   }
   float *tp = l->v_probs[0];
@@ -331,6 +382,9 @@ static int validate(sw_learner *l, sw_epoch_info *ei, char *err, size_t errlen) 
   float *tl = l->v_losses[0];
   l->v_losses[0] = l->v_losses[1];
   l->v_losses[1] = tl;
+  float *tz = l->v_logits[0];
+  l->v_logits[0] = l->v_logits[1];
+  l->v_logits[1] = tz;
   l->v_n = n;
   return SW_FIT_DONE;
 }

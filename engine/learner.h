@@ -45,6 +45,12 @@ typedef struct {
   size_t (*snapshot_floats)(void *impl);
   void (*snapshot)(void *impl, float *dst);
   void (*restore)(void *impl, const float *src);
+  /* Optional (NULL: predictions run forward in eval mode): a compiled
+   * inference copy of the current weights for batches up to `batch`, used for
+   * one prediction pass and then released. */
+  void *(*infer_new)(void *impl, int batch, int height, int width, char *err, size_t errlen);
+  const float *(*infer_forward)(void *infer, const float *input, int batch);
+  void (*infer_free)(void *infer);
 } sw_net;
 
 /* The sw_model operations (learner_model.c). */
@@ -188,9 +194,19 @@ int sw_learner_lr_find(sw_learner *l, double start_lr, double end_lr, int num_it
 int sw_learner_predict(sw_learner *l, sw_batch_source *src, float *probs, int32_t *targets,
                        float *losses, int capacity, int *n_out, char *err, size_t errlen);
 
+/* The same, also after sw_learner_cancel() (never SW_FIT_CANCELLED): what the
+ * end of a cancelled fit runs to store its kept model's predictions; logits
+ * (capacity * C, or NULL) also gets the raw network outputs. */
+int sw_learner_predict_final(sw_learner *l, sw_batch_source *src, float *probs, int32_t *targets,
+                             float *losses, float *logits, int capacity, int *n_out, char *err,
+                             size_t errlen);
+
 /* The last completed validation (end of the last completed epoch): borrowed arrays
  * valid until the next fit. Returns the image count (0 when none). */
 int sw_learner_last_valid(const sw_learner *l, const float **probs, const int32_t **targets,
                           const float **losses);
+/* The same validation's raw network outputs (n * C logits, before the softmax),
+ * borrowed as above; NULL without a validation source. */
+const float *sw_learner_last_valid_logits(const sw_learner *l);
 
 #endif

@@ -1,5 +1,8 @@
-/* learner_model.c: sw_net operations over an sw_model. */
+/* learner_model.c: sw_net operations over an sw_model; predictions through an
+ * inference plan (plan.h). */
 #include "learner.h"
+
+#include "plan.h"
 
 static int m_num_params(void *m) { return sw_model_num_params(m); }
 static sw_param *m_param(void *m, int i) { return sw_model_param(m, i); }
@@ -18,6 +21,14 @@ static size_t m_snapshot_floats(void *m) { return sw_model_snapshot_floats(m); }
 static void m_snapshot(void *m, float *dst) { sw_model_snapshot(m, dst); }
 static void m_restore(void *m, const float *src) { sw_model_restore(m, src); }
 
+static void *m_infer_new(void *m, int batch, int h, int w, char *err, size_t errlen) {
+  return sw_plan_new(m, batch, h, w, err, errlen);
+}
+static const float *m_infer_forward(void *p, const float *x, int batch) {
+  return sw_plan_forward(p, x, batch);
+}
+static void m_infer_free(void *p) { sw_plan_free(p); }
+
 void sw_net_from_model(sw_net *net, sw_model *m) {
   net->impl = m;
   net->num_params = m_num_params;
@@ -32,4 +43,7 @@ void sw_net_from_model(sw_net *net, sw_model *m) {
   net->snapshot_floats = m_snapshot_floats;
   net->snapshot = m_snapshot;
   net->restore = m_restore;
+  net->infer_new = m_infer_new;
+  net->infer_forward = m_infer_forward;
+  net->infer_free = m_infer_free;
 }

@@ -1,6 +1,7 @@
 /* metrics.c: see metrics.h. */
 #include "metrics.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,13 +12,20 @@ int sw_argmax(const float *p, int C) {
   return best;
 }
 
+/* The one counting rule of both confusion matrices. */
+static void confusion_add(int32_t *cm, int C, int actual, int predicted) {
+  if (actual >= 0 && actual < C && predicted >= 0 && predicted < C) cm[actual * C + predicted]++;
+}
+
 void sw_confusion_matrix(const float *probs, const int32_t *targets, int n, int C, int32_t *cm) {
   memset(cm, 0, sizeof(int32_t) * (size_t)C * (size_t)C);
-  for (int i = 0; i < n; i++) {
-    int t = targets[i];
-    if (t < 0 || t >= C) continue;
-    cm[t * C + sw_argmax(probs + (size_t)i * C, C)]++;
-  }
+  for (int i = 0; i < n; i++) confusion_add(cm, C, targets[i], sw_argmax(probs + (size_t)i * C, C));
+}
+
+void sw_confusion_from_labels(const int32_t *actual, const int32_t *predicted, int n, int C,
+                              int32_t *cm) {
+  memset(cm, 0, sizeof(int32_t) * (size_t)C * (size_t)C);
+  for (int i = 0; i < n; i++) confusion_add(cm, C, actual[i], predicted[i]);
 }
 
 float sw_accuracy(const float *probs, const int32_t *targets, int n, int C) {
@@ -109,4 +117,27 @@ int sw_most_confused(const int32_t *cm, int C, int min_count, sw_confused_pair *
   memcpy(out, all, sizeof *all * (size_t)n);
   free(all);
   return n;
+}
+
+float sw_energy_score(const float *logits, int C) {
+  float m = -INFINITY;
+  for (int c = 0; c < C; c++)
+    if (logits[c] > m) m = logits[c];
+  double s = 0;
+  for (int c = 0; c < C; c++) s += exp((double)logits[c] - m);
+  return (float)((double)m + log(s));
+}
+
+static int cmp_float(const void *a, const void *b) {
+  float x = *(const float *)a, y = *(const float *)b;
+  return (x > y) - (x < y);
+}
+
+float sw_quantile(float *values, int n, double q) {
+  if (n <= 0) return NAN;
+  qsort(values, (size_t)n, sizeof *values, cmp_float);
+  double pos = q * (n - 1);
+  int i = (int)pos;
+  if (i >= n - 1) return values[n - 1];
+  return (float)(values[i] + (values[i + 1] - values[i]) * (pos - i));
 }

@@ -50,7 +50,8 @@ int sw_make_divisible(double v, int divisor) {
 
 /* ---- builder ------------------------------------------------------------- */
 
-static int grow(void **p, int *cap, int need, size_t elem) {
+/* Grows the array *p of *cap elements to hold `need`, zeroing the new part. */
+int sw_grow_array(void **p, int *cap, int need, size_t elem) {
   if (need <= *cap) return 0;
   int nc = *cap ? *cap * 2 : 64;
   while (nc < need) nc *= 2;
@@ -63,7 +64,8 @@ static int grow(void **p, int *cap, int need, size_t elem) {
 }
 
 static int new_value(sw_model *m, int C, bool flat, int producer) {
-  if (grow((void **)&m->values, &m->cap_values, m->nvalues + 1, sizeof(sw_value))) return -1;
+  if (sw_grow_array((void **)&m->values, &m->cap_values, m->nvalues + 1, sizeof(sw_value)))
+    return -1;
   sw_value *v = &m->values[m->nvalues];
   memset(v, 0, sizeof *v);
   v->C = C;
@@ -76,7 +78,8 @@ static int new_value(sw_model *m, int C, bool flat, int producer) {
 
 static sw_node *new_node(sw_model *m, sw_op op, int in0, int in1) {
   if (in0 < 0 || (in1 < -1)) return NULL;
-  if (grow((void **)&m->nodes, &m->cap_nodes, m->nnodes + 1, sizeof(sw_node))) return NULL;
+  if (sw_grow_array((void **)&m->nodes, &m->cap_nodes, m->nnodes + 1, sizeof(sw_node)))
+    return NULL;
   sw_node *n = &m->nodes[m->nnodes];
   memset(n, 0, sizeof *n);
   n->op = op;
@@ -104,9 +107,9 @@ static int add_param(sw_model *m, const char *prefix, const char *field, sw_shap
                      int64_t fan_out, int group) {
   /* three parallel arrays share one capacity */
   int c1 = m->cap_params, c2 = m->cap_params, c3 = m->cap_params;
-  if (grow((void **)&m->params, &c1, m->nparams + 1, sizeof(sw_param)) ||
-      grow((void **)&m->pinit, &c2, m->nparams + 1, sizeof(sw_param_init)) ||
-      grow((void **)&m->names, &c3, m->nparams + 1, sizeof(char *)))
+  if (sw_grow_array((void **)&m->params, &c1, m->nparams + 1, sizeof(sw_param)) ||
+      sw_grow_array((void **)&m->pinit, &c2, m->nparams + 1, sizeof(sw_param_init)) ||
+      sw_grow_array((void **)&m->names, &c3, m->nparams + 1, sizeof(char *)))
     return -1;
   m->cap_params = c1;
   size_t len = strlen(prefix) + strlen(field) + 2;
@@ -535,11 +538,7 @@ static void set_batch(sw_model *m, int B) {
   }
 }
 
-typedef struct {
-  size_t size, off;
-  int t0, t1; /* backward steps, inclusive */
-  int value;
-} grad_slot;
+typedef sw_live_slot grad_slot;
 
 static int cmp_slot_size(const void *a, const void *b) {
   const grad_slot *x = a, *y = b;
@@ -547,8 +546,9 @@ static int cmp_slot_size(const void *a, const void *b) {
   return x->value - y->value;
 }
 
-/* Greedy first-fit placement of gradient buffers with overlapping lifetimes. */
-static size_t plan_grads(grad_slot *s, int n) {
+/* Greedy first-fit placement of buffers with overlapping lifetimes (the
+ * activation gradients here, the inference plan's activations in plan.c). */
+size_t sw_live_place(sw_live_slot *s, int n) {
   qsort(s, (size_t)n, sizeof *s, cmp_slot_size);
   size_t total = 0;
   size_t *lo = malloc(sizeof(size_t) * (size_t)(n + 1));
@@ -582,61 +582,90 @@ static size_t plan_grads(grad_slot *s, int n) {
 
 static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
-int sw_model_prepare(sw_model *m, int batch, int height, int width, char *err, size_t errlen) {
-  if (batch < 1 || height < 1 || width < 1 || batch > 1 << 16 || height > 1 << 14 ||
-      width > 1 << 14) {
-    snprintf(err, errlen, "model: invalid batch shape %dx3x%dx%d", batch, height, width);
-    return -1;
-  }
-  int B = batch;
-  sw_value *vals = m->values;
-  vals[0].H = height;
-  vals[0].W = width;
-  /* shapes */
+/* Every node's layer descriptors and every value's height and width for batch
+ * B and an input of height x width, into nd (nnodes) and vh, vw (nvalues);
+ * the model itself is not touched. */
+int sw_model_shapes(const sw_model *m, int B, int height, int width, sw_node_dims *nd, int *vh,
+                    int *vw, char *err, size_t errlen) {
+  vh[0] = height;
+  vw[0] = width;
   for (int i = 0; i < m->nnodes; i++) {
-    sw_node *n = &m->nodes[i];
-    sw_value *in = &vals[n->in0], *out = &vals[n->out];
+    const sw_node *n = &m->nodes[i];
+    const sw_value *in = &m->values[n->in0];
+    int ih = vh[n->in0], iw = vw[n->in0], *oh = &vh[n->out], *ow = &vw[n->out];
     switch (n->op) {
     case SW_OP_CONV:
       if (n->tf_same) {
         int pt, pb, pl, pr;
-        tf_same_pad(in->H, n->k, n->stride, &pt, &pb);
-        tf_same_pad(in->W, n->k, n->stride, &pl, &pr);
-        sw_conv2d_init_pad(&n->conv, B, in->C, in->H, in->W, n->cout, n->k, n->stride, pt, pl, pb,
-                           pr, n->groups);
+        tf_same_pad(ih, n->k, n->stride, &pt, &pb);
+        tf_same_pad(iw, n->k, n->stride, &pl, &pr);
+        sw_conv2d_init_pad(&nd[i].conv, B, in->C, ih, iw, n->cout, n->k, n->stride, pt, pl, pb, pr,
+                           n->groups);
       } else {
-        sw_conv2d_init(&n->conv, B, in->C, in->H, in->W, n->cout, n->k, n->stride, n->pad,
+        sw_conv2d_init(&nd[i].conv, B, in->C, ih, iw, n->cout, n->k, n->stride, n->pad,
                        n->groups);
       }
-      out->H = n->conv.OH;
-      out->W = n->conv.OW;
+      *oh = nd[i].conv.OH;
+      *ow = nd[i].conv.OW;
       break;
     case SW_OP_MAXPOOL:
-      sw_maxpool_init(&n->pool, B, in->C, in->H, in->W, n->k, n->stride, n->pad);
-      out->H = n->pool.OH;
-      out->W = n->pool.OW;
+      sw_maxpool_init(&nd[i].pool, B, in->C, ih, iw, n->k, n->stride, n->pad);
+      *oh = nd[i].pool.OH;
+      *ow = nd[i].pool.OW;
       break;
     case SW_OP_BN:
-      n->bn = (sw_batchnorm){B, in->C, in->H * in->W, 0.1f, 1e-5f};
-      out->H = in->H;
-      out->W = in->W;
+      nd[i].bn = (sw_batchnorm){B, in->C, ih * iw, 0.1f, 1e-5f};
+      *oh = ih;
+      *ow = iw;
       break;
     case SW_OP_CONCATPOOL:
     case SW_OP_AVGPOOL:
-      out->H = out->W = 1;
+      *oh = *ow = 1;
       break;
     default:
-      out->H = in->H;
-      out->W = in->W;
+      *oh = ih;
+      *ow = iw;
       break;
     }
-    if (out->H < 1 || out->W < 1) {
+    if (*oh < 1 || *ow < 1) {
       snprintf(err, errlen, "model: input %dx%d is too small for %s", height, width,
                sw_arch_name(m->cfg.arch));
       return -1;
     }
   }
-  /* in-place decisions */
+  return 0;
+}
+
+/* sw_model_shapes into the model's own nodes and values (for sw_model_prepare). */
+static int infer_shapes(sw_model *m, int B, int height, int width, char *err, size_t errlen) {
+  sw_node_dims *nd = calloc((size_t)m->nnodes, sizeof *nd);
+  int *vh = calloc((size_t)m->nvalues, sizeof(int)), *vw = calloc((size_t)m->nvalues, sizeof(int));
+  int rc = -1;
+  if (!nd || !vh || !vw)
+    snprintf(err, errlen, "model: out of memory");
+  else
+    rc = sw_model_shapes(m, B, height, width, nd, vh, vw, err, errlen);
+  if (rc == 0) {
+    for (int i = 0; i < m->nnodes; i++) {
+      m->nodes[i].conv = nd[i].conv;
+      m->nodes[i].pool = nd[i].pool;
+      m->nodes[i].bn = nd[i].bn;
+    }
+    for (int v = 0; v < m->nvalues; v++) {
+      m->values[v].H = vh[v];
+      m->values[v].W = vw[v];
+    }
+  }
+  free(nd);
+  free(vh);
+  free(vw);
+  return rc;
+}
+
+/* In-place decisions: ReLU/ReLU6/add/dropout write over their input when it
+ * has no other consumer and its producer does not need it for backward. */
+static void plan_in_place(sw_model *m) {
+  sw_value *vals = m->values;
   for (int i = 0; i < m->nnodes; i++) {
     sw_node *n = &m->nodes[i];
     sw_value *out = &vals[n->out];
@@ -649,8 +678,12 @@ int sw_model_prepare(sw_model *m, int batch, int height, int width, char *err, s
         out->alias = in->alias >= 0 ? in->alias : n->in0;
     }
   }
-  /* BatchNorm + ReLU/ReLU6 in place on its only consumer: one fused pass each
-   * way (sw_batchnorm_act_*); the activation node is skipped */
+}
+
+/* BatchNorm + ReLU/ReLU6 in place on its only consumer: one fused pass each
+ * way (sw_batchnorm_act_*); the activation node is skipped */
+static void plan_fusion(sw_model *m) {
+  sw_value *vals = m->values;
   for (int i = 0; i < m->nnodes; i++) {
     sw_node *n = &m->nodes[i];
     n->fused = false;
@@ -664,13 +697,13 @@ int sw_model_prepare(sw_model *m, int batch, int height, int width, char *err, s
       a->fused = true;
     }
   }
-  /* gradient lifetimes (backward step t = nnodes-1-node) */
+}
+
+/* Gradient lifetimes (backward step t = nnodes-1-node): one slot per value
+ * whose gradient is formed, into slots (nvalues of them); returns the count. */
+static int grad_lifetimes(sw_model *m, int B, grad_slot *slots) {
+  sw_value *vals = m->values;
   int nv = m->nvalues;
-  grad_slot *slots = calloc((size_t)nv, sizeof *slots);
-  if (!slots) {
-    snprintf(err, errlen, "model: out of memory");
-    return -1;
-  }
   int *last_consumer = malloc(sizeof(int) * (size_t)nv);
   for (int v = 0; v < nv; v++) last_consumer[v] = -1;
   for (int i = 0; i < m->nnodes; i++) {
@@ -695,69 +728,100 @@ int sw_model_prepare(sw_model *m, int batch, int height, int width, char *err, s
     if (vals[v].producer >= 0 && m->nodes[vals[v].producer].fused) s->t1++;
   }
   free(last_consumer);
-  size_t grad_total = plan_grads(slots, ns);
+  return ns;
+}
 
-  /* two passes: count, then carve */
+/* The largest workspace any conv needs, in floats. */
+static size_t conv_workspace(const sw_model *m) {
   size_t ws = 0;
   for (int i = 0; i < m->nnodes; i++)
     if (m->nodes[i].op == SW_OP_CONV) {
       size_t w = sw_conv2d_workspace(&m->nodes[i].conv);
       if (w > ws) ws = w;
     }
-  sw_arena_free(&m->act);
-  size_t need = 0;
-  for (int pass = 0; pass < 2; pass++) {
-    if (pass == 1) {
-      if (sw_arena_init(&m->act, need * sizeof(float) + 64 * 16) != 0) {
-        snprintf(err, errlen, "model: out of memory for activations (%.0f MB)",
-                 need * 4.0 / 1048576.0);
-        free(slots);
-        return -1;
-      }
-    }
-    size_t cnt = 0;
+  return ws;
+}
+
+/* One pass over the arena layout: activations, per-node saved state, the
+ * conv workspace, the gradient block. Counts the floats it needs; with
+ * place, also carves them from m->act. */
+static size_t carve_arena(sw_model *m, int B, size_t ws, size_t grad_total, bool place) {
+  sw_value *vals = m->values;
+  size_t cnt = 0;
 #define CARVE(ptr, type, nfl)                                                                   \
   do {                                                                                          \
     size_t n_ = round16(nfl);                                                                   \
-    if (pass == 1) (ptr) = (type)sw_arena_floats(&m->act, n_ ? n_ : 16);                        \
+    if (place) (ptr) = (type)sw_arena_floats(&m->act, n_ ? n_ : 16);                            \
     cnt += n_ ? n_ : 16;                                                                        \
   } while (0)
-    for (int v = 0; v < nv; v++) {
-      if (v == 0) {
-        vals[0].data = NULL; /* the caller's input */
-        continue;
-      }
-      if (vals[v].alias >= 0) continue;
-      CARVE(vals[v].data, float *, vnumel(&vals[v], B));
+  for (int v = 0; v < m->nvalues; v++) {
+    if (v == 0) {
+      vals[0].data = NULL; /* the caller's input */
+      continue;
     }
-    for (int i = 0; i < m->nnodes; i++) {
-      sw_node *n = &m->nodes[i];
-      sw_value *in = &vals[n->in0], *out = &vals[n->out];
-      n->save_mean = n->save_invstd = n->mask = NULL;
-      n->argmax = NULL;
-      switch (n->op) {
-      case SW_OP_BN:
-        CARVE(n->save_mean, float *, (size_t)in->C);
-        CARVE(n->save_invstd, float *, (size_t)in->C);
-        break;
-      case SW_OP_MAXPOOL:
-        CARVE(n->argmax, int32_t *, vnumel(out, B));
-        break;
-      case SW_OP_CONCATPOOL:
-        CARVE(n->argmax, int32_t *, (size_t)B * in->C);
-        break;
-      case SW_OP_DROPOUT:
-        CARVE(n->mask, float *, vnumel(out, B));
-        break;
-      default:
-        break;
-      }
-    }
-    CARVE(m->ws, float *, ws);
-    CARVE(m->grad_arena, float *, grad_total);
-#undef CARVE
-    need = cnt;
+    if (vals[v].alias >= 0) continue;
+    CARVE(vals[v].data, float *, vnumel(&vals[v], B));
   }
+  for (int i = 0; i < m->nnodes; i++) {
+    sw_node *n = &m->nodes[i];
+    sw_value *in = &vals[n->in0], *out = &vals[n->out];
+    n->save_mean = n->save_invstd = n->mask = NULL;
+    n->argmax = NULL;
+    switch (n->op) {
+    case SW_OP_BN:
+      CARVE(n->save_mean, float *, (size_t)in->C);
+      CARVE(n->save_invstd, float *, (size_t)in->C);
+      break;
+    case SW_OP_MAXPOOL:
+      CARVE(n->argmax, int32_t *, vnumel(out, B));
+      break;
+    case SW_OP_CONCATPOOL:
+      CARVE(n->argmax, int32_t *, (size_t)B * in->C);
+      break;
+    case SW_OP_DROPOUT:
+      CARVE(n->mask, float *, vnumel(out, B));
+      break;
+    default:
+      break;
+    }
+  }
+  CARVE(m->ws, float *, ws);
+  CARVE(m->grad_arena, float *, grad_total);
+#undef CARVE
+  return cnt;
+}
+
+int sw_model_prepare(sw_model *m, int batch, int height, int width, char *err, size_t errlen) {
+  if (batch < 1 || height < 1 || width < 1 || batch > 1 << 16 || height > 1 << 14 ||
+      width > 1 << 14) {
+    snprintf(err, errlen, "model: invalid batch shape %dx3x%dx%d", batch, height, width);
+    return -1;
+  }
+  int B = batch;
+  sw_value *vals = m->values;
+  if (infer_shapes(m, B, height, width, err, errlen)) return -1;
+  plan_in_place(m);
+  plan_fusion(m);
+  int nv = m->nvalues;
+  grad_slot *slots = calloc((size_t)nv, sizeof *slots);
+  if (!slots) {
+    snprintf(err, errlen, "model: out of memory");
+    return -1;
+  }
+  int ns = grad_lifetimes(m, B, slots);
+  size_t grad_total = sw_live_place(slots, ns);
+
+  /* two passes: count, then carve */
+  size_t ws = conv_workspace(m);
+  sw_arena_free(&m->act);
+  size_t need = carve_arena(m, B, ws, grad_total, false);
+  if (sw_arena_init(&m->act, need * sizeof(float) + 64 * 16) != 0) {
+    snprintf(err, errlen, "model: out of memory for activations (%.0f MB)",
+             need * 4.0 / 1048576.0);
+    free(slots);
+    return -1;
+  }
+  carve_arena(m, B, ws, grad_total, true);
   m->ws_floats = ws;
   m->grad_arena_floats = grad_total;
   for (int v = 0; v < nv; v++)
@@ -836,27 +900,31 @@ const float *sw_model_forward(sw_model *m, const float *input, int batch, bool t
 
 /* ---- backward ------------------------------------------------------------- */
 
-static float *G(sw_model *m, int i) {
-  return (i >= 0 && m->params[i].trainable) ? m->params[i].grad : NULL;
+/* The gradient of parameter i, when it is trainable and parameter gradients are wanted. */
+static float *G(sw_model *m, int i, bool params) {
+  return (params && i >= 0 && m->params[i].trainable) ? m->params[i].grad : NULL;
 }
 
-void sw_model_backward(sw_model *m, const float *dlogits) {
+/* seed < 0: the training backward (parameter gradients of trainable tensors).
+ * seed >= 0: only the activation gradients from the logits down to value seed. */
+static void backward(sw_model *m, const float *dlogits, int seed) {
   if (!m->act.base || !dlogits) return;
   int B = m->cur_batch;
-  bool train = m->last_train;
+  bool train = m->last_train, params = seed < 0;
   sw_value *vals = m->values;
   /* which activations need a gradient */
   vals[0].need_grad = false;
   for (int i = 0; i < m->nnodes; i++) {
     sw_node *n = &m->nodes[i];
     bool ng = vals[n->in0].need_grad || (n->in1 >= 0 && vals[n->in1].need_grad) ||
-              G(m, n->pw) || G(m, n->pb);
+              G(m, n->pw, params) || G(m, n->pb, params) || n->out == seed;
     vals[n->out].need_grad = ng;
   }
   sw_value *lv = &vals[m->nvalues - 1];
   if (!lv->need_grad) return;
   memcpy(lv->grad, dlogits, vnumel(lv, B) * sizeof(float));
-  for (int i = m->nnodes - 1; i >= 0; i--) {
+  int stop = seed > 0 ? vals[seed].producer + 1 : 0;
+  for (int i = m->nnodes - 1; i >= stop; i--) {
     sw_node *n = &m->nodes[i];
     sw_value *in = &vals[n->in0], *out = &vals[n->out];
     if (!out->need_grad || n->fused) continue; /* a fused activation: done by its BatchNorm */
@@ -872,7 +940,7 @@ void sw_model_backward(sw_model *m, const float *dlogits) {
     size_t cnt = vnumel(out, B);
     switch (n->op) {
     case SW_OP_CONV: {
-      float *dw = G(m, n->pw), *db = G(m, n->pb);
+      float *dw = G(m, n->pw, params), *db = G(m, n->pb, params);
       if (dinp || dw || db)
         sw_conv2d_backward(&n->conv, dinp, dw, db, dout, in->data, P(m, n->pw), m->ws);
       break;
@@ -881,7 +949,7 @@ void sw_model_backward(sw_model *m, const float *dlogits) {
       /* fused: the gradient and output of the activation node after this one */
       const sw_value *act = n->act != SW_ACT_NONE ? &vals[m->nodes[i + 1].out] : NULL;
       (set_dinp ? sw_batchnorm_act_backward_into : sw_batchnorm_act_backward)(
-          &n->bn, n->act, dinp, G(m, n->pw), G(m, n->pb), act ? act->grad : dout,
+          &n->bn, n->act, dinp, G(m, n->pw, params), G(m, n->pb, params), act ? act->grad : dout,
           act ? act->data : NULL, in->data, P(m, n->pw), n->save_mean, n->save_invstd,
           P(m, n->prm), P(m, n->prv), train);
       break;
@@ -916,7 +984,7 @@ void sw_model_backward(sw_model *m, const float *dlogits) {
       if (dinp) sw_global_avgpool_backward(dinp, dout, out->C, B, in->C, in->H * in->W);
       break;
     case SW_OP_LINEAR: {
-      float *dw = G(m, n->pw), *db = G(m, n->pb);
+      float *dw = G(m, n->pw, params), *db = G(m, n->pb, params);
       if (dinp || dw || db)
         sw_linear_backward(dinp, dw, db, dout, in->data, P(m, n->pw), B, n->in_features,
                            n->out_features);
@@ -927,4 +995,10 @@ void sw_model_backward(sw_model *m, const float *dlogits) {
       break;
     }
   }
+}
+
+void sw_model_backward(sw_model *m, const float *dlogits) { backward(m, dlogits, -1); }
+
+void sw_model_backward_to(sw_model *m, const float *dlogits, int value) {
+  if (value > 0 && value < m->nvalues) backward(m, dlogits, value);
 }

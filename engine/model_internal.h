@@ -123,6 +123,40 @@ int sw_mb_linear(sw_model *m, const char *prefix, int in, int out_features, bool
                  sw_init_kind init, int group);
 int sw_mb_dropout(sw_model *m, int in, float p);
 
+/* Hooks for the inference plan (plan.c). */
+/* Grows the array *p of *cap elements (doubling) to hold `need`, zeroing the
+ * new part. Returns 0, or -1 when out of memory (*p is then unchanged). */
+int sw_grow_array(void **p, int *cap, int need, size_t elem);
+/* A node's layer descriptors for one batch shape. */
+typedef struct {
+  sw_conv2d conv;
+  sw_maxpool pool;
+  sw_batchnorm bn;
+} sw_node_dims;
+/* Every node's descriptors and every value's height and width for batch B and
+ * an input of height x width, into nd (nnodes) and vh, vw (nvalues), without
+ * touching the model's prepared state. Returns 0, or -1 when the input is too
+ * small (message in err). */
+int sw_model_shapes(const sw_model *m, int B, int height, int width, sw_node_dims *nd, int *vh,
+                    int *vw, char *err, size_t errlen);
+
+/* A buffer alive from step t0 to step t1 (inclusive) that needs `size` floats. */
+typedef struct {
+  size_t size, off;
+  int t0, t1;
+  int value;
+} sw_live_slot;
+/* Places the n buffers (greedy first fit, largest first; reorders s) so that
+ * buffers whose lifetimes overlap do not share memory; sets every off and
+ * returns the floats the whole placement spans. */
+size_t sw_live_place(sw_live_slot *s, int n);
+
+/* Backward of dlogits (B, num_outputs) of the last forward down to activation
+ * `value` only: fills the gradients of the values from the logits to it
+ * (values[value].grad), computes no parameter gradient and leaves every
+ * parameter's grad untouched (explain.c's Grad-CAM). */
+void sw_model_backward_to(sw_model *m, const float *dlogits, int value);
+
 /* Architectures: append the body's nodes to m starting from value `in`;
  * return the body's output value or -1. */
 int sw_build_resnet(sw_model *m, int in, int depth);

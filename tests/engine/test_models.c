@@ -26,88 +26,14 @@
 #include "layers.h"
 #include "model.h"
 #include "testutil.h"
+#include "formula.h"
 
-/* ---- the formula (see gen_models.py) ------------------------------------ */
-
-static uint32_t mix32(uint32_t x) {
-  x ^= x >> 16;
-  x *= 0x7feb352du;
-  x ^= x >> 15;
-  x *= 0x846ca68bu;
-  x ^= x >> 16;
-  return x;
-}
-
-static uint32_t hash32(uint32_t t, uint32_t i) {
-  uint32_t seed = mix32(t * 0x9E3779B9u + 0x632BE5ABu);
-  return mix32(mix32(i) ^ seed);
-}
-
-static float hash_u(uint32_t t, uint32_t i) {
-  return (float)(hash32(t, i) >> 8) * (1.0f / 16777216.0f);
-}
-
-static float sym(uint32_t t, uint32_t i) { return 2.0f * hash_u(t, i) - 1.0f; }
-
-static bool ends_with(const char *s, const char *suf) {
-  size_t a = strlen(s), b = strlen(suf);
-  return a >= b && strcmp(s + a - b, suf) == 0;
-}
-
-static bool in_list(const char *list, const char *name);
-
-/* res_list: the BatchNorm weights that end a residual branch, or NULL */
-static void formula_param(uint32_t t, sw_param *p, const char *res_list, float res_scale) {
-  int64_t n = p->numel;
-  float *d = p->data;
-  if (res_list && in_list(res_list, p->name)) {
-    for (int64_t i = 0; i < n; i++) d[i] = res_scale * (0.5f + 0.5f * hash_u(t, (uint32_t)i));
-  } else if (ends_with(p->name, "running_mean")) {
-    for (int64_t i = 0; i < n; i++) d[i] = sym(t, (uint32_t)i) * 0.1f;
-  } else if (ends_with(p->name, "running_var")) {
-    for (int64_t i = 0; i < n; i++) d[i] = 0.5f + hash_u(t, (uint32_t)i);
-  } else if (p->is_bn && ends_with(p->name, ".weight")) {
-    for (int64_t i = 0; i < n; i++) d[i] = 0.5f + 0.5f * hash_u(t, (uint32_t)i);
-  } else if (p->is_bn) {
-    for (int64_t i = 0; i < n; i++) d[i] = sym(t, (uint32_t)i) * 0.2f;
-  } else if (ends_with(p->name, ".bias")) {
-    for (int64_t i = 0; i < n; i++) d[i] = sym(t, (uint32_t)i) * 0.1f;
-  } else {
-    int64_t fan_in = n / p->shape.dims[0];
-    float scale = (float)sqrt(3.0 / (double)fan_in);
-    for (int64_t i = 0; i < n; i++) d[i] = sym(t, (uint32_t)i) * scale;
-  }
-}
+/* ---- the formula: formula.h ---------------------------------------------- */
 
 #define T_INPUT 1000000u
 #define T_TARGETS 1000001u
 #define NSUB 1024
 #define FULL_MAX 4096
-
-static void set_formula(sw_model *m, const char *res_list, float res_scale) {
-  for (int i = 0; i < sw_model_num_params(m); i++)
-    formula_param((uint32_t)i, sw_model_param(m, i), res_list, res_scale);
-}
-
-static float *formula_input(uint32_t t, int b, int h, int w) {
-  size_t n = (size_t)b * 3 * h * w;
-  float *x = malloc(n * sizeof(float));
-  for (size_t i = 0; i < n; i++) x[i] = sym(t, (uint32_t)i);
-  return x;
-}
-
-/* Is name in the ';'-separated list? */
-static bool in_list(const char *list, const char *name) {
-  size_t len = strlen(name);
-  for (const char *s = list; s && *s;) {
-    const char *e = strchr(s, ';');
-    size_t l = e ? (size_t)(e - s) : strlen(s);
-    if (l == len && strncmp(s, name, len) == 0) return true;
-    s += l;
-    if (*s == ';') s++;
-  }
-  return false;
-}
 
 /* [sum, sum of squares, 4 projections] in double, as gen_models.py projections(). */
 static void grad_stats(uint32_t t, const float *g, int64_t n, double out[6]) {
@@ -124,15 +50,6 @@ static void grad_stats(uint32_t t, const float *g, int64_t n, double out[6]) {
 }
 
 /* ---- checks --------------------------------------------------------------- */
-
-static const char *meta(const sw_state_dict *sd, const char *key) {
-  const char *v = sw_state_dict_get_meta(sd, key);
-  if (!v) {
-    fprintf(stderr, "fixture metadata has no %s\n", key);
-    exit(1);
-  }
-  return v;
-}
 
 /* Compares the model's names and shapes, in order, with "name[d0,d1];..." */
 static void check_names(sw_model *m, const char *list, const char *tag) {
@@ -248,34 +165,9 @@ static void check_grad(sw_model *m, const sw_state_dict *fx, int t, grad_report 
   CHECK(e <= tol, "%s: gradient of %s rel_err %.3g (tol %.3g)", tag, p->name, e, tol);
 }
 
-static sw_model *model_from_fixture(const sw_state_dict *fx, char *err, size_t errlen) {
-  sw_model_config cfg = {0};
-  if (sw_arch_from_name(meta(fx, "arch"), &cfg.arch) != 0) {
-    snprintf(err, errlen, "unknown arch %s", meta(fx, "arch"));
-    return NULL;
-  }
-  cfg.width_mult = (float)atof(meta(fx, "width_mult"));
-  cfg.tf_same_padding = strcmp(meta(fx, "tf_same"), "1") == 0;
-  cfg.head = strcmp(meta(fx, "head"), "fastai") == 0 ? SW_HEAD_FASTAI : SW_HEAD_IMAGENET;
-  cfg.num_classes = atoi(meta(fx, "num_classes"));
-  cfg.seed = 1;
-  return sw_model_new(&cfg, err, errlen);
-}
-
-static void golden(const char *tag) {
-  char fname[128], err[512];
-  snprintf(fname, sizeof fname, "models_%s.safetensors", tag);
-  sw_state_dict fx;
-  sw_test_load_fixture(fname, &fx);
-  sw_model *m = model_from_fixture(&fx, err, sizeof err);
-  CHECK(m != NULL, "%s: %s", tag, err);
-  if (!m) return;
-  check_names(m, meta(&fx, "params"), tag);
-  const char *res_list = sw_state_dict_get_meta(&fx, "res_bn_weights");
-  const char *res_scale = sw_state_dict_get_meta(&fx, "res_scale");
-  set_formula(m, res_list, res_scale ? (float)atof(res_scale) : 0.0f);
-  /* the formula itself */
-  const sw_named_tensor *ps = sw_test_tensor(&fx, "param_sums");
+/* The formula parameters summed per tensor, against numpy's sums. */
+static void check_param_sums(sw_model *m, const sw_state_dict *fx, const char *tag) {
+  const sw_named_tensor *ps = sw_test_tensor(fx, "param_sums");
   int np = sw_model_num_params(m);
   if (sw_shape_numel(&ps->shape) == np) {
     int bad = 0;
@@ -287,11 +179,13 @@ static void golden(const char *tag) {
     }
     CHECK(bad == 0, "%s: %d formula tensors differ from numpy's", tag, bad);
   }
-  int B = atoi(meta(&fx, "batch")), S = atoi(meta(&fx, "size"));
-  uint32_t tin = (uint32_t)strtoul(meta(&fx, "input_t"), NULL, 10);
-  int n = sw_model_num_outputs(m);
+}
+
+/* The fixture's formula input (B x 3 x S x S), checked against numpy's sums. */
+static float *checked_input(const sw_state_dict *fx, int B, int S, const char *tag) {
+  uint32_t tin = (uint32_t)strtoul(meta(fx, "input_t"), NULL, 10);
   float *x = formula_input(tin, B, S, S);
-  const sw_named_tensor *is = sw_test_tensor(&fx, "input_stats");
+  const sw_named_tensor *is = sw_test_tensor(fx, "input_stats");
   double s0 = 0, s1 = 0;
   for (size_t i = 0; i < (size_t)B * 3 * S * S; i++) {
     s0 += x[i];
@@ -299,6 +193,117 @@ static void golden(const char *tag) {
   }
   CHECK(fabs(s0 - is->data[0]) < 1e-3 && fabs(s1 - is->data[1]) < 1e-5 * s1,
         "%s: formula input differs from numpy's", tag);
+  return x;
+}
+
+/* One training-mode forward pass: logits, loss and BatchNorm running statistics
+ * against the fixture. Returns the loss gradient w.r.t. the logits (malloc'd). */
+static float *check_train_forward(sw_model *m, const sw_state_dict *fx, const float *x, int B,
+                                  const char *tag) {
+  int n = sw_model_num_outputs(m);
+  char what[160];
+  const sw_named_tensor *tg = sw_test_tensor(fx, "targets");
+  int32_t targets[64];
+  for (int b = 0; b < B; b++) {
+    targets[b] = (int32_t)(hash32(T_TARGETS, (uint32_t)b) % (uint32_t)n);
+    CHECK(targets[b] == (int32_t)tg->data[b], "%s: target %d", tag, b);
+  }
+  sw_model_zero_grad(m);
+  const float *lo = sw_model_forward(m, x, B, true);
+  snprintf(what, sizeof what, "%s train logits", tag);
+  sw_test_close(what, lo, sw_test_tensor(fx, "logits")->data, (size_t)B * n, SW_TOL_OUTPUT);
+  float *probs = malloc(sizeof(float) * B * n), *dl = calloc((size_t)B * n, sizeof(float));
+  float loss = sw_cross_entropy_forward(probs, lo, targets, B, n, 0.0f);
+  snprintf(what, sizeof what, "%s loss", tag);
+  sw_test_close(what, &loss, sw_test_tensor(fx, "loss")->data, 1, SW_TOL_OUTPUT);
+  sw_cross_entropy_backward(dl, probs, targets, B, n, 0.0f);
+  /* running statistics */
+  for (int j = 0; j < fx->count; j++) {
+    const char *k = fx->tensors[j].name;
+    if (strncmp(k, "rs.", 3) != 0) continue;
+    sw_param *p = sw_model_find_param(m, k + 3);
+    CHECK(p != NULL, "%s: no %s", tag, k + 3);
+    if (!p) continue;
+    snprintf(what, sizeof what, "%s %s", tag, k + 3);
+    sw_test_close(what, p->data, fx->tensors[j].data, (size_t)p->numel, SW_TOL_OUTPUT);
+  }
+  free(probs);
+  return dl;
+}
+
+/* Backward from dl: every trainable gradient against PyTorch's. */
+static void check_gradients(sw_model *m, const sw_state_dict *fx, const float *dl, int B, int S,
+                            const char *tag) {
+  const char *tw = sw_state_dict_get_meta(fx, "torch_f32_worst");
+  int np = sw_model_num_params(m);
+  sw_model_backward(m, dl);
+  static grad_report r;
+  memset(&r, 0, sizeof r);
+  int f0 = sw_test_failures;
+  for (int i = 0; i < np; i++)
+    if (!sw_model_param(m, i)->is_buffer) check_grad(m, fx, i, &r, tag);
+  int nall = r.nall;
+  double med = median(r.all, nall);
+  printf("%s %s gradients (%dx3x%dx%d) vs PyTorch float64: %d tensors, median rel_err "
+         "%.2g, worst %.3g (%s), tolerance %.0e; %d analytically zero (largest %.2g of the "
+         "top gradient); torch's own float32 worst: %s\n",
+         sw_test_failures == f0 ? "ok  " : "FAIL", tag, B, S, S, nall + r.zero_tensors, med,
+         r.worst, r.worst_name, SW_TOL_GRAD, r.zero_tensors, r.zero_worst, tw ? tw : "-");
+}
+
+/* Frozen body (fastai freeze(): freeze_to(num_groups-1) with train_bn): no
+ * gradient for frozen weights, BatchNorm gradients unchanged, head unchanged. */
+static void check_frozen_body(sw_model *m, const sw_state_dict *fx, const float *x, const float *dl,
+                              int B, const char *tag) {
+  int np = sw_model_num_params(m);
+  float *snap = malloc(sizeof(float) * sw_model_snapshot_floats(m));
+  sw_model_snapshot(m, snap);
+  sw_model_freeze_to(m, sw_model_num_groups(m) - 1);
+  sw_model_zero_grad(m);
+  sw_model_forward(m, x, B, true);
+  sw_model_backward(m, dl);
+  static grad_report rf;
+  memset(&rf, 0, sizeof rf);
+  int f0 = sw_test_failures;
+  int frozen = 0, nonzero = 0;
+  for (int i = 0; i < np; i++) {
+    sw_param *p = sw_model_param(m, i);
+    if (p->is_buffer) continue;
+    if (!p->trainable) {
+      frozen++;
+      for (int64_t j = 0; j < p->numel; j++)
+        if (p->grad[j] != 0.0f) {
+          nonzero++;
+          break;
+        }
+    } else {
+      check_grad(m, fx, i, &rf, tag);
+    }
+  }
+  CHECK(frozen > 0 && nonzero == 0, "%s frozen: %d frozen tensors, %d got a gradient", tag,
+        frozen, nonzero);
+  printf("%s %s frozen body: %d frozen tensors without gradient; BatchNorm/head gradients "
+         "as above: %d tensors, worst %.3g (%s)\n",
+         sw_test_failures == f0 ? "ok  " : "FAIL", tag, frozen, rf.tensors, rf.worst,
+         rf.worst_name);
+  sw_model_freeze_to(m, 0);
+  sw_model_restore(m, snap);
+  free(snap);
+}
+
+static void golden(const char *tag) {
+  char fname[128], err[512];
+  snprintf(fname, sizeof fname, "models_%s.safetensors", tag);
+  sw_state_dict fx;
+  sw_model *m = fixture_model(fname, &fx, err, sizeof err);
+  CHECK(m != NULL, "%s: %s", tag, err);
+  if (!m) return;
+  check_names(m, meta(&fx, "params"), tag);
+  /* the formula itself */
+  check_param_sums(m, &fx, tag);
+  int B = atoi(meta(&fx, "batch")), S = atoi(meta(&fx, "size"));
+  int n = sw_model_num_outputs(m);
+  float *x = checked_input(&fx, B, S, tag);
   sw_model_set_dropout(m, 0.0f);
   CHECK(sw_model_prepare(m, B, S, S, err, sizeof err) == 0, "%s: prepare: %s", tag, err);
   char what[160];
@@ -307,82 +312,9 @@ static void golden(const char *tag) {
   sw_test_close(what, lo, sw_test_tensor(&fx, "logits_eval")->data, (size_t)B * n, SW_TOL_OUTPUT);
 
   if (sw_state_dict_find(&fx, "logits")) {
-    const sw_named_tensor *tg = sw_test_tensor(&fx, "targets");
-    int32_t targets[64];
-    for (int b = 0; b < B; b++) {
-      targets[b] = (int32_t)(hash32(T_TARGETS, (uint32_t)b) % (uint32_t)n);
-      CHECK(targets[b] == (int32_t)tg->data[b], "%s: target %d", tag, b);
-    }
-    const char *tw = sw_state_dict_get_meta(&fx, "torch_f32_worst");
-    sw_model_zero_grad(m);
-    lo = sw_model_forward(m, x, B, true);
-    snprintf(what, sizeof what, "%s train logits", tag);
-    sw_test_close(what, lo, sw_test_tensor(&fx, "logits")->data, (size_t)B * n, SW_TOL_OUTPUT);
-    float *probs = malloc(sizeof(float) * B * n), *dl = calloc((size_t)B * n, sizeof(float));
-    float loss = sw_cross_entropy_forward(probs, lo, targets, B, n, 0.0f);
-    snprintf(what, sizeof what, "%s loss", tag);
-    sw_test_close(what, &loss, sw_test_tensor(&fx, "loss")->data, 1, SW_TOL_OUTPUT);
-    sw_cross_entropy_backward(dl, probs, targets, B, n, 0.0f);
-    /* running statistics */
-    for (int j = 0; j < fx.count; j++) {
-      const char *k = fx.tensors[j].name;
-      if (strncmp(k, "rs.", 3) != 0) continue;
-      sw_param *p = sw_model_find_param(m, k + 3);
-      CHECK(p != NULL, "%s: no %s", tag, k + 3);
-      if (!p) continue;
-      snprintf(what, sizeof what, "%s %s", tag, k + 3);
-      sw_test_close(what, p->data, fx.tensors[j].data, (size_t)p->numel, SW_TOL_OUTPUT);
-    }
-    sw_model_backward(m, dl);
-    static grad_report r;
-    memset(&r, 0, sizeof r);
-    int f0 = sw_test_failures;
-    for (int i = 0; i < np; i++)
-      if (!sw_model_param(m, i)->is_buffer) check_grad(m, &fx, i, &r, tag);
-    int nall = r.nall;
-    double med = median(r.all, nall);
-    printf("%s %s gradients (%dx3x%dx%d) vs PyTorch float64: %d tensors, median rel_err "
-           "%.2g, worst %.3g (%s), tolerance %.0e; %d analytically zero (largest %.2g of the "
-           "top gradient); torch's own float32 worst: %s\n",
-           sw_test_failures == f0 ? "ok  " : "FAIL", tag, B, S, S, nall + r.zero_tensors, med,
-           r.worst, r.worst_name, SW_TOL_GRAD, r.zero_tensors, r.zero_worst, tw ? tw : "-");
-
-    /* Frozen body (fastai freeze(): freeze_to(num_groups-1) with train_bn): no
-     * gradient for frozen weights, BatchNorm gradients unchanged, head unchanged. */
-    float *snap = malloc(sizeof(float) * sw_model_snapshot_floats(m));
-    sw_model_snapshot(m, snap);
-    sw_model_freeze_to(m, sw_model_num_groups(m) - 1);
-    sw_model_zero_grad(m);
-    lo = sw_model_forward(m, x, B, true);
-    sw_model_backward(m, dl);
-    static grad_report rf;
-    memset(&rf, 0, sizeof rf);
-    f0 = sw_test_failures;
-    int frozen = 0, nonzero = 0;
-    for (int i = 0; i < np; i++) {
-      sw_param *p = sw_model_param(m, i);
-      if (p->is_buffer) continue;
-      if (!p->trainable) {
-        frozen++;
-        for (int64_t j = 0; j < p->numel; j++)
-          if (p->grad[j] != 0.0f) {
-            nonzero++;
-            break;
-          }
-      } else {
-        check_grad(m, &fx, i, &rf, tag);
-      }
-    }
-    CHECK(frozen > 0 && nonzero == 0, "%s frozen: %d frozen tensors, %d got a gradient", tag,
-          frozen, nonzero);
-    printf("%s %s frozen body: %d frozen tensors without gradient; BatchNorm/head gradients "
-           "as above: %d tensors, worst %.3g (%s)\n",
-           sw_test_failures == f0 ? "ok  " : "FAIL", tag, frozen, rf.tensors, rf.worst,
-           rf.worst_name);
-    sw_model_freeze_to(m, 0);
-    sw_model_restore(m, snap);
-    free(snap);
-    free(probs);
+    float *dl = check_train_forward(m, &fx, x, B, tag);
+    check_gradients(m, &fx, dl, B, S, tag);
+    check_frozen_body(m, &fx, x, dl, B, tag);
     free(dl);
   }
   free(x);

@@ -370,6 +370,91 @@ static int check_dup_keys(parser *p, const sw_json *v) {
   return 0;
 }
 
+/* An array; p->s[p->pos] == '['. */
+static int parse_array(parser *p, sw_json *v, int depth) {
+  v->type = SW_JSON_ARRAY;
+  p->pos++;
+  int cap = 0;
+  skip_ws(p);
+  if (p->pos < p->len && p->s[p->pos] == ']') {
+    p->pos++;
+    return 0;
+  }
+  for (;;) {
+    if (grow(p, v, &cap, false)) return -1;
+    if (parse_value(p, &v->items[v->count], depth + 1)) {
+      v->count++; /* free what was parsed */
+      return -1;
+    }
+    v->count++;
+    skip_ws(p);
+    if (p->pos >= p->len) {
+      fail(p, "unterminated array");
+      return -1;
+    }
+    if (p->s[p->pos] == ',') {
+      p->pos++;
+      continue;
+    }
+    if (p->s[p->pos] == ']') {
+      p->pos++;
+      return 0;
+    }
+    fail(p, "expected ',' or ']'");
+    return -1;
+  }
+}
+
+/* An object, its keys checked for duplicates; p->s[p->pos] == '{'. */
+static int parse_object(parser *p, sw_json *v, int depth) {
+  v->type = SW_JSON_OBJECT;
+  p->pos++;
+  int cap = 0;
+  skip_ws(p);
+  if (p->pos < p->len && p->s[p->pos] == '}') {
+    p->pos++;
+    return 0;
+  }
+  for (;;) {
+    skip_ws(p);
+    if (p->pos >= p->len || p->s[p->pos] != '"') {
+      fail(p, "expected string key");
+      return -1;
+    }
+    if (grow(p, v, &cap, true)) return -1;
+    char *key;
+    size_t klen;
+    if (parse_string(p, &key, &klen)) return -1;
+    skip_ws(p);
+    if (p->pos >= p->len || p->s[p->pos] != ':') {
+      free(key);
+      fail(p, "expected ':'");
+      return -1;
+    }
+    p->pos++;
+    v->keys[v->count] = key;
+    v->key_lens[v->count] = klen;
+    int r = parse_value(p, &v->items[v->count], depth + 1);
+    v->count++;
+    if (r) return -1;
+    skip_ws(p);
+    if (p->pos >= p->len) {
+      fail(p, "unterminated object");
+      return -1;
+    }
+    if (p->s[p->pos] == ',') {
+      p->pos++;
+      continue;
+    }
+    if (p->s[p->pos] == '}') {
+      p->pos++;
+      return check_dup_keys(p, v);
+    }
+    fail(p, "expected ',' or '}'");
+    return -1;
+  }
+}
+
 static int parse_value(parser *p, sw_json *v, int depth) {
   memset(v, 0, sizeof *v);
   if (++p->values > SW_JSON_MAX_VALUES) {
@@ -400,87 +485,10 @@ static int parse_value(parser *p, sw_json *v, int depth) {
     case '"':
       v->type = SW_JSON_STRING;
       return parse_string(p, &v->str, &v->str_len);
-    case '[': {
-      v->type = SW_JSON_ARRAY;
-      p->pos++;
-      int cap = 0;
-      skip_ws(p);
-      if (p->pos < p->len && p->s[p->pos] == ']') {
-        p->pos++;
-        return 0;
-      }
-      for (;;) {
-        if (grow(p, v, &cap, false)) return -1;
-        if (parse_value(p, &v->items[v->count], depth + 1)) {
-          v->count++; /* free what was parsed */
-          return -1;
-        }
-        v->count++;
-        skip_ws(p);
-        if (p->pos >= p->len) {
-          fail(p, "unterminated array");
-          return -1;
-        }
-        if (p->s[p->pos] == ',') {
-          p->pos++;
-          continue;
-        }
-        if (p->s[p->pos] == ']') {
-          p->pos++;
-          return 0;
-        }
-        fail(p, "expected ',' or ']'");
-        return -1;
-      }
-    }
-    case '{': {
-      v->type = SW_JSON_OBJECT;
-      p->pos++;
-      int cap = 0;
-      skip_ws(p);
-      if (p->pos < p->len && p->s[p->pos] == '}') {
-        p->pos++;
-        return 0;
-      }
-      for (;;) {
-        skip_ws(p);
-        if (p->pos >= p->len || p->s[p->pos] != '"') {
-          fail(p, "expected string key");
-          return -1;
-        }
-        if (grow(p, v, &cap, true)) return -1;
-        char *key;
-        size_t klen;
-        if (parse_string(p, &key, &klen)) return -1;
-        skip_ws(p);
-        if (p->pos >= p->len || p->s[p->pos] != ':') {
-          free(key);
-          fail(p, "expected ':'");
-          return -1;
-        }
-        p->pos++;
-        v->keys[v->count] = key;
-        v->key_lens[v->count] = klen;
-        int r = parse_value(p, &v->items[v->count], depth + 1);
-        v->count++;
-        if (r) return -1;
-        skip_ws(p);
-        if (p->pos >= p->len) {
-          fail(p, "unterminated object");
-          return -1;
-        }
-        if (p->s[p->pos] == ',') {
-          p->pos++;
-          continue;
-        }
-        if (p->s[p->pos] == '}') {
-          p->pos++;
-          return check_dup_keys(p, v);
-        }
-        fail(p, "expected ',' or '}'");
-        return -1;
-      }
-    }
+    case '[':
+      return parse_array(p, v, depth);
+    case '{':
+      return parse_object(p, v, depth);
     default:
       if (c == '-' || (c >= '0' && c <= '9')) return parse_number(p, v);
       fail(p, "unexpected character 0x%02x", c);

@@ -5,7 +5,8 @@
  * Tolerances (relative error, see testutil.h): golden outputs and running
  * statistics SW_TOL_OUTPUT (1e-4), golden gradients SW_TOL_GRAD (1e-3).
  * Fast vs ref: TOL_FAST_FWD (1e-5) forward, TOL_FAST_BWD (1e-4) backward
- * (same float32 inputs, different summation order). */
+ * (same float32 inputs, different summation order). Winograd F(4x4, 3x3)
+ * vs the reference and im2col: TOL_WINO (2e-5) in all three passes. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,13 @@
 #include "gemm.h"
 #include "layers.h"
 #include "testutil.h"
+#include "winograd.h"
 
 #define TOL_FAST_FWD 1e-5
 #define TOL_FAST_BWD 1e-4
+/* Winograd F(4x4, 3x3) in float32, relative to the largest magnitude: about
+ * 1e-5 at 256 channels (ResNet-34's shapes at batch 16 vs im2col: <= 1.5e-5) */
+#define TOL_WINO 2e-5
 
 static sw_state_dict g_fx;
 
@@ -343,6 +348,52 @@ static void test_pool_ties(void) {
   printf("ok   max pool ties keep the first maximum, the last NaN wins (as PyTorch)\n");
 }
 
+/* The AVX-512 3x3 stride-2 max pool against the scalar loop: the same outputs
+ * and argmax bits on odd and even maps (1x1 to 113x113, pad 0 and 1, partial
+ * 16-output blocks), values quantised and clamped at 0 as after a ReLU (many
+ * ties), with NaNs and -inf. The golden and tie tests above run the AVX-512
+ * path too on CPUs that have it. */
+static void test_maxpool_avx512(void) {
+  if (!sw_maxpool_set_avx512(true)) {
+    printf("# maxpool avx512: CPU has no avx512f/avx512dq, skipped\n");
+    return;
+  }
+  sw_rng r;
+  sw_rng_seed(&r, 5);
+  const int sizes[][3] = {{1, 1, 1}, {2, 3, 0}, {3, 3, 1}, {5, 4, 0}, {9, 9, 1}, {8, 10, 1},
+                          {17, 35, 1}, {34, 33, 0}, {36, 50, 1}, {113, 113, 1}, {112, 112, 1}};
+  bool same = true;
+  for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+    const int H = sizes[si][0], W = sizes[si][1], pad = sizes[si][2];
+    sw_maxpool mp;
+    sw_maxpool_init(&mp, 2, 3, H, W, 3, 2, pad);
+    if (mp.OH <= 0 || mp.OW <= 0) continue;
+    size_t nx = (size_t)6 * H * W, ny = (size_t)6 * mp.OH * mp.OW;
+    float *x = randn(nx, &r, 2);
+    for (size_t i = 0; i < nx; i++) {
+      x[i] = x[i] < 0 ? 0.0f : roundf(x[i] * 2) / 2; /* ReLU and ties */
+      if (i % 97 == 5) x[i] = NAN;
+      if (i % 89 == 7) x[i] = -INFINITY;
+    }
+    float *y[2] = {zeros(ny), zeros(ny)};
+    int32_t *am[2] = {calloc(ny, 4), calloc(ny, 4)};
+    for (int v = 0; v < 2; v++) {
+      sw_maxpool_set_avx512(v == 0);
+      sw_maxpool_forward(&mp, y[v], am[v], x);
+    }
+    sw_maxpool_set_avx512(true);
+    bool ok = memcmp(y[0], y[1], ny * 4) == 0 && memcmp(am[0], am[1], ny * 4) == 0;
+    CHECK(ok, "maxpool avx512 %dx%d pad %d: differs from the scalar loop", H, W, pad);
+    same &= ok;
+    for (int v = 0; v < 2; v++) {
+      free(y[v]);
+      free(am[v]);
+    }
+    free(x);
+  }
+  if (same) printf("ok   maxpool avx512: the scalar loop's bits on 11 shapes with ties and NaNs\n");
+}
+
 /* ---- dropout semantics --------------------------------------------------- */
 
 static void test_dropout(void) {
@@ -627,6 +678,267 @@ static void test_gemm(void) {
       }
 }
 
+/* gemm_avx512.c (serial) against sw_sgemm_ref and OpenBLAS: shapes around the
+ * 6x64 register block and the 256-deep k-blocks (1, tails, several blocks), every
+ * transpose, leading dimensions wider than the matrices, beta 0 (C not read:
+ * NaN there must not leak), 1 and 2, K = 0; then sw_sgemm split over 2 threads
+ * gives the serial bits, and so does a B packed beforehand (sw_sgemm_avx512_pb).
+ * Skipped on CPUs without AVX-512. */
+static void test_gemm_avx512(void) {
+  if (!sw_gemm_set_impl(SW_GEMM_AVX512)) {
+    printf("# gemm avx512: CPU has no avx512f/avx512dq, skipped\n");
+    sw_gemm_set_impl(SW_GEMM_AUTO);
+    return;
+  }
+  sw_rng r;
+  sw_rng_seed(&r, 23);
+  const int shapes[][3] = {{1, 1, 1},     {1, 64, 1},   {6, 64, 256}, {7, 65, 257},
+                           {5, 63, 7},    {13, 130, 300}, {145, 17, 3}, {150, 520, 513},
+                           {2, 1100, 40}, {64, 147, 600}, {3, 5, 0}};
+  const float betas[] = {0.0f, 1.0f, 2.0f};
+  double worst = 0;
+  for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+    for (int ta = 0; ta <= 1; ta++)
+      for (int tb = 0; tb <= 1; tb++) {
+        const int M = shapes[si][0], N = shapes[si][1], K = shapes[si][2];
+        const float beta = betas[(si + ta + tb) % 3];
+        const int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 5, ldc = N + 2;
+        const size_t na = (size_t)(ta ? K : M) * lda, nb = (size_t)(tb ? N : K) * ldb;
+        const size_t nc = (size_t)M * ldc;
+        float *A = randn(na, &r, 1), *Bm = randn(nb, &r, 1), *C0 = randn(nc, &r, 1);
+        if (beta == 0.0f)
+          for (size_t i = 0; i < nc; i++) C0[i] = NAN;
+        float *got = malloc(nc * sizeof(float)), *want = malloc(nc * sizeof(float));
+        float *blas = malloc(nc * sizeof(float)), *split = malloc(nc * sizeof(float));
+        memcpy(got, C0, nc * sizeof(float));
+        memcpy(want, C0, nc * sizeof(float));
+        memcpy(blas, C0, nc * sizeof(float));
+        memcpy(split, C0, nc * sizeof(float));
+        CHECK(sw_sgemm_avx512(ta, tb, M, N, K, 0.5f, A, lda, Bm, ldb, beta, got, ldc),
+              "gemm avx512: no packing buffer");
+        sw_sgemm_ref(ta, tb, M, N, K, 0.5f, A, lda, Bm, ldb, beta, want, ldc);
+        sw_gemm_set_impl(SW_GEMM_OPENBLAS);
+        sw_sgemm_serial(ta, tb, M, N, K, 0.5f, A, lda, Bm, ldb, beta, blas, ldc);
+        sw_gemm_set_impl(SW_GEMM_AVX512);
+        sw_sgemm(ta, tb, M, N, K, 0.5f, A, lda, Bm, ldb, beta, split, ldc);
+        /* only the M x N block may change: compare rows of ldc (the padding too) */
+        char what[96];
+        snprintf(what, sizeof what, "gemm avx512 %dx%dx%d ta=%d tb=%d beta=%g", M, N, K, ta, tb,
+                 beta);
+        bool pad_kept = true;
+        for (int i = 0; i < M; i++)
+          for (int j = N; j < ldc; j++) {
+            size_t o = (size_t)i * ldc + j;
+            pad_kept &= memcmp(&got[o], &C0[o], sizeof(float)) == 0;
+            got[o] = want[o] = blas[o] = 0.0f;
+          }
+        CHECK(pad_kept, "%s: wrote past N", what);
+        double e = sw_test_rel_err(got, want, nc);
+        if (e > worst) worst = e;
+        check(what, "vs ref", got, want, nc, TOL_FAST_FWD);
+        check(what, "vs openblas", got, blas, nc, TOL_FAST_FWD);
+        for (int i = 0; i < M; i++)
+          for (int j = N; j < ldc; j++) split[(size_t)i * ldc + j] = 0.0f;
+        CHECK(memcmp(got, split, nc * sizeof(float)) == 0, "%s: split bits differ", what);
+        if (!tb) {
+          /* B packed beforehand (sw_sgemm_avx512_pb): the same bits */
+          float *pk = calloc(sw_gemm_pb_floats(K, N) + 1, sizeof(float));
+          for (int k = 0; k < K; k++)
+            for (int j = 0; j < N; j++) pk[sw_gemm_pb_index(K, k, j)] = Bm[(size_t)k * ldb + j];
+          float *pb = malloc(nc * sizeof(float));
+          memcpy(pb, C0, nc * sizeof(float));
+          sw_sgemm_avx512_pb(ta, M, N, K, 0.5f, A, lda, pk, beta, pb, ldc);
+          for (int i = 0; i < M; i++)
+            for (int j = N; j < ldc; j++) pb[(size_t)i * ldc + j] = 0.0f;
+          CHECK(memcmp(got, pb, nc * sizeof(float)) == 0, "%s: packed B bits differ", what);
+          free(pk);
+          free(pb);
+        }
+        free(A);
+        free(Bm);
+        free(C0);
+        free(got);
+        free(want);
+        free(blas);
+        free(split);
+      }
+  printf("# gemm avx512: worst error vs the double reference %.2e\n", worst);
+  sw_gemm_set_impl(SW_GEMM_AUTO);
+}
+
+/* ---- Winograd F(4x4, 3x3) and F(2x2, 3x3) against the reference and im2col */
+
+typedef struct {
+  const char *name;
+  int B, Cin, H, W, Cout, pt, pl, pb, pr;
+} wino_case;
+
+static const wino_case WINO_CASES[] = {
+    {"1x1", 1, 3, 1, 1, 13, 1, 1, 1, 1},
+    {"2x2", 2, 13, 2, 2, 3, 1, 1, 1, 1},
+    {"3x3", 1, 8, 3, 3, 8, 1, 1, 1, 1},
+    {"3x3p0", 2, 13, 3, 3, 5, 0, 0, 0, 0},
+    {"7x9", 1, 13, 7, 9, 13, 1, 1, 1, 1},
+    {"11x5p0", 3, 3, 11, 5, 16, 0, 0, 0, 0},
+    {"asym", 2, 5, 9, 6, 7, 0, 1, 2, 0},
+    {"p2", 1, 9, 5, 7, 6, 2, 2, 2, 2},
+    {"30x30blocks", 3, 13, 30, 30, 13, 1, 1, 1, 1},   /* several blocks and slots */
+    {"17x17big", 4, 128, 17, 17, 128, 1, 1, 1, 1},  /* large filters: 64-tile blocks */
+    {"6x6x136", 2, 136, 6, 6, 72, 1, 1, 1, 1},      /* channels not multiples of 64 */
+    {"10x10x256", 2, 256, 10, 10, 256, 1, 1, 1, 1}, /* the error grows with the channels */
+};
+
+/* worst relative errors over the cases: forward, backward-data, backward-weights */
+static double g_wino_err[3];
+
+static void wino_check(const char *p, const char *what, int pass, const float *got,
+                       const float *want, size_t n, double tol) {
+  double e = sw_test_rel_err(got, want, n);
+  if (e > g_wino_err[pass]) g_wino_err[pass] = e;
+  check(p, what, got, want, n, tol);
+}
+
+static void wino_vs_ref(const wino_case *k, int tile, bool avx2) {
+  sw_rng r;
+  sw_rng_seed(&r, 11);
+  char p[96];
+  snprintf(p, sizeof p, "winograd F(%dx%d) %s%s", tile, tile, k->name,
+           avx2 ? "" : " (baseline ISA)");
+  sw_wino_set_avx2(avx2);
+  sw_conv2d c;
+  sw_conv2d_init_pad(&c, k->B, k->Cin, k->H, k->W, k->Cout, 3, 1, k->pt, k->pl, k->pb, k->pr, 1);
+  CHECK(sw_wino_supported(&c), "%s: not a Winograd shape", p);
+  size_t nx = (size_t)c.B * c.Cin * c.H * c.W, ny = (size_t)c.B * c.Cout * c.OH * c.OW;
+  size_t nw = (size_t)c.Cout * c.Cin * 9;
+  float *x = randn(nx, &r, 1), *w = randn(nw, &r, 0.3f), *dy = randn(ny, &r, 1);
+  float *b = randn(c.Cout, &r, 1);
+  float *ws = zeros(sw_conv2d_workspace(&c));
+  float *y[3], *dx[3], *dw[3]; /* Winograd, reference, im2col */
+  for (int m = 0; m < 3; m++) {
+    y[m] = zeros(ny);
+    dx[m] = filled(nx, 0.5f);
+    dw[m] = filled(nw, 0.5f);
+  }
+  sw_wino_forward(&c, tile, y[0], x, w, b, ws);
+  sw_wino_backward(&c, tile, dx[0], dw[0], dy, x, w, ws);
+  sw_conv2d_forward_ref(&c, y[1], x, w, b);
+  sw_conv2d_backward_ref(&c, dx[1], dw[1], NULL, dy, x, w);
+  sw_conv2d_set_algo(SW_CONV_IM2COL);
+  sw_conv2d_forward(&c, y[2], x, w, b, ws);
+  sw_conv2d_backward(&c, dx[2], dw[2], NULL, dy, x, w, ws);
+  sw_conv2d_set_algo(SW_CONV_AUTO);
+  wino_check(p, "y vs ref", 0, y[0], y[1], ny, TOL_WINO);
+  wino_check(p, "dx vs ref", 1, dx[0], dx[1], nx, TOL_WINO);
+  wino_check(p, "dw vs ref", 2, dw[0], dw[1], nw, TOL_WINO);
+  wino_check(p, "y vs im2col", 0, y[0], y[2], ny, TOL_WINO);
+  wino_check(p, "dx vs im2col", 1, dx[0], dx[2], nx, TOL_WINO);
+  wino_check(p, "dw vs im2col", 2, dw[0], dw[2], nw, TOL_WINO);
+  /* 1 thread: the same bits */
+  sw_set_num_threads(1);
+  float *y1 = zeros(ny), *dx1 = filled(nx, 0.5f), *dw1 = filled(nw, 0.5f);
+  sw_wino_forward(&c, tile, y1, x, w, b, ws);
+  sw_wino_backward(&c, tile, dx1, dw1, dy, x, w, ws);
+  sw_set_num_threads(2);
+  CHECK(memcmp(y1, y[0], ny * 4) == 0 && memcmp(dx1, dx[0], nx * 4) == 0 &&
+            memcmp(dw1, dw[0], nw * 4) == 0,
+        "%s: 1 and 2 threads differ", p);
+  sw_wino_set_avx2(true);
+  for (int m = 0; m < 3; m++) {
+    free(y[m]);
+    free(dx[m]);
+    free(dw[m]);
+  }
+  free(y1);
+  free(dx1);
+  free(dw1);
+  free(x);
+  free(w);
+  free(dy);
+  free(b);
+  free(ws);
+}
+
+static void winograd_tests(void) {
+  const size_t n = sizeof WINO_CASES / sizeof WINO_CASES[0];
+  for (int tile = 4; tile >= 2; tile -= 2) {
+    memset(g_wino_err, 0, sizeof g_wino_err);
+    for (size_t i = 0; i < n; i++) wino_vs_ref(&WINO_CASES[i], tile, true);
+    for (size_t i = 0; i < n; i++) wino_vs_ref(&WINO_CASES[i], tile, false);
+    printf("ok   winograd F(%dx%d) worst relative error: forward %.2g, backward-data %.2g, "
+           "backward-weights %.2g (tol %.0e)\n",
+           tile, tile, g_wino_err[0], g_wino_err[1], g_wino_err[2], TOL_WINO);
+  }
+}
+
+/* AUTO's rule (conv.c, wino_auto) pass by pass, and that the passes really
+ * run what it says: bit-identical to the forced kernel. */
+static void conv_algo_rule(void) {
+  /* the tile of forward, inference, backward-data, backward-weights (0: im2col) */
+  static const struct {
+    int H, C, tile[4];
+  } T[] = {{56, 64, {2, 4, 4, 4}}, {14, 256, {2, 4, 4, 4}}, {8, 16, {2, 4, 4, 4}},
+           {7, 512, {2, 4, 4, 4}}, {5, 24, {0, 0, 0, 0}},  {2, 512, {0, 0, 0, 0}}};
+  const char *p = "conv algo rule";
+  for (size_t i = 0; i < sizeof T / sizeof T[0]; i++) {
+    sw_conv2d c;
+    sw_conv2d_init(&c, 16, T[i].C, T[i].H, T[i].H, T[i].C, 3, 1, 1, 1);
+    for (int q = 0; q < 4; q++)
+      CHECK(sw_conv2d_winograd_tile(&c, (sw_conv_pass)q) == T[i].tile[q], "%s: %dx%dx%d pass %d",
+            p, T[i].H, T[i].H, T[i].C, q);
+    sw_conv2d_set_algo(SW_CONV_IM2COL);
+    CHECK(sw_conv2d_winograd_tile(&c, SW_CONV_PASS_INFER) == 0, "%s: IM2COL forces im2col", p);
+    sw_conv2d_set_algo(SW_CONV_WINOGRAD);
+    CHECK(sw_conv2d_winograd_tile(&c, SW_CONV_PASS_FORWARD) == 4, "%s: WINOGRAD forces F4", p);
+    sw_conv2d_set_algo(SW_CONV_WINOGRAD2);
+    CHECK(sw_conv2d_winograd_tile(&c, SW_CONV_PASS_BWD_DATA) == 2, "%s: WINOGRAD2 forces F2", p);
+    sw_conv2d_set_algo(SW_CONV_AUTO);
+  }
+  sw_conv2d c1x1;
+  sw_conv2d_init(&c1x1, 2, 8, 9, 9, 8, 1, 1, 0, 1);
+  CHECK(sw_conv2d_winograd_tile(&c1x1, SW_CONV_PASS_INFER) == 0, "%s: 1x1 is not Winograd", p);
+  /* a 7x7 map, odd channels, batch 3: every pass under AUTO against the forced kernels */
+  sw_rng r;
+  sw_rng_seed(&r, 5);
+  sw_conv2d c;
+  sw_conv2d_init(&c, 3, 13, 7, 7, 11, 3, 1, 1, 1);
+  size_t nx = (size_t)3 * 13 * 49, ny = (size_t)3 * 11 * 49, nw = (size_t)11 * 13 * 9;
+  float *x = randn(nx, &r, 1), *w = randn(nw, &r, 0.3f), *dy = randn(ny, &r, 1);
+  float *ws = zeros(sw_conv2d_workspace(&c));
+  float *y[4], *yi[4], *dx[4], *dw[4]; /* AUTO, im2col, F(4x4), F(2x2) */
+  static const sw_conv_algo algo[4] = {SW_CONV_AUTO, SW_CONV_IM2COL, SW_CONV_WINOGRAD,
+                                       SW_CONV_WINOGRAD2};
+  for (int m = 0; m < 4; m++) {
+    y[m] = zeros(ny);
+    yi[m] = zeros(ny);
+    dx[m] = zeros(nx);
+    dw[m] = zeros(nw);
+    sw_conv2d_set_algo(algo[m]);
+    sw_conv2d_forward(&c, y[m], x, w, NULL, ws);
+    sw_conv2d_forward_infer(&c, yi[m], x, w, NULL, ws);
+    sw_conv2d_backward(&c, dx[m], dw[m], NULL, dy, x, w, ws);
+  }
+  sw_conv2d_set_algo(SW_CONV_AUTO);
+  CHECK(memcmp(y[0], y[3], ny * 4) == 0, "%s: AUTO training forward is F(2x2)", p);
+  CHECK(memcmp(yi[0], yi[2], ny * 4) == 0, "%s: AUTO inference forward is F(4x4)", p);
+  CHECK(memcmp(dx[0], dx[2], nx * 4) == 0, "%s: AUTO backward-data is F(4x4)", p);
+  CHECK(memcmp(dw[0], dw[2], nw * 4) == 0, "%s: AUTO backward-weights is F(4x4)", p);
+  CHECK(memcmp(y[1], y[2], ny * 4) != 0 && memcmp(y[2], y[3], ny * 4) != 0 &&
+            memcmp(y[1], y[3], ny * 4) != 0,
+        "%s: the kernels differ (so the checks can fail)", p);
+  check(p, "inference vs training forward", yi[0], y[0], ny, TOL_WINO);
+  for (int m = 0; m < 4; m++) {
+    free(y[m]);
+    free(yi[m]);
+    free(dx[m]);
+    free(dw[m]);
+  }
+  free(x);
+  free(w);
+  free(dy);
+  free(ws);
+  printf("ok   conv algo rule: AUTO per pass and shape, and each pass runs the kernel it names\n");
+}
+
 /* Non-BLAS kernels give the same bits with 1 and 2 threads (work is split by
  * independent items, reductions stay inside one item). */
 static void thread_determinism(void) {
@@ -705,6 +1017,7 @@ int main(void) {
   golden_add();
   test_dropout();
   test_pool_ties();
+  test_maxpool_avx512();
   test_act_nan();
   for (size_t i = 0; i < sizeof CONVS / sizeof CONVS[0]; i++) {
     fast_vs_ref_conv(&CONVS[i], true);
@@ -722,6 +1035,9 @@ int main(void) {
     fused_bn_act(act, false);
   }
   test_gemm();
+  test_gemm_avx512();
+  winograd_tests();
+  conv_algo_rule();
   thread_determinism();
   sw_state_dict_free(&g_fx);
   return sw_test_finish();

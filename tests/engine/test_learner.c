@@ -362,6 +362,16 @@ static void test_fit_one_cycle(void) {
   for (int i = 0; i < n; i++) mean += ls[i];
   CHECK(fabs(mean / n - last->valid_loss) < 1e-5, "valid_loss is not the mean of the losses");
   CHECK(fabsf(sw_accuracy(probs, tg, n, NCLS) - last->accuracy) < 1e-6f, "metrics accuracy");
+  /* the same validation's logits: their softmax is the probabilities, their loss the losses */
+  const float *z = sw_learner_last_valid_logits(s->l);
+  float zworst = 0, p[NCLS];
+  for (int i = 0; z && i < n; i++) {
+    sw_softmax(p, z + (size_t)i * NCLS, 1, NCLS);
+    for (int c = 0; c < NCLS; c++) zworst = fmaxf(zworst, fabsf(p[c] - probs[i * NCLS + c]));
+    float lse = sw_energy_score(z + (size_t)i * NCLS, NCLS);
+    zworst = fmaxf(zworst, fabsf(lse - z[i * NCLS + tg[i]] - ls[i]) / (1 + ls[i]));
+  }
+  CHECK(z && zworst < 1e-5f, "last_valid_logits differ from probs/losses by %g", zworst);
   free_setup(s);
 }
 
@@ -436,6 +446,20 @@ static void test_cancel(void) {
         "cancelled run did not keep the last completed epoch's parameters");
   rc = sw_learner_fit_one_cycle(s->l, 1, &oc, err, sizeof err);
   CHECK(rc == SW_FIT_CANCELLED, "a cancelled learner ran again");
+  /* the kept model still predicts for the run's end: the same as its last validation */
+  float probs[64 * 4], losses[64];
+  int32_t targets[64];
+  int n = -1;
+  rc = sw_learner_predict(s->l, &s->vas, probs, targets, losses, 64, &n, err, sizeof err);
+  CHECK(rc == SW_FIT_CANCELLED, "predict after cancel: rc %d", rc);
+  rc = sw_learner_predict_final(s->l, &s->vas, probs, targets, losses, NULL, 64, &n, err, sizeof err);
+  const float *vp, *vl;
+  int nv = sw_learner_last_valid(s->l, &vp, NULL, &vl);
+  CHECK(rc == SW_FIT_DONE && n == nv && n > 0, "predict_final after cancel: rc %d, %d of %d", rc,
+        n, nv);
+  for (int i = 0; rc == SW_FIT_DONE && i < n; i++)
+    CHECK(fabsf(losses[i] - vl[i]) < 1e-5f, "image %d: loss %g, last validation %g", i, losses[i],
+          vl[i]);
   free_setup(s);
 }
 
@@ -533,6 +557,17 @@ static void test_metrics(void) {
         "most confused (%d pairs)", np);
   CHECK(sw_most_confused(cm, 3, 2, pairs, 8) == 1, "min_count");
   CHECK(fabsf(sw_accuracy(probs, tg, 6, 3) - 3.0f / 6) < 1e-6f, "accuracy");
+  /* energy score log(sum(exp(z))), stable for large logits */
+  const float z4[4] = {1, 1, 1, 1}, big[2] = {1000, 999};
+  CHECK(fabsf(sw_energy_score(z4, 4) - (1 + logf(4))) < 1e-6f, "energy of equal logits");
+  CHECK(fabsf(sw_energy_score(big, 2) - (1000 + log1pf(expf(-1)))) < 1e-3f, "energy of big logits %g",
+        sw_energy_score(big, 2));
+  /* quantile as numpy's default (linear): [5 4 3 2 1] q .05 -> 1.2, q .5 -> 3, q 1 -> 5 */
+  float v[5] = {5, 4, 3, 2, 1};
+  CHECK(fabsf(sw_quantile(v, 5, 0.05) - 1.2f) < 1e-6f, "quantile 0.05 %g", sw_quantile(v, 5, 0.05));
+  CHECK(sw_quantile(v, 5, 0.5) == 3 && sw_quantile(v, 5, 1) == 5 && sw_quantile(v, 1, 0.05) == 1,
+        "quantile 0.5 / 1 / one value");
+  CHECK(isnan(sw_quantile(v, 0, 0.05)), "quantile of nothing is NAN");
 }
 
 int main(void) {

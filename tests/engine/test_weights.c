@@ -291,71 +291,86 @@ static void st_expect_bad(const char *header, size_t data_len, const char *reaso
   free(b);
 }
 
-static void test_st_bad(void) {
+/* One bad header per row: st_expect_bad(header, data_len, reason, label). */
+static const struct {
+  const char *header;
+  size_t data_len;
+  const char *reason, *label;
+} st_bad_headers[] = {
+    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 12, "belong to no tensor",
+     "trailing bytes"},
+    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12, "belong to no tensor",
+     "hole at start"},
+    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+     "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+     12, "overlap", "overlapping tensors"},
+    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+     "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+     8, "overlap", "aliased tensors"},
+    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,800]}}", 8, "outside the data area",
+     "offsets out of bounds"},
+    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,0]}}", 8, "begin after end",
+     "begin > end"},
+    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8, "do not match",
+     "size mismatch"},
+    {"{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "do not match",
+     "wrong dtype size"},
+    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,8]}}", 8,
+     "too large", "overflowing shape"},
+    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[9223372036854775807,2],\"data_offsets\":[0,8]}}", 8,
+     "too large", "overflowing shape 2"},
+    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[99999999999999999999],\"data_offsets\":[0,8]}}", 8,
+     "non-negative integer", "huge dim"},
+    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8, "non-negative integer",
+     "negative dim"},
+    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2.0],\"data_offsets\":[0,8]}}", 8, "non-negative integer",
+     "fractional dim"},
+    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,2],\"data_offsets\":[0,8]}}", 8, "dimensions",
+     "5-d float tensor"},
+    {"{\"a\":{\"dtype\":\"Q7\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "unknown dtype",
+     "unknown dtype"},
+    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0]}}", 8, "data_offsets", "one offset"},
+    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2]}}", 8, "data_offsets", "missing offsets"},
+    {"{\"a\":{\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "dtype", "missing dtype"},
+    {"{\"a\":{\"dtype\":\"F32\",\"data_offsets\":[0,8]}}", 8, "shape", "missing shape"},
+    {"{\"a\":[1,2]}", 0, "not an object", "tensor entry not an object"},
+    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+     "\"a\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,8]}}",
+     8, "duplicate key", "duplicate names"},
+    {"{\"__metadata__\":{\"a\":1}}", 0, "not a string", "metadata non-string"},
+    {"{\"__metadata__\":[]}", 0, "not an object", "metadata array"},
+    {"{\"a\\u0000b\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}}", 0, "NUL",
+     "NUL in name"},
+    {"[1,2,3]", 0, "not start with '{'", "array header"},
+    {"{\"a\":tru}", 0, "invalid JSON", "JSON garbage 1"},
+    {"{\"a\":1,}", 0, "invalid JSON", "trailing comma"},
+    {"{\"a\":\"\\ud800\"}", 0, "surrogate", "lone surrogate"},
+    {"{\"a\":\"\xc0\xaf\"}", 0, "UTF-8", "overlong UTF-8"},
+    {"{\"a\":\"x\ny\"}", 0, "control character", "raw newline in string"},
+    {"{\"a\":01}", 0, "invalid JSON", "leading zero"},
+    {"{} {}", 0, "trailing", "two values"},
+    {"{\"a\":{}} \x01", 0, "invalid JSON", "garbage padding"},
+};
+
+/* A good one first, so the helpers are known to work. */
+static void test_st_good_handmade(void) {
   char err[512];
   sw_state_dict sd;
-  /* A good one first, so the helpers are known to work. */
-  {
-    size_t len;
-    unsigned char *b = st_make("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, &len);
-    CHECK(sw_safetensors_read_mem(b, len, "good", &sd, err, sizeof err) == 0, "good: %s", err);
-    sw_state_dict_free(&sd);
-    free(b);
-  }
-  st_expect_bad("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 12, "belong to no tensor",
-                "trailing bytes");
-  st_expect_bad("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12, "belong to no tensor",
-                "hole at start");
-  st_expect_bad("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
-                12, "overlap", "overlapping tensors");
-  st_expect_bad("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
-                8, "overlap", "aliased tensors");
-  st_expect_bad("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,800]}}", 8, "outside the data area",
-                "offsets out of bounds");
-  st_expect_bad("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,0]}}", 8, "begin after end",
-                "begin > end");
-  st_expect_bad("{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8, "do not match",
-                "size mismatch");
-  st_expect_bad("{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "do not match",
-                "wrong dtype size");
-  st_expect_bad("{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,8]}}", 8,
-                "too large", "overflowing shape");
-  st_expect_bad("{\"a\":{\"dtype\":\"F32\",\"shape\":[9223372036854775807,2],\"data_offsets\":[0,8]}}", 8,
-                "too large", "overflowing shape 2");
-  st_expect_bad("{\"a\":{\"dtype\":\"F32\",\"shape\":[99999999999999999999],\"data_offsets\":[0,8]}}", 8,
-                "non-negative integer", "huge dim");
-  st_expect_bad("{\"a\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8, "non-negative integer",
-                "negative dim");
-  st_expect_bad("{\"a\":{\"dtype\":\"F32\",\"shape\":[2.0],\"data_offsets\":[0,8]}}", 8, "non-negative integer",
-                "fractional dim");
-  st_expect_bad("{\"a\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,2],\"data_offsets\":[0,8]}}", 8, "dimensions",
-                "5-d float tensor");
-  st_expect_bad("{\"a\":{\"dtype\":\"Q7\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "unknown dtype",
-                "unknown dtype");
-  st_expect_bad("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0]}}", 8, "data_offsets",
-                "one offset");
-  st_expect_bad("{\"a\":{\"dtype\":\"F32\",\"shape\":[2]}}", 8, "data_offsets", "missing offsets");
-  st_expect_bad("{\"a\":{\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "dtype", "missing dtype");
-  st_expect_bad("{\"a\":{\"dtype\":\"F32\",\"data_offsets\":[0,8]}}", 8, "shape", "missing shape");
-  st_expect_bad("{\"a\":[1,2]}", 0, "not an object", "tensor entry not an object");
-  st_expect_bad("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                "\"a\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,8]}}",
-                8, "duplicate key", "duplicate names");
-  st_expect_bad("{\"__metadata__\":{\"a\":1}}", 0, "not a string", "metadata non-string");
-  st_expect_bad("{\"__metadata__\":[]}", 0, "not an object", "metadata array");
-  st_expect_bad("{\"a\\u0000b\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}}", 0, "NUL",
-                "NUL in name");
-  st_expect_bad("[1,2,3]", 0, "not start with '{'", "array header");
-  st_expect_bad("{\"a\":tru}", 0, "invalid JSON", "JSON garbage 1");
-  st_expect_bad("{\"a\":1,}", 0, "invalid JSON", "trailing comma");
-  st_expect_bad("{\"a\":\"\\ud800\"}", 0, "surrogate", "lone surrogate");
-  st_expect_bad("{\"a\":\"\xc0\xaf\"}", 0, "UTF-8", "overlong UTF-8");
-  st_expect_bad("{\"a\":\"x\ny\"}", 0, "control character", "raw newline in string");
-  st_expect_bad("{\"a\":01}", 0, "invalid JSON", "leading zero");
-  st_expect_bad("{} {}", 0, "trailing", "two values");
-  st_expect_bad("{\"a\":{}} \x01", 0, "invalid JSON", "garbage padding");
+  size_t len;
+  unsigned char *b = st_make("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, &len);
+  CHECK(sw_safetensors_read_mem(b, len, "good", &sd, err, sizeof err) == 0, "good: %s", err);
+  sw_state_dict_free(&sd);
+  free(b);
+}
+
+static void test_st_bad_headers(void) {
+  for (size_t i = 0; i < sizeof st_bad_headers / sizeof *st_bad_headers; i++)
+    st_expect_bad(st_bad_headers[i].header, st_bad_headers[i].data_len, st_bad_headers[i].reason,
+                  st_bad_headers[i].label);
+}
+
+/* JSON too deep or too large: refused with bounded work and memory. */
+static void test_st_json_bounds(void) {
   {
     /* Deep nesting must be refused, not recursed into. */
     char deep[4000];
@@ -386,28 +401,34 @@ static void test_st_bad(void) {
     st_expect_bad(h, 0, "more than 1048576 values", "a million JSON values");
     free(h);
   }
-  /* Header length larger than the file, and absurd. */
-  {
-    size_t len;
-    unsigned char *b = st_make("{}", 0, &len);
-    b[0] = 200;
-    int rc = sw_safetensors_read_mem(b, len, "long.safetensors", &sd, err, sizeof err);
-    expect_fail(rc, err, "long.safetensors", "larger than the file", "header length > file");
-    memset(b, 0xff, 8);
-    rc = sw_safetensors_read_mem(b, len, "huge.safetensors", &sd, err, sizeof err);
-    expect_fail(rc, err, "huge.safetensors", "larger than the file", "header length 2^64-1");
-    free(b);
-    rc = sw_safetensors_read_mem("abc", 3, "tiny.safetensors", &sd, err, sizeof err);
-    expect_fail(rc, err, "tiny.safetensors", "too short", "3-byte file");
-    rc = sw_safetensors_read_mem(NULL, 0, "zero.safetensors", &sd, err, sizeof err);
-    expect_fail(rc, err, "zero.safetensors", "too short", "empty file");
-  }
+}
+
+/* Header length larger than the file, and absurd; files too short; missing files. */
+static void test_st_bad_lengths(void) {
+  char err[512];
+  sw_state_dict sd;
+  size_t len;
+  unsigned char *b = st_make("{}", 0, &len);
+  b[0] = 200;
+  int rc = sw_safetensors_read_mem(b, len, "long.safetensors", &sd, err, sizeof err);
+  expect_fail(rc, err, "long.safetensors", "larger than the file", "header length > file");
+  memset(b, 0xff, 8);
+  rc = sw_safetensors_read_mem(b, len, "huge.safetensors", &sd, err, sizeof err);
+  expect_fail(rc, err, "huge.safetensors", "larger than the file", "header length 2^64-1");
+  free(b);
+  rc = sw_safetensors_read_mem("abc", 3, "tiny.safetensors", &sd, err, sizeof err);
+  expect_fail(rc, err, "tiny.safetensors", "too short", "3-byte file");
+  rc = sw_safetensors_read_mem(NULL, 0, "zero.safetensors", &sd, err, sizeof err);
+  expect_fail(rc, err, "zero.safetensors", "too short", "empty file");
   /* Missing file: names it. */
-  int rc = sw_safetensors_read("/nonexistent/w.safetensors", &sd, err, sizeof err);
+  rc = sw_safetensors_read("/nonexistent/w.safetensors", &sd, err, sizeof err);
   expect_fail(rc, err, "/nonexistent/w.safetensors", "cannot open", "missing file");
   rc = sw_weights_read("/nonexistent/w.pth", &sd, err, sizeof err);
   expect_fail(rc, err, "/nonexistent/w.pth", "cannot open", "missing file (weights_read)");
-  /* The example message from the issue. */
+}
+
+/* The example message from the issue, word for word. */
+static void test_st_example_message(void) {
   st_expect_bad("{\"layer1.0.conv1.weight\":{\"dtype\":\"F32\",\"shape\":[64,64,3,3],\"data_offsets\":[0,100]}}",
                 100, "tensor layer1.0.conv1.weight: data_offsets [0, 100] do not match F32 shape [64, 64, 3, 3] (147456 bytes)",
                 "example message");
@@ -681,16 +702,28 @@ static void pth_expect_bad_zip(const bytes *f, const char *reason, const char *l
   if (rc == 0) sw_state_dict_free(&sd);
 }
 
-static void test_pth_handmade(void) {
-  char err[512];
-  sw_state_dict sd;
+/* PROTO: the header of every pickle below. */
+static void pk_proto(bytes *o, int version) {
+  put1(o, 0x80);
+  put1(o, version);
+}
+
+/* The pickle of a good state dict: {"w": a 2x3 tensor of FloatStorage "0"}. */
+static bytes good_pickle(void) {
   int dims[2] = {2, 3};
-  /* Good, plain and zip64: the builders are right. */
   bytes good = {0};
   pk_begin(&good);
   pk_str(&good, "w");
   pk_tensor(&good, "FloatStorage", "0", 6, 0, 2, dims);
   pk_end(&good);
+  return good;
+}
+
+/* Good, plain and zip64: the builders are right. */
+static void test_pth_handmade_good(void) {
+  char err[512];
+  sw_state_dict sd;
+  bytes good = good_pickle();
   for (int z64 = 0; z64 < 2; z64++) {
     bytes f = make_pth(&good, NULL, 0, z64);
     int rc = try_pth(&f, err, sizeof err, &sd);
@@ -703,424 +736,389 @@ static void test_pth_handmade(void) {
     }
     free(f.b);
   }
+  free(good.b);
+}
 
-  /* Hostile globals: must be refused before anything could run. */
+/* Hostile globals: must be refused before anything could run. */
+static void test_pth_hostile_globals(void) {
   const char *marker = "/tmp/swell-weights-test-pwned";
   unlink(marker);
-  {
-    bytes p = {0};
-    put1(&p, 0x80);
-    put1(&p, 2);
-    pk_global(&p, "os", "system");
-    pk_str(&p, "touch /tmp/swell-weights-test-pwned");
-    put1(&p, 0x85);
-    put1(&p, 'R');
-    put1(&p, '.');
-    pth_expect_bad_pickle(&p, "global os.system is not allowed", "GLOBAL os.system");
-    free(p.b);
-    p = (bytes){0};
-    put1(&p, 0x80);
-    put1(&p, 2);
-    pk_global(&p, "builtins", "eval");
-    pk_str(&p, "__import__('os').system('touch /tmp/swell-weights-test-pwned')");
-    put1(&p, 0x85);
-    put1(&p, 'R');
-    put1(&p, '.');
-    pth_expect_bad_pickle(&p, "global builtins.eval is not allowed", "GLOBAL builtins.eval");
-    free(p.b);
-    p = (bytes){0};
-    put1(&p, 0x80);
-    put1(&p, 4);
-    pk_str(&p, "posix");
-    pk_str(&p, "system");
-    put1(&p, 0x93);
-    pk_str(&p, "true");
-    put1(&p, 0x85);
-    put1(&p, 'R');
-    put1(&p, '.');
-    pth_expect_bad_pickle(&p, "global posix.system is not allowed", "STACK_GLOBAL posix.system");
-    free(p.b);
-    CHECK(access(marker, F_OK) != 0, "a hostile pickle ran a command");
-  }
-  /* REDUCE on things that are not whitelisted callables. */
-  {
-    bytes p = {0};
-    put1(&p, 0x80);
-    put1(&p, 2);
-    pk_str(&p, "not callable");
-    put1(&p, ')');
-    put1(&p, 'R');
-    put1(&p, '.');
-    pth_expect_bad_pickle(&p, "REDUCE on a str", "REDUCE on a string");
-    free(p.b);
-    p = (bytes){0};
-    put1(&p, 0x80);
-    put1(&p, 2);
-    pk_global(&p, "torch", "FloatStorage");
-    put1(&p, ')');
-    put1(&p, 'R');
-    put1(&p, '.');
-    pth_expect_bad_pickle(&p, "calling torch.FloatStorage is not allowed", "REDUCE on a storage class");
-    free(p.b);
-    const char *other_ops[][2] = {{"\x80\x02(cos\nsystem\nX\x01\x00\x00\x00xi", "is not allowed"},
-                                  {"\x80\x02(o.", "'o' (0x6f)"},
-                                  {"\x80\x02)\x81.", "0x81"},
-                                  {"\x80\x02S'x'\n.", "'S'"},
-                                  {"\x80\x02P1\n.", "'P'"}};
-    const char *labels[] = {"INST os.system", "OBJ", "NEWOBJ", "STRING", "PERSID"};
-    for (int i = 0; i < 5; i++) {
-      p = (bytes){0};
-      puts_(&p, other_ops[i][0]);
-      if (i == 0) put(&p, "\x00", 0);
-      pth_expect_bad_pickle(&p, other_ops[i][1], labels[i]);
-      free(p.b);
-    }
-  }
-  /* Bounds in the machine. */
-  {
-    bytes p = {0};
-    put1(&p, 0x80);
-    put1(&p, 2);
-    for (int i = 0; i < 100000; i++) put1(&p, '(');
-    pth_expect_bad_pickle(&p, "nesting deeper", "100000 nested marks");
-    free(p.b);
-    p = (bytes){0};
-    put1(&p, 0x80);
-    put1(&p, 2);
-    for (int i = 0; i < 100000; i++) put1(&p, ']');
-    for (int i = 0; i < 99999; i++) put1(&p, 'a');
-    put1(&p, '.');
-    /* 100000 lists nested by APPEND: accepted by the machine, but not a state dict;
-     * nothing recurses over it. */
-    pth_expect_bad_pickle(&p, "does not hold a state dict (got list)", "100000 nested lists");
-    free(p.b);
-    p = (bytes){0};
-    put1(&p, 0x80);
-    put1(&p, 2);
-    put1(&p, ']');
-    put1(&p, 'q');
-    put1(&p, 0);
-    put1(&p, 'h');
-    put1(&p, 0);
-    put1(&p, 'a'); /* a list containing itself */
-    put1(&p, '.');
-    pth_expect_bad_pickle(&p, "(got list)", "self-containing list");
-    free(p.b);
-    p = (bytes){0};
-    put1(&p, 0x80);
-    put1(&p, 2);
-    put1(&p, 'h');
-    put1(&p, 5);
-    put1(&p, '.');
-    pth_expect_bad_pickle(&p, "memo index 5 out of range", "BINGET unset memo");
-    free(p.b);
-    p = (bytes){0};
-    put1(&p, 0x80);
-    put1(&p, 2);
-    put1(&p, 'N');
-    put1(&p, 'r');
-    put4(&p, 0xFFFFFFFFu);
-    put1(&p, '.');
-    pth_expect_bad_pickle(&p, "memo index 4294967295 out of range", "LONG_BINPUT huge index");
-    free(p.b);
-    p = (bytes){0};
-    put1(&p, 0x80);
-    put1(&p, 2);
-    put1(&p, 'j');
-    put4(&p, 0x7FFFFFFFu);
-    put1(&p, '.');
-    pth_expect_bad_pickle(&p, "memo index", "LONG_BINGET huge index");
-    free(p.b);
-    p = (bytes){0};
-    put1(&p, 0x80);
-    put1(&p, 2);
-    put1(&p, 'N');
-    for (int i = 0; i < (1 << 20) + 1; i++) put1(&p, '2'); /* DUP: no new objects */
-    pth_expect_bad_pickle(&p, "stack deeper", "stack overflow");
-    free(p.b);
-    p = (bytes){0};
-    put1(&p, 0x80);
-    put1(&p, 2);
-    for (int i = 0; i < (1 << 20) + 10; i++) {
-      put1(&p, ')');
-      put1(&p, '0');
-    }
-    pth_expect_bad_pickle(&p, "more than 1048576 objects", "a million objects");
-    free(p.b);
-    p = (bytes){0};
-    put1(&p, 0x80);
-    put1(&p, 2);
-    put1(&p, 'R');
-    pth_expect_bad_pickle(&p, "stack underflow", "stack underflow");
-    free(p.b);
-    p = (bytes){0};
-    put1(&p, 0x80);
-    put1(&p, 2);
-    put1(&p, 'X');
-    put4(&p, 0xFFFFFFF0u);
-    puts_(&p, "abc");
-    pth_expect_bad_pickle(&p, "truncated pickle", "string longer than the pickle");
-    free(p.b);
-    p = (bytes){0};
-    put1(&p, 0x80);
-    put1(&p, 2);
-    put1(&p, '}');
-    pth_expect_bad_pickle(&p, "no STOP", "pickle without STOP");
-    free(p.b);
-    p = (bytes){0};
-    put1(&p, 0x80);
-    put1(&p, 2);
-    put1(&p, 'N');
-    put1(&p, 'N');
-    put1(&p, '.');
-    pth_expect_bad_pickle(&p, "STOP with 2 items", "STOP with extra items");
-    free(p.b);
-  }
-  /* Well-formed pickles that are not acceptable state dicts. */
-  {
-    int d5[5] = {1, 1, 1, 2, 3}, d7[1] = {7}, d3[3] = {1, 2, 3};
-    bytes p = {0};
-    pk_begin(&p);
-    pk_str(&p, "w");
-    pk_tensor(&p, "FloatStorage", "0", 6, 0, 5, d5);
-    pk_end(&p);
-    pth_expect_bad_pickle(&p, "more than 4 dimensions", "5-d tensor");
-    free(p.b);
-    /* Many views of one storage: fine while small (tied weights are legitimate)... */
-    p = (bytes){0};
-    pk_begin(&p);
-    int big[1] = {6};
-    for (int i = 0; i < 40000; i++) {
-      char key[16];
-      snprintf(key, sizeof key, "w%d", i);
-      pk_str(&p, key);
-      if (i == 0) {
-        pk_tensor(&p, "FloatStorage", "0", 6, 0, 1, big);
-        put1(&p, 'q');
-        put1(&p, 0); /* memo the tensor */
-      } else {
-        put1(&p, 'h');
-        put1(&p, 0);
-      }
-    }
-    pk_end(&p);
-    {
-      /* Make the "file" tiny so that the budget (4 x size + 64 MB) is what stops it:
-       * 40000 x 24 bytes is under 64 MB, so this one loads... */
-      bytes f = make_pth(&p, NULL, 0, false);
-      int rc = try_pth(&f, err, sizeof err, &sd);
-      CHECK(rc == 0 && sd.count == 40000, "40000 views of one storage: %s", err);
-      if (rc == 0) sw_state_dict_free(&sd);
-      free(f.b);
-    }
-    free(p.b);
-    /* ...while views of a 4 MB storage 40 times over (160 MB > 4 x 4 MB + 64 MB) do not. */
-    {
-      float *four = calloc(1 << 20, sizeof(float));
-      int d1[1] = {1 << 20};
-      p = (bytes){0};
-      pk_begin(&p);
-      for (int i = 0; i < 40; i++) {
-        char key[16];
-        snprintf(key, sizeof key, "w%d", i);
-        pk_str(&p, key);
-        pk_tensor(&p, "FloatStorage", "0", 1 << 20, 0, 1, d1);
-      }
-      pk_end(&p);
-      bytes f = make_pth(&p, four, (1 << 20) * sizeof(float), false);
-      pth_expect_bad_zip(&f, "over 4 times the file size", "many views of one storage");
-      free(f.b);
-      free(p.b);
-      free(four);
-    }
-    p = (bytes){0};
-    pk_begin(&p);
-    pk_str(&p, "w");
-    pk_tensor(&p, "FloatStorage", "0", 6, 0, 1, d7);
-    pk_end(&p);
-    pth_expect_bad_pickle(&p, "exceed its storage", "tensor larger than its storage");
-    free(p.b);
-    p = (bytes){0};
-    pk_begin(&p);
-    pk_str(&p, "w");
-    pk_tensor(&p, "FloatStorage", "0", 6, 4, 2, dims);
-    pk_end(&p);
-    pth_expect_bad_pickle(&p, "offset 4 + 6 elements exceed", "offset past the storage");
-    free(p.b);
-    p = (bytes){0};
-    pk_begin(&p);
-    pk_str(&p, "w");
-    pk_tensor(&p, "FloatStorage", "0", 7, 0, 2, dims);
-    pk_end(&p);
-    pth_expect_bad_pickle(&p, "has 24 bytes, expected 7", "storage size mismatch");
-    free(p.b);
-    p = (bytes){0};
-    pk_begin(&p);
-    pk_str(&p, "w");
-    pk_tensor(&p, "FloatStorage", "1", 6, 0, 2, dims);
-    pk_end(&p);
-    pth_expect_bad_pickle(&p, "storage entry arch/data/1 is missing", "missing data/<key>");
-    free(p.b);
-    p = (bytes){0};
-    pk_begin(&p);
-    pk_str(&p, "w");
-    pk_tensor(&p, "FloatStorage", "../../etc/passwd", 6, 0, 2, dims);
-    pk_end(&p);
-    pth_expect_bad_pickle(&p, "invalid storage key", "storage key with a path");
-    free(p.b);
-    p = (bytes){0};
-    pk_begin(&p);
-    pk_str(&p, "w");
-    pk_tensor(&p, "FloatStorage", "0", 6, 0, 2, dims);
-    pk_str(&p, "w");
-    pk_tensor(&p, "FloatStorage", "0", 6, 0, 3, d3);
-    pk_end(&p);
-    pth_expect_bad_pickle(&p, "key w appears twice", "duplicate key");
-    free(p.b);
-    p = (bytes){0};
-    pk_begin(&p);
-    pk_str(&p, "w");
-    put1(&p, 'J');
-    put4(&p, 3);
-    pk_end(&p);
-    pth_expect_bad_pickle(&p, "entry w is not a tensor (got int)", "non-tensor value");
-    free(p.b);
-    p = (bytes){0};
-    pk_begin(&p);
-    put1(&p, 'J');
-    put4(&p, 3);
-    pk_tensor(&p, "FloatStorage", "0", 6, 0, 2, dims);
-    pk_end(&p);
-    pth_expect_bad_pickle(&p, "key 0 is not a string", "non-string key");
-    free(p.b);
-    p = (bytes){0};
-    pk_begin(&p);
-    pk_str(&p, "w");
-    pk_global(&p, "torch._utils", "_rebuild_tensor_v2");
-    put1(&p, '(');
-    pk_str(&p, "not a storage");
-    put1(&p, 'K');
-    put1(&p, 0);
-    put1(&p, ')');
-    put1(&p, ')');
-    put1(&p, 0x89);
-    put1(&p, '}');
-    put1(&p, 't');
-    put1(&p, 'R');
-    pk_end(&p);
-    pth_expect_bad_pickle(&p, "not a storage", "rebuild with a string as storage");
-    free(p.b);
-    p = (bytes){0};
-    put1(&p, 0x80);
-    put1(&p, 2);
-    pk_str(&p, "x");
-    put1(&p, '}');
-    put1(&p, 'b');
-    put1(&p, '.');
-    pth_expect_bad_pickle(&p, "BUILD on a str", "BUILD on a string");
-    free(p.b);
-  }
-  /* Zip-level damage. */
-  {
-    zin e[3] = {{"arch/data.pkl", good.b, good.n, 8, 0}, {"arch/data/0", six, sizeof six, 0, 0}, {"arch/version", "3\n", 2, 0, 0}};
-    bytes f = zip_build(e, 3, false);
-    pth_expect_bad_zip(&f, "is compressed (method 8)", "compressed data.pkl");
-    free(f.b);
-    e[0].method = 0;
-    e[1].method = 8;
-    f = zip_build(e, 3, false);
-    pth_expect_bad_zip(&f, "arch/data/0 is compressed", "compressed storage");
-    free(f.b);
-    e[1].method = 0;
-    e[1].flags = 1;
-    f = zip_build(e, 3, false);
-    pth_expect_bad_zip(&f, "encrypted", "encrypted entry");
-    free(f.b);
-    e[1].flags = 0;
-    f = zip_build(e, 2, false);
-    pth_expect_bad_zip(&f, "no arch/version", "missing version");
-    free(f.b);
-    zin e2[4] = {e[0], e[1], e[2], {"arch/byteorder", "big", 3, 0, 0}};
-    f = zip_build(e2, 4, false);
-    pth_expect_bad_zip(&f, "big-endian", "big-endian byteorder");
-    free(f.b);
-    e2[3].data = "little";
-    e2[3].len = 6;
-    f = zip_build(e2, 4, false);
-    CHECK(try_pth(&f, err, sizeof err, &sd) == 0, "byteorder little: %s", err);
-    sw_state_dict_free(&sd);
-    free(f.b);
-    e[2].data = "999";
-    e[2].len = 3;
-    f = zip_build(e, 3, false);
-    pth_expect_bad_zip(&f, "version", "unknown version");
-    free(f.b);
-    e[2].data = "3\n";
-    e[2].len = 2;
-    zin e3[2] = {{"other/thing", "x", 1, 0, 0}, {"version", "3", 1, 0, 0}};
-    f = zip_build(e3, 2, false);
-    pth_expect_bad_zip(&f, "no <prefix>/data.pkl", "zip without data.pkl");
-    free(f.b);
-    zin e4[4] = {e[0], e[1], e[2], {"b/data.pkl", good.b, good.n, 0, 0}};
-    f = zip_build(e4, 4, false);
-    pth_expect_bad_zip(&f, "more than one", "two data.pkl");
-    free(f.b);
-    zin e5[4] = {e[0], e[1], e[2], e[1]};
-    f = zip_build(e5, 4, false);
-    pth_expect_bad_zip(&f, "appears twice", "duplicate zip entry");
-    free(f.b);
+  bytes p = {0};
+  pk_proto(&p, 2);
+  pk_global(&p, "os", "system");
+  pk_str(&p, "touch /tmp/swell-weights-test-pwned");
+  put1(&p, 0x85);
+  put1(&p, 'R');
+  put1(&p, '.');
+  pth_expect_bad_pickle(&p, "global os.system is not allowed", "GLOBAL os.system");
+  free(p.b);
+  p = (bytes){0};
+  pk_proto(&p, 2);
+  pk_global(&p, "builtins", "eval");
+  pk_str(&p, "__import__('os').system('touch /tmp/swell-weights-test-pwned')");
+  put1(&p, 0x85);
+  put1(&p, 'R');
+  put1(&p, '.');
+  pth_expect_bad_pickle(&p, "global builtins.eval is not allowed", "GLOBAL builtins.eval");
+  free(p.b);
+  p = (bytes){0};
+  pk_proto(&p, 4);
+  pk_str(&p, "posix");
+  pk_str(&p, "system");
+  put1(&p, 0x93);
+  pk_str(&p, "true");
+  put1(&p, 0x85);
+  put1(&p, 'R');
+  put1(&p, '.');
+  pth_expect_bad_pickle(&p, "global posix.system is not allowed", "STACK_GLOBAL posix.system");
+  free(p.b);
+  CHECK(access(marker, F_OK) != 0, "a hostile pickle ran a command");
+}
 
-    f = make_pth(&good, NULL, 0, false);
-    size_t eocd = f.n - 22;
-    /* Central directory offset pointing outside the file. */
-    unsigned char save[4];
-    memcpy(save, f.b + eocd + 16, 4);
-    f.b[eocd + 16] = 0xF0;
-    f.b[eocd + 19] = 0x7F;
-    pth_expect_bad_zip(&f, "central directory", "central directory outside the file");
-    memcpy(f.b + eocd + 16, save, 4);
-    /* Central directory size larger than the file. */
-    memcpy(save, f.b + eocd + 12, 4);
-    f.b[eocd + 15] = 0x10;
-    pth_expect_bad_zip(&f, "outside the file", "central directory size");
-    memcpy(f.b + eocd + 12, save, 4);
-    /* Entry count that cannot fit. */
-    f.b[eocd + 8] = f.b[eocd + 10] = 200;
-    pth_expect_bad_zip(&f, "cannot hold", "entry count");
-    f.b[eocd + 8] = f.b[eocd + 10] = 3;
-    /* Local header offset of the first CD entry beyond the data. */
-    uint32_t cd = (uint32_t)f.b[eocd + 16] | (uint32_t)f.b[eocd + 17] << 8 | (uint32_t)f.b[eocd + 18] << 16 |
-                  (uint32_t)f.b[eocd + 19] << 24;
-    memcpy(save, f.b + cd + 42, 4);
-    f.b[cd + 45] = 0x40;
-    pth_expect_bad_zip(&f, "local header offset", "local header outside the file");
-    memcpy(f.b + cd + 42, save, 4);
-    /* Stored size larger than the space before the directory. */
-    memcpy(save, f.b + cd + 20, 4);
-    f.b[cd + 22] = 0x10;
-    f.b[cd + 26] = 0x10;
-    pth_expect_bad_zip(&f, "runs into the central directory", "entry data past the directory");
-    memcpy(f.b + cd + 20, save, 4);
-    f.b[cd + 26] = save[2];
-    /* A flipped byte in the storage data: CRC. */
-    CHECK(try_pth(&f, err, sizeof err, &sd) == 0, "restored file reads: %s", err);
-    sw_state_dict_free(&sd);
-    size_t data_at = 0;
-    for (size_t i = 0; i + sizeof six <= f.n; i++)
-      if (memcmp(f.b + i, six, sizeof six) == 0) data_at = i;
-    f.b[data_at + 5] ^= 0x40;
-    pth_expect_bad_zip(&f, "CRC mismatch", "corrupt storage bytes");
-    f.b[data_at + 5] ^= 0x40;
-    /* Comment length that does not match the file end: no EOCD. */
-    f.b[f.n - 2] = 5;
-    pth_expect_bad_zip(&f, "end-of-central-directory", "bad EOCD");
-    f.b[f.n - 2] = 0;
-    free(f.b);
-    f = (bytes){0};
-    puts_(&f, "PK\x03\x04 not really a zip at all, just some text of a reasonable length");
-    pth_expect_bad_zip(&f, "end-of-central-directory", "text with zip magic");
+/* REDUCE on things that are not whitelisted callables, and opcodes the reader
+ * does not run. */
+static void test_pth_bad_calls_and_opcodes(void) {
+  bytes p = {0};
+  pk_proto(&p, 2);
+  pk_str(&p, "not callable");
+  put1(&p, ')');
+  put1(&p, 'R');
+  put1(&p, '.');
+  pth_expect_bad_pickle(&p, "REDUCE on a str", "REDUCE on a string");
+  free(p.b);
+  p = (bytes){0};
+  pk_proto(&p, 2);
+  pk_global(&p, "torch", "FloatStorage");
+  put1(&p, ')');
+  put1(&p, 'R');
+  put1(&p, '.');
+  pth_expect_bad_pickle(&p, "calling torch.FloatStorage is not allowed", "REDUCE on a storage class");
+  free(p.b);
+  const char *other_ops[][2] = {{"\x80\x02(cos\nsystem\nX\x01\x00\x00\x00xi", "is not allowed"},
+                                {"\x80\x02(o.", "'o' (0x6f)"},
+                                {"\x80\x02)\x81.", "0x81"},
+                                {"\x80\x02S'x'\n.", "'S'"},
+                                {"\x80\x02P1\n.", "'P'"}};
+  const char *labels[] = {"INST os.system", "OBJ", "NEWOBJ", "STRING", "PERSID"};
+  for (int i = 0; i < 5; i++) {
+    p = (bytes){0};
+    puts_(&p, other_ops[i][0]);
+    if (i == 0) put(&p, "\x00", 0);
+    pth_expect_bad_pickle(&p, other_ops[i][1], labels[i]);
+    free(p.b);
+  }
+}
+
+/* Bounds in the machine: nesting. */
+static void test_pth_nesting(void) {
+  bytes p = {0};
+  pk_proto(&p, 2);
+  for (int i = 0; i < 100000; i++) put1(&p, '(');
+  pth_expect_bad_pickle(&p, "nesting deeper", "100000 nested marks");
+  free(p.b);
+  p = (bytes){0};
+  pk_proto(&p, 2);
+  for (int i = 0; i < 100000; i++) put1(&p, ']');
+  for (int i = 0; i < 99999; i++) put1(&p, 'a');
+  put1(&p, '.');
+  /* 100000 lists nested by APPEND: accepted by the machine, but not a state dict;
+   * nothing recurses over it. */
+  pth_expect_bad_pickle(&p, "does not hold a state dict (got list)", "100000 nested lists");
+  free(p.b);
+}
+
+/* Bounds in the machine: the stack and the object count. */
+static void test_pth_stack_bounds(void) {
+  bytes p = {0};
+  pk_proto(&p, 2);
+  put1(&p, 'N');
+  for (int i = 0; i < (1 << 20) + 1; i++) put1(&p, '2'); /* DUP: no new objects */
+  pth_expect_bad_pickle(&p, "stack deeper", "stack overflow");
+  free(p.b);
+  p = (bytes){0};
+  pk_proto(&p, 2);
+  for (int i = 0; i < (1 << 20) + 10; i++) {
+    put1(&p, ')');
+    put1(&p, '0');
+  }
+  pth_expect_bad_pickle(&p, "more than 1048576 objects", "a million objects");
+  free(p.b);
+}
+
+/* A pickle's bytes as a string literal: its text and length (NULs included). */
+#define PICKLE(s) s, sizeof s - 1
+
+/* Short pickles at the bounds of the machine (memo, stack, length, STOP). */
+static const struct {
+  const char *bytes;
+  size_t len;
+  const char *reason, *label;
+} pth_short_pickles[] = {
+    {PICKLE("\x80\x02]q\x00h\x00" "a."), "(got list)", "self-containing list"},
+    {PICKLE("\x80\x02h\x05."), "memo index 5 out of range", "BINGET unset memo"},
+    {PICKLE("\x80\x02Nr\xff\xff\xff\xff."), "memo index 4294967295 out of range", "LONG_BINPUT huge index"},
+    {PICKLE("\x80\x02j\xff\xff\xff\x7f."), "memo index", "LONG_BINGET huge index"},
+    {PICKLE("\x80\x02R"), "stack underflow", "stack underflow"},
+    {PICKLE("\x80\x02X\xf0\xff\xff\xff" "abc"), "truncated pickle", "string longer than the pickle"},
+    {PICKLE("\x80\x02}"), "no STOP", "pickle without STOP"},
+    {PICKLE("\x80\x02NN."), "STOP with 2 items", "STOP with extra items"},
+};
+
+static void test_pth_short_pickles(void) {
+  for (size_t i = 0; i < sizeof pth_short_pickles / sizeof *pth_short_pickles; i++) {
+    bytes p = {0};
+    put(&p, pth_short_pickles[i].bytes, pth_short_pickles[i].len);
+    pth_expect_bad_pickle(&p, pth_short_pickles[i].reason, pth_short_pickles[i].label);
+    free(p.b);
+  }
+}
+
+/* Well-formed state dicts {"w": one tensor} whose tensor does not fit its
+ * storage, one row each. */
+static const struct {
+  const char *key;
+  int numel, offset, ndim, dims[5];
+  const char *reason, *label;
+} pth_bad_tensors[] = {
+    {"0", 6, 0, 5, {1, 1, 1, 2, 3}, "more than 4 dimensions", "5-d tensor"},
+    {"0", 6, 0, 1, {7}, "exceed its storage", "tensor larger than its storage"},
+    {"0", 6, 4, 2, {2, 3}, "offset 4 + 6 elements exceed", "offset past the storage"},
+    {"0", 7, 0, 2, {2, 3}, "has 24 bytes, expected 7", "storage size mismatch"},
+    {"1", 6, 0, 2, {2, 3}, "storage entry arch/data/1 is missing", "missing data/<key>"},
+    {"../../etc/passwd", 6, 0, 2, {2, 3}, "invalid storage key", "storage key with a path"},
+};
+
+static void test_pth_bad_tensors(void) {
+  for (size_t i = 0; i < sizeof pth_bad_tensors / sizeof *pth_bad_tensors; i++) {
+    bytes p = {0};
+    pk_begin(&p);
+    pk_str(&p, "w");
+    pk_tensor(&p, "FloatStorage", pth_bad_tensors[i].key, pth_bad_tensors[i].numel,
+              pth_bad_tensors[i].offset, pth_bad_tensors[i].ndim, pth_bad_tensors[i].dims);
+    pk_end(&p);
+    pth_expect_bad_pickle(&p, pth_bad_tensors[i].reason, pth_bad_tensors[i].label);
+    free(p.b);
+  }
+}
+
+/* Many views of one storage: fine while small (tied weights are legitimate),
+ * refused past the memory budget. */
+static void test_pth_storage_views(void) {
+  char err[512];
+  sw_state_dict sd;
+  bytes p = {0};
+  pk_begin(&p);
+  int big[1] = {6};
+  for (int i = 0; i < 40000; i++) {
+    char key[16];
+    snprintf(key, sizeof key, "w%d", i);
+    pk_str(&p, key);
+    if (i == 0) {
+      pk_tensor(&p, "FloatStorage", "0", 6, 0, 1, big);
+      put1(&p, 'q');
+      put1(&p, 0); /* memo the tensor */
+    } else {
+      put1(&p, 'h');
+      put1(&p, 0);
+    }
+  }
+  pk_end(&p);
+  {
+    /* Make the "file" tiny so that the budget (4 x size + 64 MB) is what stops it:
+     * 40000 x 24 bytes is under 64 MB, so this one loads... */
+    bytes f = make_pth(&p, NULL, 0, false);
+    int rc = try_pth(&f, err, sizeof err, &sd);
+    CHECK(rc == 0 && sd.count == 40000, "40000 views of one storage: %s", err);
+    if (rc == 0) sw_state_dict_free(&sd);
     free(f.b);
   }
+  free(p.b);
+  /* ...while views of a 4 MB storage 40 times over (160 MB > 4 x 4 MB + 64 MB) do not. */
+  float *four = calloc(1 << 20, sizeof(float));
+  int d1[1] = {1 << 20};
+  p = (bytes){0};
+  pk_begin(&p);
+  for (int i = 0; i < 40; i++) {
+    char key[16];
+    snprintf(key, sizeof key, "w%d", i);
+    pk_str(&p, key);
+    pk_tensor(&p, "FloatStorage", "0", 1 << 20, 0, 1, d1);
+  }
+  pk_end(&p);
+  bytes f = make_pth(&p, four, (1 << 20) * sizeof(float), false);
+  pth_expect_bad_zip(&f, "over 4 times the file size", "many views of one storage");
+  free(f.b);
+  free(p.b);
+  free(four);
+}
+
+/* Well-formed pickles whose entries are not a state dict's. */
+static void test_pth_bad_entries(void) {
+  int dims[2] = {2, 3}, d3[3] = {1, 2, 3};
+  bytes p = {0};
+  pk_begin(&p);
+  pk_str(&p, "w");
+  pk_tensor(&p, "FloatStorage", "0", 6, 0, 2, dims);
+  pk_str(&p, "w");
+  pk_tensor(&p, "FloatStorage", "0", 6, 0, 3, d3);
+  pk_end(&p);
+  pth_expect_bad_pickle(&p, "key w appears twice", "duplicate key");
+  free(p.b);
+  p = (bytes){0};
+  pk_begin(&p);
+  pk_str(&p, "w");
+  put1(&p, 'J');
+  put4(&p, 3);
+  pk_end(&p);
+  pth_expect_bad_pickle(&p, "entry w is not a tensor (got int)", "non-tensor value");
+  free(p.b);
+  p = (bytes){0};
+  pk_begin(&p);
+  put1(&p, 'J');
+  put4(&p, 3);
+  pk_tensor(&p, "FloatStorage", "0", 6, 0, 2, dims);
+  pk_end(&p);
+  pth_expect_bad_pickle(&p, "key 0 is not a string", "non-string key");
+  free(p.b);
+  p = (bytes){0};
+  pk_begin(&p);
+  pk_str(&p, "w");
+  pk_global(&p, "torch._utils", "_rebuild_tensor_v2");
+  put1(&p, '(');
+  pk_str(&p, "not a storage");
+  put1(&p, 'K');
+  put1(&p, 0);
+  put1(&p, ')');
+  put1(&p, ')');
+  put1(&p, 0x89);
+  put1(&p, '}');
+  put1(&p, 't');
+  put1(&p, 'R');
+  pk_end(&p);
+  pth_expect_bad_pickle(&p, "not a storage", "rebuild with a string as storage");
+  free(p.b);
+  p = (bytes){0};
+  pk_proto(&p, 2);
+  pk_str(&p, "x");
+  put1(&p, '}');
+  put1(&p, 'b');
+  put1(&p, '.');
+  pth_expect_bad_pickle(&p, "BUILD on a str", "BUILD on a string");
+  free(p.b);
+}
+
+/* Zip-level damage: entries (compression, encryption, version, byte order,
+ * data.pkl, duplicates). */
+static void test_pth_zip_entries(void) {
+  char err[512];
+  sw_state_dict sd;
+  bytes good = good_pickle();
+  zin e[3] = {{"arch/data.pkl", good.b, good.n, 8, 0}, {"arch/data/0", six, sizeof six, 0, 0}, {"arch/version", "3\n", 2, 0, 0}};
+  bytes f = zip_build(e, 3, false);
+  pth_expect_bad_zip(&f, "is compressed (method 8)", "compressed data.pkl");
+  free(f.b);
+  e[0].method = 0;
+  e[1].method = 8;
+  f = zip_build(e, 3, false);
+  pth_expect_bad_zip(&f, "arch/data/0 is compressed", "compressed storage");
+  free(f.b);
+  e[1].method = 0;
+  e[1].flags = 1;
+  f = zip_build(e, 3, false);
+  pth_expect_bad_zip(&f, "encrypted", "encrypted entry");
+  free(f.b);
+  e[1].flags = 0;
+  f = zip_build(e, 2, false);
+  pth_expect_bad_zip(&f, "no arch/version", "missing version");
+  free(f.b);
+  zin e2[4] = {e[0], e[1], e[2], {"arch/byteorder", "big", 3, 0, 0}};
+  f = zip_build(e2, 4, false);
+  pth_expect_bad_zip(&f, "big-endian", "big-endian byteorder");
+  free(f.b);
+  e2[3].data = "little";
+  e2[3].len = 6;
+  f = zip_build(e2, 4, false);
+  CHECK(try_pth(&f, err, sizeof err, &sd) == 0, "byteorder little: %s", err);
+  sw_state_dict_free(&sd);
+  free(f.b);
+  e[2].data = "999";
+  e[2].len = 3;
+  f = zip_build(e, 3, false);
+  pth_expect_bad_zip(&f, "version", "unknown version");
+  free(f.b);
+  e[2].data = "3\n";
+  e[2].len = 2;
+  zin e3[2] = {{"other/thing", "x", 1, 0, 0}, {"version", "3", 1, 0, 0}};
+  f = zip_build(e3, 2, false);
+  pth_expect_bad_zip(&f, "no <prefix>/data.pkl", "zip without data.pkl");
+  free(f.b);
+  zin e4[4] = {e[0], e[1], e[2], {"b/data.pkl", good.b, good.n, 0, 0}};
+  f = zip_build(e4, 4, false);
+  pth_expect_bad_zip(&f, "more than one", "two data.pkl");
+  free(f.b);
+  zin e5[4] = {e[0], e[1], e[2], e[1]};
+  f = zip_build(e5, 4, false);
+  pth_expect_bad_zip(&f, "appears twice", "duplicate zip entry");
+  free(f.b);
+  free(good.b);
+}
+
+/* Zip-level damage: the central directory, the stored data (CRC), the
+ * end-of-central-directory record. Each change is undone before the next. */
+static void test_pth_zip_directory(void) {
+  char err[512];
+  sw_state_dict sd;
+  bytes good = good_pickle();
+  bytes f = make_pth(&good, NULL, 0, false);
+  size_t eocd = f.n - 22;
+  /* Central directory offset pointing outside the file. */
+  unsigned char save[4];
+  memcpy(save, f.b + eocd + 16, 4);
+  f.b[eocd + 16] = 0xF0;
+  f.b[eocd + 19] = 0x7F;
+  pth_expect_bad_zip(&f, "central directory", "central directory outside the file");
+  memcpy(f.b + eocd + 16, save, 4);
+  /* Central directory size larger than the file. */
+  memcpy(save, f.b + eocd + 12, 4);
+  f.b[eocd + 15] = 0x10;
+  pth_expect_bad_zip(&f, "outside the file", "central directory size");
+  memcpy(f.b + eocd + 12, save, 4);
+  /* Entry count that cannot fit. */
+  f.b[eocd + 8] = f.b[eocd + 10] = 200;
+  pth_expect_bad_zip(&f, "cannot hold", "entry count");
+  f.b[eocd + 8] = f.b[eocd + 10] = 3;
+  /* Local header offset of the first CD entry beyond the data. */
+  uint32_t cd = (uint32_t)f.b[eocd + 16] | (uint32_t)f.b[eocd + 17] << 8 | (uint32_t)f.b[eocd + 18] << 16 |
+                (uint32_t)f.b[eocd + 19] << 24;
+  memcpy(save, f.b + cd + 42, 4);
+  f.b[cd + 45] = 0x40;
+  pth_expect_bad_zip(&f, "local header offset", "local header outside the file");
+  memcpy(f.b + cd + 42, save, 4);
+  /* Stored size larger than the space before the directory. */
+  memcpy(save, f.b + cd + 20, 4);
+  f.b[cd + 22] = 0x10;
+  f.b[cd + 26] = 0x10;
+  pth_expect_bad_zip(&f, "runs into the central directory", "entry data past the directory");
+  memcpy(f.b + cd + 20, save, 4);
+  f.b[cd + 26] = save[2];
+  /* A flipped byte in the storage data: CRC. */
+  CHECK(try_pth(&f, err, sizeof err, &sd) == 0, "restored file reads: %s", err);
+  sw_state_dict_free(&sd);
+  size_t data_at = 0;
+  for (size_t i = 0; i + sizeof six <= f.n; i++)
+    if (memcmp(f.b + i, six, sizeof six) == 0) data_at = i;
+  f.b[data_at + 5] ^= 0x40;
+  pth_expect_bad_zip(&f, "CRC mismatch", "corrupt storage bytes");
+  f.b[data_at + 5] ^= 0x40;
+  /* Comment length that does not match the file end: no EOCD. */
+  f.b[f.n - 2] = 5;
+  pth_expect_bad_zip(&f, "end-of-central-directory", "bad EOCD");
+  f.b[f.n - 2] = 0;
+  free(f.b);
+  f = (bytes){0};
+  puts_(&f, "PK\x03\x04 not really a zip at all, just some text of a reasonable length");
+  pth_expect_bad_zip(&f, "end-of-central-directory", "text with zip magic");
+  free(f.b);
   free(good.b);
 }
 
@@ -1308,7 +1306,11 @@ int main(void) {
   test_state_dict();
   test_st_roundtrip();
   test_st_fixtures();
-  test_st_bad();
+  test_st_good_handmade();
+  test_st_bad_headers();
+  test_st_json_bounds();
+  test_st_bad_lengths();
+  test_st_example_message();
   test_truncations("weights_small.safetensors", NULL, sw_safetensors_read_mem);
   test_truncations("weights_dtypes.safetensors", sw_safetensors_read, NULL);
   test_resnet18_pth();
@@ -1317,7 +1319,17 @@ int main(void) {
   test_small_pth("pth_small_p4.pth");
   test_noncontig_pth();
   test_legacy_handmade();
-  test_pth_handmade();
+  test_pth_handmade_good();
+  test_pth_hostile_globals();
+  test_pth_bad_calls_and_opcodes();
+  test_pth_nesting();
+  test_pth_stack_bounds();
+  test_pth_short_pickles();
+  test_pth_bad_tensors();
+  test_pth_storage_views();
+  test_pth_bad_entries();
+  test_pth_zip_entries();
+  test_pth_zip_directory();
   test_truncations("pth_small.pth", NULL, sw_pth_read_mem);
   test_truncations("pth_noncontig.pth", sw_pth_read, NULL);
   test_truncations("pth_small_legacy.pth", NULL, sw_weights_read_mem);

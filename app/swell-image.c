@@ -209,6 +209,36 @@ static gboolean webp_complete(const guint8 *d, gsize n) {
   return (guint64)riff + 8 <= n;
 }
 
+static guint32 le32(const guint8 *p) {
+  return (guint32)p[0] | ((guint32)p[1] << 8) | ((guint32)p[2] << 16) | ((guint32)p[3] << 24);
+}
+
+/* Header fields some GdkPixbuf loaders trust to size a buffer before they
+ * have seen the data: the BMP loader grows its buffer to the info header's
+ * declared size (bytes 14-17; e2 e2 e2 e2 costs 3.8 GB of address space)
+ * and to the pixel data offset, the ICO/CUR loader to each entry's offset.
+ * A declared size beyond the file (or, for the BMP info header, beyond the
+ * largest BITMAPV5HEADER, 124 bytes) is refused here, before any loader
+ * runs, so one bad file cannot allocate more than its own length. */
+static gboolean header_sizes_fit(const guint8 *d, gsize n) {
+  if (n >= 2 && d[0] == 'B' && d[1] == 'M') {
+    if (n < 18) return FALSE;
+    guint32 info_size = le32(d + 14), data_offset = le32(d + 10);
+    return info_size <= 124 && 14 + (gsize)info_size <= n && data_offset <= n;
+  }
+  /* GdkPixbuf's own ICO/CUR signature: 00 00 01|02 00, 1-255 entries. */
+  if (n >= 6 && d[0] == 0 && d[1] == 0 && (d[2] == 1 || d[2] == 2) && d[3] == 0 && d[4] != 0 &&
+      d[5] == 0) {
+    guint count = d[4];
+    if (6 + (gsize)count * 16 > n) return FALSE;
+    for (guint i = 0; i < count; i++) {
+      const guint8 *e = d + 6 + (gsize)i * 16;
+      if ((guint64)le32(e + 12) + 40 > n || (guint64)le32(e + 12) + le32(e + 8) > n) return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 static gboolean container_complete(const char *format, const guint8 *d, gsize n) {
   if (!format) return TRUE;
   if (strcmp(format, "jpeg") == 0) return jpeg_complete(d, n);
@@ -229,6 +259,10 @@ static GdkPixbufLoader *run_loader(GBytes *bytes, const char *name, HeaderState 
   if (len == 0) {
     g_set_error(error, SWELL_IMAGE_ERROR, SWELL_IMAGE_ERROR_EMPTY, _("%s: empty file (0 bytes)"),
                 name);
+    return NULL;
+  }
+  if (!header_sizes_fit(data, len)) {
+    set_corrupt(error, name, _("the header declares more data than the file holds"));
     return NULL;
   }
 
@@ -716,4 +750,20 @@ GBytes *swell_image_thumbnail(const SwellRgbImage *img, int max_side, SwellThumb
     return NULL;
   }
   return g_bytes_new_take(buf, len);
+}
+
+gboolean swell_image_is_own_thumbnail(GBytes *bytes, int max_side) {
+  SwellImageInfo info;
+  if (!swell_image_probe_bytes(bytes, NULL, &info, NULL) || info.width > max_side ||
+      info.height > max_side || (strcmp(info.format, "jpeg") != 0 && strcmp(info.format, "png") != 0))
+    return FALSE;
+  g_autoptr(GdkPixbufLoader) loader = gdk_pixbuf_loader_new();
+  gsize n = 0;
+  const guint8 *d = g_bytes_get_data(bytes, &n);
+  gboolean ok = gdk_pixbuf_loader_write(loader, d, n, NULL);
+  ok = gdk_pixbuf_loader_close(loader, NULL) && ok;
+  GdkPixbuf *pb = ok ? gdk_pixbuf_loader_get_pixbuf(loader) : NULL;
+  if (!pb || gdk_pixbuf_get_has_alpha(pb)) return FALSE;
+  const char *orientation = gdk_pixbuf_get_option(pb, "orientation");
+  return !orientation || strcmp(orientation, "1") == 0;
 }

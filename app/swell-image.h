@@ -108,6 +108,11 @@ typedef enum {
   SWELL_THUMBNAIL_JPEG, /* quality 85 */
 } SwellThumbnailFormat;
 
+/* TRUE when `bytes` can serve as their own thumbnail: a JPEG or PNG whose
+ * sides fit in max_side, without alpha and without an EXIF rotation, so a
+ * viewer that only decodes it shows what swell_image_thumbnail() would (a
+ * re-encoding would only add to the project's size). */
+gboolean swell_image_is_own_thumbnail(GBytes *bytes, int max_side);
 /* A thumbnail whose longer side is at most `max_side` pixels (never upscaled;
  * the aspect ratio is kept, each side at least 1 px), encoded as PNG or JPEG. */
 GBytes *swell_image_thumbnail(const SwellRgbImage *img, int max_side, SwellThumbnailFormat format,

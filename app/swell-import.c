@@ -14,10 +14,25 @@
 #include <unistd.h>
 
 #include "swell-image.h"
+#include "swell-phash.h"
 
 /* Images per transaction: a crash loses at most one batch. */
 #define BATCH_IMAGES 32
 #define BATCH_SECONDS 1.0
+
+/* Memory bounds that do not grow with the number of worker threads (issue 14:
+ * a 10,000-image import stays under 300 MB; eight threads importing
+ * 12-megapixel photos of 2.5 MB peaked at 318 MB before, 158 MB with them):
+ *  - file bytes held by the jobs submitted and not yet committed, by the
+ *    sizes the walk saw (one job is always allowed, however large);
+ *  - full-size decodes running at once, at DECODE_PIXEL_BYTES per pixel of
+ *    the header's size (the RGB pixel buffer and, while the EXIF orientation
+ *    is applied, its rotated copy; or an alpha channel, or libjpeg's
+ *    progressive coefficients): two 12-megapixel photos at a time, a dozen
+ *    of 2 megapixels; an image over the budget decodes alone. */
+#define HELD_FILE_BYTES ((gint64)64 * 1024 * 1024)
+#define DECODE_PIXEL_BYTES 6
+#define DECODE_BUDGET_BYTES ((gint64)192 * 1024 * 1024)
 
 void swell_import_options_init(SwellImportOptions *options) {
   options->category_id = 0;
@@ -58,6 +73,7 @@ typedef struct {
   char *label;      /* category name from the folders, or NULL */
   int split;        /* SwellSplit from the folders, or -1 */
   char *error;      /* known bad already during the walk */
+  gint64 size;      /* bytes, as the walk saw them (0 when unknown) */
 } Entry;
 
 static void entry_free(Entry *e) {
@@ -77,8 +93,10 @@ static Entry *entry_new(const char *path, const char *label, int split, char *er
 }
 
 /* Labels and split from the folder names: comps[0] is the imported folder's
- * own name, comps[1..] the folders below it down to the file. */
-static void classify_folders(GPtrArray *comps, int parent_split, char **label, int *split) {
+ * own name, comps[1..] the folders below it down to the file. `root_is_class`:
+ * the imported folder holds files only (see walk_paths()). */
+static void classify_folders(GPtrArray *comps, int parent_split, gboolean root_is_class,
+                             char **label, int *split) {
   *label = NULL;
   *split = -1;
   for (guint i = 0; i < comps->len; i++) {
@@ -95,6 +113,9 @@ static void classify_folders(GPtrArray *comps, int parent_split, char **label, i
     /* importing data/train/cats: a class folder inside a split folder */
     *label = g_filename_display_name(comps->pdata[0]);
     *split = parent_split;
+  } else if (root_is_class) {
+    /* importing photos/ants: a class folder given directly */
+    *label = g_filename_display_name(comps->pdata[0]);
   }
 }
 
@@ -109,8 +130,8 @@ static gint compare_strings(gconstpointer a, gconstpointer b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void walk_dir(const char *dir, GPtrArray *comps, int parent_split, GHashTable *visited,
-                     GPtrArray *entries) {
+static void walk_dir(const char *dir, GPtrArray *comps, int parent_split, gboolean root_is_class,
+                     GHashTable *visited, GPtrArray *entries) {
   g_autoptr(GError) err = NULL;
   g_autoptr(GDir) d = g_dir_open(dir, 0, &err);
   if (!d) {
@@ -137,17 +158,33 @@ static void walk_dir(const char *dir, GPtrArray *comps, int parent_split, GHashT
       g_autofree char *key = g_strdup_printf("%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
       if (!g_hash_table_add(visited, g_steal_pointer(&key))) continue; /* a link loop */
       g_ptr_array_add(comps, (gpointer)nm);
-      walk_dir(full, comps, parent_split, visited, entries);
+      walk_dir(full, comps, parent_split, root_is_class, visited, entries);
       g_ptr_array_remove_index(comps, comps->len - 1);
       continue;
     }
     char *label;
     int split;
-    classify_folders(comps, parent_split, &label, &split);
+    classify_folders(comps, parent_split, root_is_class, &label, &split);
     Entry *e = entry_new(full, NULL, split, NULL);
     e->label = label;
+    e->size = st.st_size;
     g_ptr_array_add(entries, e);
   }
+}
+
+/* TRUE when the folder's own children (hidden ones aside) are all files, and
+ * there is at least one: a class folder, not a data set. */
+static gboolean holds_only_files(const char *dir) {
+  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+  const char *name;
+  gboolean any = FALSE;
+  while (d && (name = g_dir_read_name(d))) {
+    if (name[0] == '.') continue;
+    g_autofree char *full = g_build_filename(dir, name, NULL);
+    if (g_file_test(full, G_FILE_TEST_IS_DIR)) return FALSE;
+    any = TRUE;
+  }
+  return any;
 }
 
 static GPtrArray *walk_paths(const char *const *paths) {
@@ -161,7 +198,9 @@ static GPtrArray *walk_paths(const char *const *paths) {
       continue;
     }
     if (!S_ISDIR(st.st_mode)) {
-      g_ptr_array_add(entries, entry_new(path, NULL, -1, NULL));
+      Entry *e = entry_new(path, NULL, -1, NULL);
+      e->size = st.st_size;
+      g_ptr_array_add(entries, e);
       continue;
     }
     g_autofree char *canon = g_canonicalize_filename(path, NULL);
@@ -174,23 +213,49 @@ static GPtrArray *walk_paths(const char *const *paths) {
     g_hash_table_add(visited, g_steal_pointer(&key));
     g_autoptr(GPtrArray) comps = g_ptr_array_new();
     g_ptr_array_add(comps, root_name);
-    walk_dir(path, comps, parent_split, visited, entries);
+    SwellSplit rs;
+    gboolean root_is_class = !swell_split_from_string(root_name, &rs) && holds_only_files(path);
+    walk_dir(path, comps, parent_split, root_is_class, visited, entries);
   }
   return entries;
 }
 
 /* ------------------------------------------------------------------- jobs */
 
+/* The bytes of full-size decodes running now (DECODE_BUDGET_BYTES). */
+typedef struct {
+  GMutex lock;
+  GCond cond;
+  gint64 used;
+} DecodeBudget;
+
+static void budget_acquire(DecodeBudget *b, gint64 n) {
+  g_mutex_lock(&b->lock);
+  while (b->used > 0 && b->used + n > DECODE_BUDGET_BYTES) g_cond_wait(&b->cond, &b->lock);
+  b->used += n;
+  g_mutex_unlock(&b->lock);
+}
+
+static void budget_release(DecodeBudget *b, gint64 n) {
+  g_mutex_lock(&b->lock);
+  b->used -= n;
+  g_cond_broadcast(&b->cond);
+  g_mutex_unlock(&b->lock);
+}
+
 typedef struct {
   Entry *entry;
   GAsyncQueue *done_queue;    /* borrowed */
   GHashTable *known_sha;      /* borrowed, read-only while workers run */
+  DecodeBudget *budget;       /* borrowed */
+  gint64 held;                /* file bytes counted against HELD_FILE_BYTES */
   gboolean done;
   /* results */
   GBytes *bytes;
   char *sha256;
   SwellImageInfo info;
   GBytes *thumb;
+  guint64 phash;              /* swell_image_phash() of the decoded image */
   gboolean known;             /* its SHA-256 was in the project before the import */
   char *reason;               /* rejected */
 } Job;
@@ -249,6 +314,25 @@ static GBytes *read_file(const char *path, char **reason) {
   return g_bytes_new_take(buf, len);
 }
 
+/* Decodes the probed job whole (the content check) and takes its perceptual
+ * hash and thumbnail, within the decode budget. */
+static void decode_job(Job *job) {
+  const char *path = job->entry->path;
+  g_autoptr(GError) err = NULL;
+  gint64 need = (gint64)job->info.width * job->info.height * DECODE_PIXEL_BYTES;
+  budget_acquire(job->budget, need);
+  SwellRgbImage *img = swell_image_decode_bytes(job->bytes, path, &err);
+  if (!img) {
+    job->reason = g_strdup(err->message);
+  } else {
+    job->phash = swell_image_phash(img);
+    if (!(job->thumb = swell_image_thumbnail(img, SWELL_THUMBNAIL_SIZE, SWELL_THUMBNAIL_JPEG, &err)))
+      job->reason = g_strdup_printf("%s: %s", path, err->message);
+  }
+  swell_rgb_image_free(img);
+  budget_release(job->budget, need);
+}
+
 static void process_job(gpointer data, gpointer user_data) {
   Job *job = data;
   const char *path = job->entry->path;
@@ -258,17 +342,12 @@ static void process_job(gpointer data, gpointer user_data) {
     gsize n;
     const void *d = g_bytes_get_data(job->bytes, &n);
     job->sha256 = g_compute_checksum_for_data(G_CHECKSUM_SHA256, d, n);
-    if (g_hash_table_contains(job->known_sha, job->sha256)) {
+    if (g_hash_table_contains(job->known_sha, job->sha256))
       job->known = TRUE; /* a duplicate: it was validated when first imported */
-    } else if (!swell_image_probe_bytes(job->bytes, path, &job->info, &err)) {
+    else if (!swell_image_probe_bytes(job->bytes, path, &job->info, &err))
       job->reason = g_strdup(err->message);
-    } else {
-      g_autoptr(SwellRgbImage) img = swell_image_decode_bytes(job->bytes, path, &err);
-      if (!img) job->reason = g_strdup(err->message);
-      else if (!(job->thumb = swell_image_thumbnail(img, SWELL_THUMBNAIL_SIZE,
-                                                    SWELL_THUMBNAIL_JPEG, &err)))
-        job->reason = g_strdup_printf("%s: %s", path, err->message);
-    }
+    else
+      decode_job(job);
   }
   g_async_queue_push(job->done_queue, job);
 }
@@ -283,9 +362,11 @@ typedef struct {
   GArray *auto_ids;
 } Importer;
 
-static gint64 category_for(Importer *im, const char *label, GError **error) {
+/* `folder`: the category's folder name, as export writes it (swell_category_folder_name). */
+static gint64 category_for(Importer *im, const char *folder, GError **error) {
   if (im->opts->category_id > 0) return im->opts->category_id;
-  if (!label) return 0;
+  if (!folder) return 0;
+  g_autofree char *label = swell_category_name_from_folder(folder);
   g_autofree char *key = g_utf8_casefold(label, -1);
   gint64 *cached = g_hash_table_lookup(im->category_ids, key);
   if (cached) return *cached;
@@ -344,6 +425,8 @@ static gboolean handle_job(Importer *im, Job *job, GError **error) {
       .category_id = cat,
       .split = split >= 0 ? (SwellSplit)split : SWELL_SPLIT_TRAIN,
       .auto_split = split < 0,
+      .has_phash = !job->known,
+      .phash = job->phash,
   };
   gboolean dup = FALSE;
   if (job->known) {
@@ -364,6 +447,8 @@ static gboolean handle_job(Importer *im, Job *job, GError **error) {
       ni.format = job->info.format;
       ni.width = job->info.width;
       ni.height = job->info.height;
+      ni.has_phash = TRUE;
+      ni.phash = swell_image_phash(img);
     }
   }
   gint64 id = swell_project_add_image(im->db, &ni, &dup, error);
@@ -426,16 +511,25 @@ static SwellImportResult *import_run(const char *project_path, const char *const
   GThreadPool *pool = g_thread_pool_new(process_job, NULL, (gint)n_threads, FALSE, NULL);
   guint max_in_flight = n_threads * 4;
   guint next_submit = 0, next_commit = 0, batch = 0;
+  gint64 held = 0; /* file bytes of the jobs in flight */
+  DecodeBudget budget = {0};
+  g_mutex_init(&budget.lock);
+  g_cond_init(&budget.cond);
   gboolean ok = TRUE, cancelled = FALSE;
   g_autoptr(GTimer) timer = g_timer_new();
 
   for (;;) {
     if (!cancelled && g_cancellable_is_cancelled(cancellable)) cancelled = TRUE;
     while (ok && !cancelled && next_submit < total && next_submit - next_commit < max_in_flight) {
-      Job *job = &jobs[next_submit++];
-      job->entry = entries->pdata[next_submit - 1];
+      Job *job = &jobs[next_submit];
+      job->entry = entries->pdata[next_submit];
+      job->held = CLAMP(job->entry->size, 0, SWELL_IMPORT_MAX_FILE_BYTES);
+      if (next_submit > next_commit && held + job->held > HELD_FILE_BYTES) break;
+      held += job->held;
+      next_submit++;
       job->done_queue = queue;
       job->known_sha = known;
+      job->budget = &budget;
       if (job->entry->error) g_async_queue_push(queue, job);
       else g_thread_pool_push(pool, job, NULL);
     }
@@ -462,12 +556,15 @@ static SwellImportResult *import_run(const char *project_path, const char *const
           batch = 0;
         }
       }
+      held -= job->held;
       job_clear(job);
       next_commit++;
       if (ok && progress) progress(next_commit, total, job->entry->path, progress_data);
     }
   }
   g_thread_pool_free(pool, FALSE, TRUE);
+  g_mutex_clear(&budget.lock);
+  g_cond_clear(&budget.cond);
   if (ok && batch > 0) ok = swell_project_commit(db, error);
   if (ok && auto_ids->len > 0)
     ok = swell_project_assign_auto_split(db, (const gint64 *)auto_ids->data, auto_ids->len,

@@ -6,6 +6,8 @@
  *   fully once): non-images, empty, truncated/corrupt, unreadable files and
  *   images over 100 megapixels (judged from the header, before decoding) are
  *   rejected with a reason, and the import goes on with the rest.
+ * - The perceptual hash of each decoded image (swell-phash.h) is stored with
+ *   it, for swell-dataset-check.h's near-duplicate groups.
  * - Duplicates (same SHA-256 as an image already in the project, or earlier in
  *   the same import) are not added twice; they are reported.
  * - Folders are walked recursively (hidden files and folders, whose names start
@@ -16,8 +18,12 @@
  *   Split folder names: train, valid, val, validation, test (case-insensitive).
  *   The imported folder's own name counts: importing "photos/valid" whose
  *   children are class folders puts them in valid; importing "data/train/cats"
- *   (a class folder inside a split folder) labels them "cats" in train. Files
- *   directly inside the imported folder, or given one by one, are unlabeled.
+ *   (a class folder inside a split folder) labels them "cats" in train; a
+ *   folder given directly whose own children are all files and whose name is
+ *   not a split name is a class folder too: importing "photos/ants" and
+ *   "photos/bees" labels them "ants" and "bees" (automatic split). Files
+ *   directly inside an imported folder that also holds folders, or files given
+ *   one by one, are unlabeled.
  *   Categories named by folders are created as needed (default palette).
  * - Images without a split from their folder or the options get the project's
  *   seeded, stratified automatic split (swell_project_assign_auto_split()).

@@ -1,143 +1,36 @@
-/* swell-inference.c: weight-file metadata -> model spec, and classifying images. */
+/* swell-inference.c: SwellClassifier, from a weight file or a stored model to
+ * probabilities. */
 #include "swell-config.h"
 
-#include "swell-inference.h"
+#include "swell-inference-private.h"
 
 #include <glib/gi18n.h>
-#include <math.h>
 #include <string.h>
 
+#include "explain.h"
 #include "layers.h"
+#include "plan.h"
+#include "swell-model-spec-private.h"
 #include "swell-transforms.h"
-
-G_DEFINE_QUARK(swell-inference-error-quark, swell_inference_error)
-
-static const float imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
-static const float imagenet_std[3] = {0.229f, 0.224f, 0.225f};
-
-/* "[0.5, 0.5, 0.5]" (or "0.5,0.5,0.5") -> 3 floats. */
-static gboolean parse_triple(const char *s, float out[3]) {
-  const char *p = s;
-  while (*p == ' ' || *p == '[' || *p == '(') p++;
-  for (int i = 0; i < 3; i++) {
-    char *end = NULL;
-    double v = g_ascii_strtod(p, &end);
-    if (end == p || !isfinite(v)) return FALSE;
-    out[i] = (float)v;
-    p = end;
-    while (*p == ' ') p++;
-    if (i < 2) {
-      if (*p != ',') return FALSE;
-      p++;
-    }
-  }
-  while (*p == ' ' || *p == ']' || *p == ')') p++;
-  return *p == '\0';
-}
-
-static gboolean parse_int(const char *s, int lo, int hi, int *out) {
-  char *end = NULL;
-  gint64 v = g_ascii_strtoll(s, &end, 10);
-  if (end == s || *end != '\0' || v < lo || v > hi) return FALSE;
-  *out = (int)v;
-  return TRUE;
-}
-
-gboolean swell_model_spec_from_weights(const sw_state_dict *sd, const char *arch, const char *what,
-                                       SwellModelSpec *spec, GError **error) {
-  memset(spec, 0, sizeof *spec);
-  const char *meta_arch = sw_state_dict_get_meta(sd, "arch");
-  const char *name = arch ? arch : meta_arch;
-  if (!name) {
-    g_set_error(error, SWELL_INFERENCE_ERROR, SWELL_INFERENCE_ERROR_ARCH,
-                _("%s: no architecture given and none in the file’s metadata"), what);
-    return FALSE;
-  }
-  if (sw_arch_from_name(name, &spec->model.arch) != 0) {
-    g_set_error(error, SWELL_INFERENCE_ERROR, SWELL_INFERENCE_ERROR_ARCH,
-                _("unknown architecture “%s” (known: resnet18, resnet34, resnet50, mobilenet_v2)"),
-                name);
-    return FALSE;
-  }
-  if (arch && meta_arch && strcmp(arch, meta_arch) != 0) {
-    g_set_error(error, SWELL_INFERENCE_ERROR, SWELL_INFERENCE_ERROR_ARCH,
-                _("%s: the weights are for %s, not %s"), what, meta_arch, arch);
-    return FALSE;
-  }
-  spec->model.width_mult = 1.0f;
-  const char *v = sw_state_dict_get_meta(sd, "width_mult");
-  if (v && spec->model.arch == SW_ARCH_MOBILENET_V2) {
-    char *end = NULL;
-    double w = g_ascii_strtod(v, &end);
-    if (end == v || *end != '\0' || !(w >= 0.1 && w <= 4.0)) {
-      g_set_error(error, SWELL_INFERENCE_ERROR, SWELL_INFERENCE_ERROR_METADATA,
-                  _("%s: invalid width_mult “%s” in the metadata"), what, v);
-      return FALSE;
-    }
-    spec->model.width_mult = (float)w;
-  }
-  v = sw_state_dict_get_meta(sd, "padding");
-  spec->model.tf_same_padding = v && g_str_has_prefix(v, "tf_same");
-  spec->input_size = 224;
-  v = sw_state_dict_get_meta(sd, "input_size");
-  if (v && !parse_int(v, 16, 4096, &spec->input_size)) {
-    g_set_error(error, SWELL_INFERENCE_ERROR, SWELL_INFERENCE_ERROR_METADATA,
-                _("%s: invalid input_size “%s” in the metadata"), what, v);
-    return FALSE;
-  }
-  memcpy(spec->mean, imagenet_mean, sizeof spec->mean);
-  memcpy(spec->std, imagenet_std, sizeof spec->std);
-  v = sw_state_dict_get_meta(sd, "mean");
-  if (v && !parse_triple(v, spec->mean)) {
-    g_set_error(error, SWELL_INFERENCE_ERROR, SWELL_INFERENCE_ERROR_METADATA,
-                _("%s: invalid mean “%s” in the metadata"), what, v);
-    return FALSE;
-  }
-  v = sw_state_dict_get_meta(sd, "std");
-  if (v && (!parse_triple(v, spec->std) || spec->std[0] <= 0 || spec->std[1] <= 0 ||
-            spec->std[2] <= 0)) {
-    g_set_error(error, SWELL_INFERENCE_ERROR, SWELL_INFERENCE_ERROR_METADATA,
-                _("%s: invalid std “%s” in the metadata"), what, v);
-    return FALSE;
-  }
-  /* head and classes from the tensors */
-  const sw_named_tensor *cls = sw_state_dict_find(sd, "head.8.weight");
-  if (cls) {
-    spec->model.head = SW_HEAD_FASTAI;
-  } else {
-    spec->model.head = SW_HEAD_IMAGENET;
-    cls = sw_state_dict_find(sd, spec->model.arch == SW_ARCH_MOBILENET_V2 ? "classifier.1.weight"
-                                                                           : "fc.weight");
-  }
-  if (cls && cls->shape.ndim == 2 && cls->shape.dims[0] >= 1 && cls->shape.dims[0] <= 1000000)
-    spec->model.num_classes = (int)cls->shape.dims[0];
-  v = sw_state_dict_get_meta(sd, "num_classes");
-  int meta_classes = 0;
-  if (v && parse_int(v, 0, 1000000, &meta_classes) && meta_classes > 0 && !cls)
-    spec->model.num_classes = meta_classes;
-  spec->model.seed = 0;
-  return TRUE;
-}
 
 struct _SwellClassifier {
   SwellModelSpec spec;
   SwellPreprocess preprocess;
-  sw_model *model;
+  char **class_names; /* NULL when the weights name no classes */
+  sw_plan *plan;      /* classify */
+  sw_model *model;    /* explain (its training arena prepared on the first one) and export */
   float *input;
 };
 
-SwellClassifier *swell_classifier_new_from_state_dict(const sw_state_dict *sd, const char *arch,
-                                                      const char *what, GError **error) {
-  SwellModelSpec spec;
-  if (!swell_model_spec_from_weights(sd, arch, what, &spec, error)) return NULL;
-  if (spec.model.num_classes < 1) {
-    g_set_error(error, SWELL_INFERENCE_ERROR, SWELL_INFERENCE_ERROR_NO_HEAD,
-                _("%s: the weights have no classifier (%s), so they cannot classify images"),
-                what, spec.model.arch == SW_ARCH_MOBILENET_V2 ? "classifier.1.weight" : "fc.weight");
-    return NULL;
-  }
+/* Builds and loads the network `spec` describes and compiles it into an
+ * inference plan for one image. */
+static SwellClassifier *classifier_new(const SwellModelSpec *spec,
+                                       const char *const *class_names, const sw_state_dict *sd,
+                                       const char *what, GError **error) {
+  sw_model_config cfg;
+  swell_model_spec_get_config(spec, &cfg);
   char err[512];
-  sw_model *m = sw_model_new(&spec.model, err, sizeof err);
+  sw_model *m = sw_model_new(&cfg, err, sizeof err);
   if (!m) {
     g_set_error(error, SWELL_INFERENCE_ERROR, SWELL_INFERENCE_ERROR_FAILED, "%s: %s", what, err);
     return NULL;
@@ -147,15 +40,67 @@ SwellClassifier *swell_classifier_new_from_state_dict(const sw_state_dict *sd, c
     sw_model_free(m);
     return NULL;
   }
-  if (sw_model_prepare(m, 1, spec.input_size, spec.input_size, err, sizeof err) != 0) {
+  sw_plan *plan = sw_plan_new(m, 1, spec->input_size, spec->input_size, err, sizeof err);
+  if (!plan) {
     g_set_error(error, SWELL_INFERENCE_ERROR, SWELL_INFERENCE_ERROR_FAILED, "%s: %s", what, err);
     sw_model_free(m);
     return NULL;
   }
   SwellClassifier *c = g_new0(SwellClassifier, 1);
-  c->spec = spec;
+  c->spec = *spec;
+  c->plan = plan;
+  c->class_names = g_strdupv((char **)class_names);
   c->model = m;
-  c->input = g_new(float, (gsize)3 * spec.input_size * spec.input_size);
+  c->input = g_new(float, (gsize)3 * spec->input_size * spec->input_size);
+  return c;
+}
+
+SwellClassifier *swell_classifier_new_from_state_dict(const sw_state_dict *sd, const char *arch,
+                                                      const char *what, GError **error) {
+  SwellModelSpec spec;
+  if (!swell_model_spec_from_state_dict(sd, arch, what, &spec, error)) return NULL;
+  if (spec.num_classes < 1) {
+    g_set_error(error, SWELL_INFERENCE_ERROR, SWELL_INFERENCE_ERROR_NO_HEAD,
+                _("%s: the weights have no classifier (%s), so they cannot classify images"),
+                what, strcmp(spec.arch, "mobilenet_v2") == 0 ? "classifier.1.weight" : "fc.weight");
+    return NULL;
+  }
+  g_autoptr(GError) names_error = NULL;
+  g_auto(GStrv) names = swell_model_spec_read_class_names(sd, &spec, what, &names_error);
+  if (names_error) {
+    g_propagate_error(error, g_steal_pointer(&names_error));
+    return NULL;
+  }
+  return classifier_new(&spec, (const char *const *)names, sd, what, error);
+}
+
+SwellClassifier *swell_classifier_new_for_model(const SwellProjectModel *pm, GError **error) {
+  const char *what = "stored model";
+  char err[512];
+  sw_state_dict sd;
+  gsize len = 0;
+  const void *data = g_bytes_get_data(pm->weights, &len);
+  if (sw_safetensors_read_mem(data, len, what, &sd, err, sizeof err) < 0) {
+    g_set_error_literal(error, SWELL_INFERENCE_ERROR, SWELL_INFERENCE_ERROR_READ, err);
+    return NULL;
+  }
+  SwellModelSpec spec;
+  SwellClassifier *c = NULL;
+  int n_names = (int)g_strv_length(pm->class_names);
+  if (!swell_model_spec_from_state_dict(&sd, pm->arch, what, &spec, error)) {
+    /* error set */
+  } else if (spec.head != SWELL_MODEL_HEAD_FASTAI || spec.num_classes != n_names) {
+    g_set_error(error, SWELL_INFERENCE_ERROR, SWELL_INFERENCE_ERROR_WEIGHTS,
+                _("%s: the weights have no fastai head with %d outputs, one per class"), what,
+                n_names);
+  } else {
+    /* The store's normalisation and size, as the model was trained. */
+    spec.input_size = pm->input_size > 0 ? pm->input_size : 224;
+    memcpy(spec.mean, pm->mean, sizeof spec.mean);
+    memcpy(spec.std, pm->std, sizeof spec.std);
+    c = classifier_new(&spec, (const char *const *)pm->class_names, &sd, what, error);
+  }
+  sw_state_dict_free(&sd);
   return c;
 }
 
@@ -175,41 +120,74 @@ SwellClassifier *swell_classifier_new(const char *weights_path, const char *arch
 
 void swell_classifier_free(SwellClassifier *c) {
   if (!c) return;
+  sw_plan_free(c->plan);
   sw_model_free(c->model);
+  g_strfreev(c->class_names);
   g_free(c->input);
   g_free(c);
 }
 
 const SwellModelSpec *swell_classifier_get_spec(const SwellClassifier *c) { return &c->spec; }
-int swell_classifier_num_classes(const SwellClassifier *c) { return c->spec.model.num_classes; }
+int swell_classifier_num_classes(const SwellClassifier *c) { return c->spec.num_classes; }
+const sw_model_config *swell_classifier_get_config(SwellClassifier *c) {
+  return sw_plan_get_config(c->plan);
+}
+const char *const *swell_classifier_get_class_names(const SwellClassifier *c) {
+  return (const char *const *)c->class_names;
+}
 sw_model *swell_classifier_get_model(SwellClassifier *c) { return c->model; }
 
 void swell_classifier_set_preprocess(SwellClassifier *c, SwellPreprocess p) { c->preprocess = p; }
 
-gboolean swell_classifier_classify(SwellClassifier *c, const SwellRgbImage *img, float *probs,
-                                   GError **error) {
-  gboolean ok;
+/* The input_size x input_size RGB square the network sees, before
+ * normalisation; NULL (error set) when memory runs out. */
+static SwellRgbImage *preprocessed_image(const SwellClassifier *c, const SwellRgbImage *img,
+                                         GError **error) {
   int S = c->spec.input_size;
-  if (c->preprocess == SWELL_PREPROCESS_SQUASH) {
-    g_autoptr(SwellRgbImage) sq = swell_rgb_image_resize(img, S, S);
-    ok = sq != NULL;
-    if (ok) swell_transform_center_crop(sq, S, c->spec.mean, c->spec.std, c->input);
-  } else {
-    ok = swell_transform_eval(img, S, c->spec.mean, c->spec.std, c->input);
-  }
-  if (!ok) {
+  SwellRgbImage *sq = c->preprocess == SWELL_PREPROCESS_SQUASH ? swell_rgb_image_resize(img, S, S)
+                                                                : swell_transform_eval_image(img, S);
+  if (!sq)
     g_set_error(error, SWELL_INFERENCE_ERROR, SWELL_INFERENCE_ERROR_FAILED,
                 _("out of memory while preparing the image"));
-    return FALSE;
-  }
-  const float *logits = sw_model_forward(c->model, c->input, 1, false);
-  if (!logits) {
+  return sq;
+}
+
+gboolean swell_classifier_preprocess(const SwellClassifier *c, const SwellRgbImage *img,
+                                     float *input, GError **error) {
+  g_autoptr(SwellRgbImage) sq = preprocessed_image(c, img, error);
+  if (!sq) return FALSE;
+  swell_transform_center_crop(sq, c->spec.input_size, c->spec.mean, c->spec.std, input);
+  return TRUE;
+}
+
+gboolean swell_classifier_forward(SwellClassifier *c, const float *input, float *logits,
+                                  GError **error) {
+  const float *out = sw_plan_forward(c->plan, input, 1);
+  if (!out) {
     g_set_error(error, SWELL_INFERENCE_ERROR, SWELL_INFERENCE_ERROR_FAILED,
                 _("the model is not prepared"));
     return FALSE;
   }
-  sw_softmax(probs, logits, 1, c->spec.model.num_classes);
+  memcpy(logits, out, sizeof(float) * (size_t)c->spec.num_classes);
   return TRUE;
+}
+
+gboolean swell_classifier_classify_logits(SwellClassifier *c, const SwellRgbImage *img,
+                                          float *logits, GError **error) {
+  return swell_classifier_preprocess(c, img, c->input, error) &&
+         swell_classifier_forward(c, c->input, logits, error);
+}
+
+/* Softmax probabilities of the plan on c->input. */
+static gboolean classify_input(SwellClassifier *c, float *probs, GError **error) {
+  if (!swell_classifier_forward(c, c->input, probs, error)) return FALSE;
+  sw_softmax(probs, probs, 1, c->spec.num_classes);
+  return TRUE;
+}
+
+gboolean swell_classifier_classify(SwellClassifier *c, const SwellRgbImage *img, float *probs,
+                                   GError **error) {
+  return swell_classifier_preprocess(c, img, c->input, error) && classify_input(c, probs, error);
 }
 
 gboolean swell_classifier_classify_file(SwellClassifier *c, const char *path, float *probs,
@@ -217,6 +195,67 @@ gboolean swell_classifier_classify_file(SwellClassifier *c, const char *path, fl
   g_autoptr(SwellRgbImage) img = swell_image_decode_file(path, error);
   if (!img) return FALSE;
   return swell_classifier_classify(c, img, probs, error);
+}
+
+/* ------------------------------------------------------------ explain */
+
+/* Grad-CAM of class cls (-1: the predicted one) on c->input into e. */
+static gboolean explain_input(SwellClassifier *c, int cls, SwellExplanation *e, GError **error) {
+  char err[256];
+  sw_gradcam_shape s;
+  int S = c->spec.input_size;
+  if (sw_gradcam_prepare(c->model, S, S, &s, err, sizeof err) != 0 ||
+      !sw_gradcam_forward(c->model, c->input)) {
+    g_set_error(error, SWELL_INFERENCE_ERROR, SWELL_INFERENCE_ERROR_FAILED,
+                _("cannot explain the prediction: %s"), err);
+    return FALSE;
+  }
+  if (cls < 0) swell_top_k(e->probs, e->num_classes, 1, &cls);
+  e->class_index = cls;
+  g_autofree float *cam = g_new(float, (gsize)s.h * s.w);
+  e->heatmap = g_new(float, (gsize)S * S);
+  if (sw_gradcam_class(c->model, e->class_index, NULL, cam, e->heatmap) != 0) {
+    g_set_error(error, SWELL_INFERENCE_ERROR, SWELL_INFERENCE_ERROR_FAILED,
+                _("cannot explain the prediction"));
+    return FALSE;
+  }
+  for (int i = 0; i < S * S; i++) e->heatmap_max = MAX(e->heatmap_max, e->heatmap[i]);
+  return TRUE;
+}
+
+SwellExplanation *swell_classifier_explain(SwellClassifier *c, const SwellRgbImage *img,
+                                           int class_index, GError **error) {
+  int C = c->spec.num_classes;
+  if (class_index < -1 || class_index >= C) {
+    g_set_error(error, SWELL_INFERENCE_ERROR, SWELL_INFERENCE_ERROR_FAILED,
+                _("class %d is out of range (the model has %d classes)"), class_index, C);
+    return NULL;
+  }
+  g_autoptr(SwellExplanation) e = g_new0(SwellExplanation, 1);
+  e->num_classes = C;
+  e->size = c->spec.input_size;
+  e->probs = g_new(float, C);
+  e->image = preprocessed_image(c, img, error);
+  if (!e->image) return NULL;
+  swell_transform_center_crop(e->image, e->size, c->spec.mean, c->spec.std, c->input);
+  if (!classify_input(c, e->probs, error) || !explain_input(c, class_index, e, error))
+    return NULL;
+  return g_steal_pointer(&e);
+}
+
+SwellExplanation *swell_classifier_explain_bytes(SwellClassifier *c, GBytes *bytes,
+                                                 const char *name, int class_index,
+                                                 GError **error) {
+  g_autoptr(SwellRgbImage) img = swell_image_decode_bytes(bytes, name, error);
+  if (!img) return NULL;
+  return swell_classifier_explain(c, img, class_index, error);
+}
+
+SwellExplanation *swell_classifier_explain_file(SwellClassifier *c, const char *path,
+                                                int class_index, GError **error) {
+  g_autoptr(SwellRgbImage) img = swell_image_decode_file(path, error);
+  if (!img) return NULL;
+  return swell_classifier_explain(c, img, class_index, error);
 }
 
 int swell_top_k(const float *values, int n, int k, int *indices) {

@@ -205,13 +205,7 @@ static CacheEntry *load_image(SwellLoader *L, gint64 id) {
     /* Validation needs exactly the evaluation square. */
     small = swell_transform_eval_image(full, L->cfg.size);
   } else {
-    /* Short side = cache side; a very elongated image keeps its central
-     * 4:1 part (random crops have ratios within 3/4..4/3 and take at least
-     * min_scale of the area, so little is lost), which bounds an entry. */
-    int nw, nh;
-    swell_short_side_size(full->width, full->height, L->cache_side, &nw, &nh);
-    int cw = MIN(nw, 4 * nh), ch = MIN(nh, 4 * nw);
-    small = swell_rgb_image_resize_region(full, nw, nh, (nw - cw) / 2, (nh - ch) / 2, cw, ch);
+    small = swell_transform_train_image(full, L->cache_side);
   }
   if (!small) {
     g_set_error(&error, SWELL_IMAGE_ERROR, SWELL_IMAGE_ERROR_FAILED,

@@ -49,6 +49,7 @@ typedef enum {
   SWELL_PROJECT_ERROR_NOT_FOUND,     /* no such file / category / image / run / model */
   SWELL_PROJECT_ERROR_INVALID,       /* bad argument: empty or duplicate name, bad colour, ... */
   SWELL_PROJECT_ERROR_FAILED,        /* any other SQLite or I/O failure (message says which) */
+  SWELL_PROJECT_ERROR_READ_ONLY,     /* a change to a project opened read-only */
 } SwellProjectError;
 
 /* The file name extension of projects, without the dot. */
@@ -86,6 +87,10 @@ SwellProject *swell_project_create(const char *path, GError **error);
  * SQLite file of another application), CORRUPT or TOO_NEW; the message names
  * the file. */
 SwellProject *swell_project_open(const char *path, GError **error);
+/* TRUE when the project was opened read-only: its file or its folder is not
+ * writable (a read-only folder or medium). Reading works as usual; every
+ * change fails with SWELL_PROJECT_ERROR_READ_ONLY. */
+gboolean swell_project_is_read_only(SwellProject *self);
 /* The path as given to create/open. */
 const char *swell_project_get_path(SwellProject *self);
 
@@ -100,6 +105,14 @@ void swell_project_notify_changed(SwellProject *self, SwellProjectChange what);
 
 /* Runs PRAGMA integrity_check; FALSE with CORRUPT and the first problem. */
 gboolean swell_project_check_integrity(SwellProject *self, GError **error);
+
+/* Gives the pages freed by deletions (for example a run's model, 14-85 MB)
+ * back to the file system, so the file shrinks: an incremental vacuum and a
+ * checkpoint of the write-ahead log. A project made before new projects were
+ * created with PRAGMA auto_vacuum = INCREMENTAL is switched once by a full
+ * VACUUM (which needs as much free disk space as the file; if it fails the
+ * project is unchanged). Not inside an explicit transaction. */
+gboolean swell_project_reclaim_space(SwellProject *self, GError **error);
 
 /* ------------------------------------------------------------- categories */
 
@@ -128,9 +141,25 @@ gboolean swell_project_count_unlabeled(SwellProject *self, int counts[SWELL_N_SP
  * on light and dark backgrounds. */
 const char *swell_project_palette_color(guint n);
 
+/* The longest category folder name in an export, in bytes (the file systems' limit). */
+#define SWELL_CATEGORY_FOLDER_MAX 255
+
+/* Checks a new category name (trimmed of surrounding whitespace): not empty,
+ * UTF-8, no control characters, and a folder name (swell_category_folder_name)
+ * of at most SWELL_CATEGORY_FOLDER_MAX bytes. FALSE + INVALID with a one-line
+ * reason otherwise. Creating and renaming a category apply the same check. */
+gboolean swell_category_check_name(const char *name, GError **error);
+/* The folder of a category in an export: the name with the bytes that common
+ * file systems refuse in a folder name (control characters, / \ : * ? " < > |),
+ * '%' itself and a leading or trailing '.' written as %XX (upper-case hex).
+ * swell_category_name_from_folder reverses it: it decodes exactly these %XX
+ * and leaves any other text as it is. */
+char *swell_category_folder_name(const char *name);
+char *swell_category_name_from_folder(const char *folder);
+
 /* Creates a category at the end of the order. `color` is "#rrggbb" or NULL
- * for the next unused palette colour. Returns its id, or 0 on error (empty or
- * duplicate name, bad colour). Names are trimmed of surrounding whitespace. */
+ * for the next unused palette colour. Returns its id, or 0 on error (a name
+ * that swell_category_check_name refuses, a duplicate name, a bad colour). */
 gint64 swell_project_create_category(SwellProject *self, const char *name, const char *color,
                                      GError **error);
 gboolean swell_project_rename_category(SwellProject *self, gint64 id, const char *name,
@@ -155,6 +184,8 @@ typedef struct {
   int width, height;   /* as stored in the file (before EXIF orientation) */
   gint64 size;         /* bytes */
   gint64 added;        /* unix time, seconds */
+  gboolean has_phash;  /* FALSE: not computed yet (an image of a project made before schema 5) */
+  guint64 phash;       /* perceptual hash of the decoded image (swell-phash.h) */
 } SwellProjectImage;
 
 SwellProjectImage *swell_project_image_copy(const SwellProjectImage *img);
@@ -201,6 +232,11 @@ GBytes *swell_project_get_image_bytes(SwellProject *self, gint64 id, GError **er
 GBytes *swell_project_get_thumbnail(SwellProject *self, gint64 id, char **mime_type,
                                     GError **error);
 
+/* Stores the perceptual hashes of `n` images (hashes[i] for ids[i]), one
+ * transaction; unknown ids are an error and nothing changes. */
+gboolean swell_project_set_image_phashes(SwellProject *self, const gint64 *ids,
+                                         const guint64 *hashes, guint n, GError **error);
+
 /* Labels `n_ids` images with `category_id` (0 = unlabeled), one transaction.
  * Unknown ids are an error and nothing changes. */
 gboolean swell_project_set_label(SwellProject *self, const gint64 *ids, guint n_ids,
@@ -231,6 +267,8 @@ typedef struct {
   gint64 category_id;      /* 0 = unlabeled */
   SwellSplit split;
   gboolean auto_split;     /* TRUE: split not given by the user/folder; see assign_auto_split */
+  gboolean has_phash;      /* FALSE: no hash yet (computed on first use) */
+  guint64 phash;           /* swell_image_phash() of the decoded image */
 } SwellNewImage;
 
 /* Inserts the image, or, when an image with the same SHA-256 exists, does not
@@ -248,6 +286,14 @@ gint64 swell_project_add_image(SwellProject *self, const SwellNewImage *image,
  * depend on import order. */
 gboolean swell_project_assign_auto_split(SwellProject *self, const gint64 *ids, guint n_ids,
                                          double valid_fraction, GError **error);
+
+/* Re-draws the train/valid split of every train and valid image (test images
+ * stay where they are) with the stratified rule of assign_auto_split() at
+ * `valid_fraction` (<= 0: 0.2). `seed` (may be NULL: keep the project's) is
+ * saved as the project's "split-seed" first, so later imports agree with it.
+ * One transaction. */
+gboolean swell_project_redraw_split(SwellProject *self, double valid_fraction, const char *seed,
+                                    GError **error);
 
 /* Explicit transactions to group several calls into one (for example an import
  * batch). begin = BEGIN IMMEDIATE. Functions above called inside join it and
@@ -289,6 +335,9 @@ typedef struct {
   double valid_loss;       /* last epoch's valid loss, NAN when no epoch yet */
   int n_epochs;            /* epochs recorded so far */
   gboolean has_model;
+  gboolean keep_best;      /* the run's hyperparams say "keep": "best" (SwellTrainOptions.keep) */
+  int kept_epoch;          /* the epoch whose model the run stored, 0-based over the whole run;
+                            * -1 while running, when none was kept, and for runs of older files */
 } SwellRunInfo;
 
 SwellRunInfo *swell_run_info_copy(const SwellRunInfo *run);
@@ -353,23 +402,43 @@ gboolean swell_project_add_epoch(SwellProject *self, gint64 run_id, const SwellE
 /* GArray of SwellEpochMetrics in epoch order. */
 GArray *swell_project_list_epochs(SwellProject *self, gint64 run_id, GError **error);
 
-/* One validation image's prediction. */
+/* One image's prediction by a run's final model (the kept one, see
+ * SwellTrainOptions.keep), in eval mode on the validation transform. A run
+ * stores them for every image it could read: its validation images (the
+ * Results view's), its labeled training and test images, and the unlabeled
+ * ones (actual SWELL_PREDICTION_UNLABELED). */
+#define SWELL_PREDICTION_UNLABELED (-1)
 typedef struct {
   gint64 image_id;
-  int actual;         /* class index (into the run's class_names) of its label */
+  int actual;         /* class index (into the run's class_names) of its label when the run
+                       * was made, or SWELL_PREDICTION_UNLABELED */
   int predicted;      /* argmax class index */
-  double loss;        /* cross-entropy of this image */
+  double loss;        /* cross-entropy of this image (NAN when unlabeled) */
   guint n_classes;
   float *probs;       /* n_classes softmax probabilities */
+  SwellSplit split;   /* the image's split when the run was made */
 } SwellPrediction;
+
+/* Which of a run's predictions to list (flags). */
+typedef enum {
+  SWELL_PREDICTIONS_TRAIN = 1 << 0,     /* labeled images of the train split */
+  SWELL_PREDICTIONS_VALID = 1 << 1,     /* labeled images of the valid split */
+  SWELL_PREDICTIONS_TEST = 1 << 2,      /* labeled images of the test split */
+  SWELL_PREDICTIONS_UNLABELED = 1 << 3, /* unlabeled images, any split */
+  SWELL_PREDICTIONS_ALL = 0xf,
+} SwellPredictionSet;
 
 /* Stores predictions (replacing the run's earlier ones for the same images),
  * one transaction. `preds` is an array of n structs. */
 gboolean swell_project_set_predictions(SwellProject *self, gint64 run_id,
                                        const SwellPrediction *preds, guint n, GError **error);
-/* GArray of SwellPrediction in image id order (probs owned by the array: it
- * has a clear func). Predictions of soft-deleted images are left out. */
+/* The validation predictions: swell_project_list_predictions_of(..., SWELL_PREDICTIONS_VALID). */
 GArray *swell_project_list_predictions(SwellProject *self, gint64 run_id, GError **error);
+/* GArray of SwellPrediction of the sets (SwellPredictionSet flags) in image id
+ * order (probs owned by the array: it has a clear func). Predictions of
+ * soft-deleted images are left out. */
+GArray *swell_project_list_predictions_of(SwellProject *self, gint64 run_id, guint sets,
+                                          GError **error);
 
 /* The validation confusion matrix as JSON, for example
  * {"classes":["a","b"],"matrix":[[3,1],[0,4]]} (rows: actual). */
@@ -377,6 +446,28 @@ gboolean swell_project_set_confusion(SwellProject *self, gint64 run_id, const ch
                                      GError **error);
 /* NULL without an error when the run has none. */
 char *swell_project_get_confusion(SwellProject *self, gint64 run_id, GError **error);
+/* The same for the run's test images (the final model evaluated on them once
+ * at the end of the run); NULL without an error when the run had none.
+ * swell_metrics_load_test_score() reads it as numbers. */
+gboolean swell_project_set_test_confusion(SwellProject *self, gint64 run_id, const char *json,
+                                          GError **error);
+char *swell_project_get_test_confusion(SwellProject *self, gint64 run_id, GError **error);
+/* The epoch (0-based, over the whole run) whose model the run stored; read back as
+ * SwellRunInfo.kept_epoch. */
+gboolean swell_project_set_kept_epoch(SwellProject *self, gint64 run_id, int epoch,
+                                      GError **error);
+
+/* Labels each of `ids` with the category its prediction by run `run_id` names
+ * (the run's class name, looked up among the project's categories now) when
+ * that prediction's probability is at least `min_confidence` (0: always); the
+ * others stay as they are. One transaction (joins an explicit one): an image
+ * that does not exist or that the run has no prediction of, or a predicted
+ * category deleted since, is an error (NOT_FOUND, naming it) and nothing
+ * changes. `n_labeled` (may be NULL) gets how many were labeled. */
+gboolean swell_project_label_with_predictions(SwellProject *self, gint64 run_id,
+                                              const gint64 *ids, guint n_ids,
+                                              double min_confidence, guint *n_labeled,
+                                              GError **error);
 
 /* ----------------------------------------------------------------- models */
 

@@ -110,8 +110,27 @@ static const char migration_3[] =
  * reads as interrupted instead of running forever. NULL once finished. */
 static const char migration_4[] = "ALTER TABLE runs ADD COLUMN owner TEXT;";
 
-static const char *const migrations[] = {NULL, migration_1, migration_2, migration_3,
-                                         migration_4};
+/* Version 5: the perceptual hash of each image (swell-phash.h, 64 bits stored
+ * as a signed integer), made at import to find near-duplicates. NULL until
+ * computed: images of older projects get theirs on first use
+ * (swell-dataset-check.h), so the migration itself reads no image. */
+static const char migration_5[] = "ALTER TABLE images ADD COLUMN phash INTEGER;";
+
+/* Version 6: a run stores its final model's predictions of every image, not only
+ * of the valid ones: the split each image had then (earlier rows were all valid;
+ * an unlabeled image has actual -1), and the test images' confusion matrix. */
+static const char migration_6[] =
+    "ALTER TABLE predictions ADD COLUMN split INTEGER NOT NULL DEFAULT 1"
+    "  CHECK (split IN (0, 1, 2));"
+    "ALTER TABLE runs ADD COLUMN test_confusion TEXT;";
+
+/* Version 7: the epoch (0-based, over the whole run) whose model a run stored: the
+ * last completed one, or with keep best the one of the lowest validation loss.
+ * NULL for earlier runs and while running. */
+static const char migration_7[] = "ALTER TABLE runs ADD COLUMN kept_epoch INTEGER;";
+
+static const char *const migrations[] = {NULL,        migration_1, migration_2, migration_3,
+                                         migration_4, migration_5, migration_6, migration_7};
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == SWELL_SCHEMA_VERSION + 1);
 
 static const char *const tables[] = {"categories", "images", "image_data", "thumbnails",

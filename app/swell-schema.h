@@ -15,7 +15,7 @@ G_BEGIN_DECLS
 /* "SWEL" */
 #define SWELL_APPLICATION_ID 0x5357454c
 /* The version this build writes. */
-#define SWELL_SCHEMA_VERSION 4
+#define SWELL_SCHEMA_VERSION 7
 
 /* The SQL of migration `to_version` (1..SWELL_SCHEMA_VERSION), or NULL. */
 const char *swell_schema_migration_sql(int to_version);

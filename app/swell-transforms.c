@@ -1,11 +1,14 @@
 /* swell-transforms.c: evaluation and training transforms (see the header). */
+#include "swell-config.h"
+
 #include "swell-transforms.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
-const float SWELL_IMAGENET_MEAN[3] = {0.485f, 0.456f, 0.406f};
-const float SWELL_IMAGENET_STD[3] = {0.229f, 0.224f, 0.225f};
+const float SWELL_IMAGENET_MEAN[3] = SWELL_IMAGENET_MEAN_INIT;
+const float SWELL_IMAGENET_STD[3] = SWELL_IMAGENET_STD_INIT;
 
 /* ------------------------------------------------------------ evaluation */
 
@@ -76,13 +79,99 @@ void swell_augment_config_init_default(SwellAugmentConfig *cfg, int size) {
 }
 
 void swell_augment_config_init_none(SwellAugmentConfig *cfg, int size) {
+  SwellAugSettings none = {0};
+  swell_augment_config_from_settings(cfg, size, &none);
+}
+
+/* ------------------------------------------------- augmentation settings */
+
+static const SwellAugInfo aug_table[SWELL_N_AUGS] = {
+    [SWELL_AUG_CROP] = {"crop", N_("Random resized crop"), "min_scale", "min-scale",
+                        N_("Smallest crop, as a fraction of the image area"), 0.08, 0.01, 1.0,
+                        0.01, TRUE},
+    [SWELL_AUG_FLIP] = {"flip", N_("Horizontal flip"), NULL, NULL, NULL, 0, 0, 0, 0, TRUE},
+    [SWELL_AUG_ROTATE] = {"rotate", N_("Rotation"), "max_rotate", "max-rotate",
+                          N_("Largest rotation, in degrees"), 10.0, 0.0, 180.0, 1.0, FALSE},
+    [SWELL_AUG_ZOOM] = {"zoom", N_("Zoom"), "max_zoom", "max-zoom",
+                        N_("Largest zoom factor"), 1.1, 1.0, 4.0, 0.05, FALSE},
+    [SWELL_AUG_WARP] = {"warp", N_("Perspective warp"), "max_warp", "max-warp",
+                        N_("Largest perspective warp"), 0.2, 0.0, 0.9, 0.05, FALSE},
+    [SWELL_AUG_LIGHTING] = {"lighting", N_("Brightness and contrast"), "max_lighting",
+                            "max-lighting", N_("Largest change of brightness and contrast"), 0.2,
+                            0.0, 0.9, 0.05, FALSE},
+};
+
+const SwellAugInfo *swell_aug_info(SwellAug aug) {
+  g_return_val_if_fail(aug >= 0 && aug < SWELL_N_AUGS, NULL);
+  return &aug_table[aug];
+}
+
+int swell_aug_from_name(const char *name) {
+  for (int a = 0; a < SWELL_N_AUGS; a++)
+    if (g_strcmp0(name, aug_table[a].name) == 0) return a;
+  return -1;
+}
+
+void swell_aug_settings_init(SwellAugSettings *s) {
+  for (int a = 0; a < SWELL_N_AUGS; a++) {
+    s->on[a] = aug_table[a].on_by_default;
+    s->value[a] = aug_table[a].value_default;
+  }
+}
+
+gboolean swell_aug_settings_set_list(SwellAugSettings *s, const char *list, GError **error) {
+  gboolean on[SWELL_N_AUGS] = {0};
+  g_auto(GStrv) words = g_strsplit(list ? list : "", ",", -1);
+  gboolean none = g_strv_length(words) == 1 && strcmp(g_strstrip(words[0]), "none") == 0;
+  for (int i = 0; words[i] && !none; i++) {
+    int a = swell_aug_from_name(g_strstrip(words[i]));
+    if (a < 0) {
+      g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                  _("unknown augmentation “%s” (choose from crop, flip, rotate, zoom, warp, "
+                    "lighting, or none)"),
+                  words[i]);
+      return FALSE;
+    }
+    on[a] = TRUE;
+  }
+  memcpy(s->on, on, sizeof on);
+  return TRUE;
+}
+
+char *swell_aug_settings_get_list(const SwellAugSettings *s) {
+  GString *list = g_string_new(NULL);
+  for (int a = 0; a < SWELL_N_AUGS; a++)
+    if (s->on[a]) g_string_append_printf(list, "%s%s", list->len ? "," : "", aug_table[a].name);
+  if (list->len == 0) g_string_append(list, "none");
+  return g_string_free(list, FALSE);
+}
+
+int swell_aug_settings_find_bad_value(const SwellAugSettings *s) {
+  for (int a = 0; a < SWELL_N_AUGS; a++) {
+    const SwellAugInfo *i = &aug_table[a];
+    if (i->value_name && !(s->value[a] >= i->value_min && s->value[a] <= i->value_max)) return a;
+  }
+  return -1;
+}
+
+void swell_augment_config_from_settings(SwellAugmentConfig *cfg, int size,
+                                        const SwellAugSettings *s) {
   swell_augment_config_init_default(cfg, size);
-  cfg->random_resized_crop = FALSE;
-  cfg->do_flip = FALSE;
-  cfg->max_rotate = 0;
-  cfg->min_zoom = cfg->max_zoom = 1.0;
-  cfg->max_warp = 0;
-  cfg->max_lighting = 0;
+  const double *v = s->value;
+  cfg->random_resized_crop = s->on[SWELL_AUG_CROP];
+  if (s->on[SWELL_AUG_CROP]) cfg->min_scale = v[SWELL_AUG_CROP];
+  cfg->do_flip = s->on[SWELL_AUG_FLIP];
+  cfg->max_rotate = s->on[SWELL_AUG_ROTATE] ? v[SWELL_AUG_ROTATE] : 0.0;
+  cfg->max_zoom = s->on[SWELL_AUG_ZOOM] ? v[SWELL_AUG_ZOOM] : 1.0;
+  cfg->max_warp = s->on[SWELL_AUG_WARP] ? v[SWELL_AUG_WARP] : 0.0;
+  cfg->max_lighting = s->on[SWELL_AUG_LIGHTING] ? v[SWELL_AUG_LIGHTING] : 0.0;
+}
+
+SwellRgbImage *swell_transform_train_image(const SwellRgbImage *img, int short_side) {
+  int nw, nh;
+  swell_short_side_size(img->width, img->height, short_side, &nw, &nh);
+  int cw = MIN(nw, 4 * nh), ch = MIN(nh, 4 * nw);
+  return swell_rgb_image_resize_region(img, nw, nh, (nw - cw) / 2, (nh - ch) / 2, cw, ch);
 }
 
 /* ------------------------------------------------------------------- RNG */

@@ -39,7 +39,10 @@
 
 G_BEGIN_DECLS
 
-/* ImageNet statistics, the usual model normalisation. */
+/* ImageNet statistics, the usual model normalisation (the only copy of the
+ * numbers: the _INIT forms are for static initialisers). */
+#define SWELL_IMAGENET_MEAN_INIT {0.485f, 0.456f, 0.406f}
+#define SWELL_IMAGENET_STD_INIT {0.229f, 0.224f, 0.225f}
 extern const float SWELL_IMAGENET_MEAN[3];
 extern const float SWELL_IMAGENET_STD[3];
 
@@ -85,6 +88,63 @@ void swell_augment_config_init_default(SwellAugmentConfig *cfg, int size);
 /* Everything off: resize short side + centre crop through the same
  * resampler (what --no-augment trains with). */
 void swell_augment_config_init_none(SwellAugmentConfig *cfg, int size);
+/* The copy of `img` training crops are drawn from: short side `short_side`
+ * (the loader's cache side); a very elongated image keeps its central 4:1
+ * part (random crops have ratios within 3/4..4/3 and take at least min_scale
+ * of the area, so little is lost), which bounds its size. NULL when memory
+ * runs out. */
+SwellRgbImage *swell_transform_train_image(const SwellRgbImage *img, int short_side);
+
+/* The augmentations a training run can switch on, each with at most one value
+ * (swell-cli train --aug and its value options, the Train view's Advanced
+ * section, the run's hyper-parameters). The values default to fastai's
+ * (RandomResizedCrop's min_scale, aug_transforms' max_rotate, max_zoom,
+ * max_warp, max_lighting); Swell's recipe switches on crop and flip only. */
+typedef enum {
+  SWELL_AUG_CROP,     /* RandomResizedCrop; value min_scale */
+  SWELL_AUG_FLIP,     /* horizontal flip with p 0.5; no value */
+  SWELL_AUG_ROTATE,   /* value max_rotate, degrees */
+  SWELL_AUG_ZOOM,     /* value max_zoom (min_zoom stays 1) */
+  SWELL_AUG_WARP,     /* perspective warp; value max_warp */
+  SWELL_AUG_LIGHTING, /* brightness and contrast; value max_lighting */
+  SWELL_N_AUGS,
+} SwellAug;
+
+typedef struct {
+  const char *name;         /* "crop": the word in --aug and in the stored "aug" list */
+  const char *title;        /* translatable (N_), e.g. for a switch */
+  const char *value_name;   /* "min_scale": the stored hyper-parameter; NULL: no value */
+  const char *option;       /* "min-scale": swell-cli's option; NULL: no value */
+  const char *value_title;  /* translatable (N_) description of the value; NULL: no value */
+  double value_default;     /* fastai's */
+  double value_min, value_max; /* accepted, inclusive */
+  double value_step;        /* a sensible increment (a spin button's step) */
+  gboolean on_by_default;   /* in Swell's recipe */
+} SwellAugInfo;
+
+/* The description of `aug` (0 <= aug < SWELL_N_AUGS). */
+const SwellAugInfo *swell_aug_info(SwellAug aug);
+/* The augmentation called `name` ("crop"), or -1. */
+int swell_aug_from_name(const char *name);
+
+typedef struct {
+  gboolean on[SWELL_N_AUGS];
+  double value[SWELL_N_AUGS]; /* unused for an augmentation without a value */
+} SwellAugSettings;
+
+/* Swell's recipe: crop and flip on, every value at its default. */
+void swell_aug_settings_init(SwellAugSettings *s);
+/* Switches on exactly the augmentations of a comma-separated list of names
+ * ("crop,flip,rotate"; "none" for none). FALSE on an unknown name, with the
+ * reason, leaving `s` as it was. */
+gboolean swell_aug_settings_set_list(SwellAugSettings *s, const char *list, GError **error);
+/* The names of the augmentations on, comma-separated ("crop,flip"), or "none". */
+char *swell_aug_settings_get_list(const SwellAugSettings *s);
+/* The augmentation whose value is outside its range, or -1 when all are in range. */
+int swell_aug_settings_find_bad_value(const SwellAugSettings *s);
+/* The training configuration for output side `size` with exactly these
+ * augmentations on (everything else at fastai's settings). */
+void swell_augment_config_from_settings(SwellAugmentConfig *cfg, int size, const SwellAugSettings *s);
 
 /* One sample's random draws. */
 typedef struct {

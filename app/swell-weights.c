@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "model.h"
+#include "swell-transforms.h"
 #include "weights.h"
 
 G_DEFINE_QUARK(swell-weights-error-quark, swell_weights_error)
@@ -31,8 +32,8 @@ G_DEFINE_QUARK(swell-weights-error-quark, swell_weights_error)
  * with ImageNet mean/std.
  * ------------------------------------------------------------------------- */
 
-#define IMAGENET_MEAN {0.485f, 0.456f, 0.406f}
-#define IMAGENET_STD {0.229f, 0.224f, 0.225f}
+#define IMAGENET_MEAN SWELL_IMAGENET_MEAN_INIT
+#define IMAGENET_STD SWELL_IMAGENET_STD_INIT
 
 static const SwellWeightsEntry builtin_catalogue[] = {
   {"resnet18", "resnet18-f37072fd.pth", SWELL_WEIGHTS_DEFAULT_URL_BASE "/resnet18-f37072fd.pth",
@@ -146,9 +147,8 @@ static SwellWeightsEntry *load_catalogue_file(const char *path, gsize *n_out, GE
     }
     e->size = json_object_has_member(o, "size") ? (guint64)json_object_get_int_member(o, "size") : 0;
     e->input_size = json_object_has_member(o, "input_size") ? (int)json_object_get_int_member(o, "input_size") : 224;
-    float mean[3] = IMAGENET_MEAN, std[3] = IMAGENET_STD;
-    memcpy(e->mean, mean, sizeof mean);
-    memcpy(e->std, std, sizeof std);
+    memcpy(e->mean, SWELL_IMAGENET_MEAN, sizeof e->mean);
+    memcpy(e->std, SWELL_IMAGENET_STD, sizeof e->std);
     if (!read_float3(o, "mean", e->mean, path, (int)i, error) ||
         !read_float3(o, "std", e->std, path, (int)i, error)) {
       g_free(entries);

@@ -153,8 +153,8 @@ static SwellImportResult *import_one(SwellProject *p, const char *path, int spli
 
 /* ------------------------------------------------------------- bad input */
 
-static void test_bad_input(void) {
-  g_autofree char *dir = tmp_path("bad");
+/* Fills dir with bad input of every kind, and a few good files among it. */
+static void make_bad_folder(const char *dir) {
   g_mkdir_with_parents(dir, 0755);
   const char *text = "Shopping list: eggs, milk, bread.\n";
   write_file(dir, "notes.jpg", text, strlen(text));
@@ -192,17 +192,10 @@ static void test_bad_input(void) {
     g_autoptr(GByteArray) huge = png_header(30000, 30000);
     write_file(dir, "huge.png", huge->data, huge->len);
   }
-  g_autofree char *gray_src = g_build_filename(dir, "gray.jpg", NULL);
-  g_autoptr(GBytes) gray_bytes = read_bytes(gray_src);
+}
 
-  g_autofree char *path = tmp_path("bad.swell");
-  g_autoptr(GError) e = NULL;
-  g_autoptr(SwellProject) p = swell_project_create(path, &e);
-  gboolean root = geteuid() == 0;
-  const char *paths[] = {dir, NULL};
-  g_autoptr(SwellImportResult) r = swell_import_paths(p, paths, NULL, NULL, NULL, NULL, &e);
-  CHECK(r != NULL, "import bad: %s", e ? e->message : "");
-  if (!r) return;
+/* The outcome and message of every file of make_bad_folder() but the orange ones. */
+static void check_bad_outcomes(const SwellImportResult *r) {
   expect(r, "notes.jpg", SWELL_IMPORT_REJECTED, "not an image");
   expect(r, "truncated.jpg", SWELL_IMPORT_REJECTED, "truncated or corrupt");
   expect(r, "png_named.jpg", SWELL_IMPORT_IMPORTED, NULL);
@@ -216,8 +209,13 @@ static void test_bad_input(void) {
   expect(r, "dangling.jpg", SWELL_IMPORT_REJECTED, "broken symbolic link");
   expect(r, "pipe.jpg", SWELL_IMPORT_REJECTED, "not a regular file");
   expect(r, "huge.png", SWELL_IMPORT_REJECTED, "too large");
-  if (root) expect(r, "locked.jpg", SWELL_IMPORT_IMPORTED, NULL); /* root reads anything */
+  if (geteuid() == 0) expect(r, "locked.jpg", SWELL_IMPORT_IMPORTED, NULL); /* root reads anything */
   else expect(r, "locked.jpg", SWELL_IMPORT_REJECTED, "Permission denied");
+}
+
+/* WebP, BMP and TIFF: imported with their format, size and an orange thumbnail. */
+static void check_other_formats(SwellProject *p, const SwellImportResult *r) {
+  g_autoptr(GError) e = NULL;
   const char *formats[][2] = {{"orange.webp", "webp"}, {"orange.bmp", "bmp"}, {"orange.tiff", "tiff"}};
   for (guint i = 0; i < G_N_ELEMENTS(formats); i++) {
     expect(r, formats[i][0], SWELL_IMPORT_IMPORTED, NULL);
@@ -232,14 +230,17 @@ static void test_bad_input(void) {
             formats[i][0], c[0], c[1], c[2]);
     }
   }
-  CHECK(r->n_files == 17 && r->n_duplicates == 1 && r->n_imported == (root ? 10u : 9u) &&
-            r->n_rejected == (root ? 6u : 7u),
-        "totals: %u files, %u imported, %u duplicates, %u rejected", r->n_files, r->n_imported,
-        r->n_duplicates, r->n_rejected);
-  g_autofree char *summary = swell_import_result_summary(r);
-  printf("summary: %s\n", summary);
+}
 
-  /* what got in */
+/* The image id an import gave the file `name` (0 when none). */
+static gint64 imported_id(const SwellImportResult *r, const char *name) {
+  const SwellImportItem *it = find_item(r, name);
+  return it ? it->image_id : 0;
+}
+
+/* Formats judged by content, a GIF's first frame, EXIF rotation. */
+static void check_formats_and_rotation(SwellProject *p, const SwellImportResult *r) {
+  g_autoptr(GError) e = NULL;
   const SwellImportItem *it = find_item(r, "png_named.jpg");
   g_autoptr(SwellProjectImage) png = it ? swell_project_get_image(p, it->image_id, &e) : NULL;
   CHECK(png && strcmp(png->format, "png") == 0 && png->width == 30 && png->height == 20,
@@ -269,16 +270,19 @@ static void test_bad_input(void) {
             bottom[1], bottom[2]);
     }
   }
-  it = find_item(r, "cmyk.jpg");
-  if (it && it->image_id) {
-    g_autoptr(SwellRgbImage) t = thumb_of(p, it->image_id);
+}
+
+/* CMYK, grayscale and 16-bit RGBA decoded to the right colours. */
+static void check_colour_models(SwellProject *p, const SwellImportResult *r) {
+  gint64 cmyk_id = imported_id(r, "cmyk.jpg");
+  if (cmyk_id) {
+    g_autoptr(SwellRgbImage) t = thumb_of(p, cmyk_id);
     if (t) {
       const guint8 *c = px(t, t->width / 2, t->height / 2);
       CHECK(c[0] > 180 && c[1] < 80 && c[2] < 80, "cmyk decoded as red: %d %d %d", c[0], c[1], c[2]);
     }
   }
-  it = find_item(r, "gray.jpg");
-  gint64 gray_id = it ? it->image_id : 0;
+  gint64 gray_id = imported_id(r, "gray.jpg");
   if (gray_id) {
     g_autoptr(SwellRgbImage) t = thumb_of(p, gray_id);
     if (t) {
@@ -286,20 +290,49 @@ static void test_bad_input(void) {
       CHECK(l[0] < 40 && rr[0] > 215 && l[0] == l[1] && rr[1] == rr[2], "grayscale thumbnail");
     }
   }
-  it = find_item(r, "rgba16.png");
-  if (it && it->image_id) {
-    g_autoptr(SwellRgbImage) t = thumb_of(p, it->image_id);
+  gint64 rgba_id = imported_id(r, "rgba16.png");
+  if (rgba_id) {
+    g_autoptr(SwellRgbImage) t = thumb_of(p, rgba_id);
     if (t) {
       const guint8 *l = px(t, 1, t->height / 2), *rr = px(t, t->width - 2, t->height / 2);
       CHECK(l[1] > 200 && l[0] < 60, "16-bit png: opaque green left (%d %d %d)", l[0], l[1], l[2]);
       CHECK(rr[0] > 230 && rr[1] > 230 && rr[2] > 230, "16-bit png: transparent right on white");
     }
   }
+}
+
+static void test_bad_input(void) {
+  g_autofree char *dir = tmp_path("bad");
+  make_bad_folder(dir);
+  g_autofree char *gray_src = g_build_filename(dir, "gray.jpg", NULL);
+  g_autoptr(GBytes) gray_bytes = read_bytes(gray_src);
+
+  g_autofree char *path = tmp_path("bad.swell");
+  g_autoptr(GError) e = NULL;
+  g_autoptr(SwellProject) p = swell_project_create(path, &e);
+  gboolean root = geteuid() == 0;
+  const char *paths[] = {dir, NULL};
+  g_autoptr(SwellImportResult) r = swell_import_paths(p, paths, NULL, NULL, NULL, NULL, &e);
+  CHECK(r != NULL, "import bad: %s", e ? e->message : "");
+  if (!r) return;
+  check_bad_outcomes(r);
+  check_other_formats(p, r);
+  CHECK(r->n_files == 17 && r->n_duplicates == 1 && r->n_imported == (root ? 10u : 9u) &&
+            r->n_rejected == (root ? 6u : 7u),
+        "totals: %u files, %u imported, %u duplicates, %u rejected", r->n_files, r->n_imported,
+        r->n_duplicates, r->n_rejected);
+  g_autofree char *summary = swell_import_result_summary(r);
+  printf("summary: %s\n", summary);
+
+  /* what got in */
+  check_formats_and_rotation(p, r);
+  check_colour_models(p, r);
   /* unlabeled files directly in the imported folder; all in train or valid */
   SwellImageQuery q = {SWELL_CATEGORY_UNLABELED, -1, 0, 0};
   CHECK(swell_project_count_images(p, &q, &e) == r->n_imported, "all unlabeled");
 
   /* the project keeps its own copy: the original can go */
+  gint64 gray_id = imported_id(r, "gray.jpg");
   g_autofree char *gray_path = g_build_filename(dir, "gray.jpg", NULL);
   g_unlink(gray_path);
   g_autoptr(GBytes) stored = gray_id ? swell_project_get_image_bytes(p, gray_id, &e) : NULL;
@@ -311,8 +344,13 @@ static void test_bad_input(void) {
   CHECK(r2 && r2->n_rejected == 1 && strstr(((SwellImportItem *)r2->items->pdata[0])->reason,
                                             "No such file"),
         "missing path rejected");
-  /* folder names that are odd category names: blank -> that file rejected,
-   * not UTF-8 -> shown with a replacement character */
+  CHECK(swell_project_check_integrity(p, &e), "integrity");
+}
+
+/* Folder names that are odd category names: blank -> that file rejected,
+ * not UTF-8 -> shown with a replacement character. */
+static void test_odd_category_folders(void) {
+  g_autoptr(GError) e = NULL;
   g_autofree char *odd = tmp_path("odd");
   g_autofree char *blank = g_build_filename(odd, "   ", NULL);
   g_autofree char *latin1 = g_build_filename(odd, "caf\xe9", NULL);
@@ -329,7 +367,6 @@ static void test_bad_input(void) {
   }
   g_autoptr(SwellCategory) cafe = swell_project_find_category(o, "caf\xef\xbf\xbd", &e);
   CHECK(cafe && cafe->counts[0] + cafe->counts[1] == 1, "non-UTF-8 folder name as a category");
-  CHECK(swell_project_check_integrity(p, &e), "integrity");
 }
 
 /* ------------------------------------------------------------ real photos */
@@ -651,6 +688,7 @@ int main(int argc, char **argv) {
   datasets = sw_test_shared_path("datasets");
   if (!tmpdir) return 1;
   test_bad_input();
+  test_odd_category_folders();
   test_real_photos();
   test_async_and_cancel();
   free(datasets);

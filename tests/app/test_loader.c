@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "swell-loader.h"
+#include "swell-trainer.h"
 #include "testutil.h"
 
 #define N_GOOD 34
@@ -427,9 +428,9 @@ static GByteArray *run_epochs(Source *src, GArray *items, guint64 seed, int thre
   return all;
 }
 
-static void test_determinism(void) {
-  Source *src = source_new();
-  /* Images with structure (not solid), so augmentation changes pixels. */
+/* Replaces the good images with ones with structure (not solid), so that
+ * augmentation changes pixels. */
+static void make_structured(Source *src) {
   GHashTableIter it;
   gpointer k, v;
   g_hash_table_iter_init(&it, src->bytes);
@@ -447,6 +448,11 @@ static void test_determinism(void) {
     g_hash_table_iter_replace(&it, g_bytes_new_take(buf, len));
     n++;
   }
+}
+
+static void test_determinism(void) {
+  Source *src = source_new();
+  make_structured(src);
   GArray *items = make_items(FALSE);
   GByteArray *a = run_epochs(src, items, 77, 1, 0);
   GByteArray *b = run_epochs(src, items, 77, 3, 0);
@@ -469,6 +475,97 @@ static void test_determinism(void) {
   g_byte_array_unref(c);
   g_byte_array_unref(d);
   g_byte_array_unref(e);
+  g_array_unref(items);
+  source_free(src);
+}
+
+/* One training epoch's pixels with the augmentation of `opts` (as the trainer
+ * configures its training loader). */
+static GByteArray *train_epoch_with(Source *src, GArray *items, const SwellTrainOptions *opts) {
+  SwellLoaderConfig cfg;
+  swell_loader_config_init(&cfg, opts->size, 5, TRUE);
+  swell_train_options_get_augment(opts, &cfg.augment);
+  cfg.seed = 5;
+  cfg.n_threads = 2;
+  SwellLoader *L = swell_loader_new(&cfg, (SwellLoaderItem *)items->data, items->len, fetch, src);
+  GByteArray *all = g_byte_array_new();
+  swell_loader_start_epoch(L, 0);
+  for (SwellBatch *b; (b = swell_loader_next(L, NULL)); swell_batch_free(b))
+    g_byte_array_append(all, (guint8 *)b->x, (guint)(b->n * 3 * opts->size * opts->size * sizeof(float)));
+  swell_loader_free(L);
+  return all;
+}
+
+static gboolean same_bytes(GByteArray *a, GByteArray *b) {
+  return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+}
+
+/* The fields the trainer's augmentation is made of. */
+static gboolean same_augment(const SwellAugmentConfig *a, const SwellAugmentConfig *b) {
+  return a->size == b->size && a->random_resized_crop == b->random_resized_crop &&
+         a->min_scale == b->min_scale && a->max_scale == b->max_scale && a->do_flip == b->do_flip &&
+         a->max_rotate == b->max_rotate && a->min_zoom == b->min_zoom && a->max_zoom == b->max_zoom &&
+         a->max_warp == b->max_warp && a->max_lighting == b->max_lighting &&
+         a->p_affine == b->p_affine && a->p_lighting == b->p_lighting && a->pad_mode == b->pad_mode;
+}
+
+/* Every augmentation switch and value of SwellTrainOptions reaches the training
+ * loader: each changes the batches; the defaults are the recipe as it was
+ * (RandomResizedCrop min_scale 0.08 + flip only) and augment = FALSE is no
+ * augmentation at all. */
+static void test_train_options_augment(void) {
+  Source *src = source_new();
+  make_structured(src);
+  GArray *items = make_items(FALSE);
+  SwellTrainOptions base;
+  swell_train_options_init(&base);
+  base.size = 24;
+  SwellAugmentConfig got, want;
+  swell_train_options_get_augment(&base, &got);
+  swell_augment_config_init_default(&want, 24);
+  want.max_rotate = want.max_warp = want.max_lighting = 0;
+  want.max_zoom = 1.0;
+  CHECK(same_augment(&got, &want), "default options: not RandomResizedCrop(0.08) + flip only");
+  base.augment = FALSE;
+  swell_train_options_get_augment(&base, &got);
+  swell_augment_config_init_none(&want, 24);
+  CHECK(same_augment(&got, &want), "augment = FALSE is not init_none");
+  GByteArray *none = train_epoch_with(src, items, &base);
+  base.augment = TRUE;
+  GByteArray *ref = train_epoch_with(src, items, &base);
+  CHECK(!same_bytes(ref, none), "augment = FALSE gave the augmented batches");
+  int changed = 0, cases = 0;
+  for (int a = 0; a < SWELL_N_AUGS; a++) {
+    const SwellAugInfo *info = swell_aug_info(a);
+    SwellTrainOptions o = base;
+    o.aug.on[a] = !o.aug.on[a]; /* switched the other way */
+    GByteArray *b = train_epoch_with(src, items, &o);
+    gboolean diff = !same_bytes(ref, b);
+    printf("%s %s %s: the batches %s\n", diff ? "ok  " : "FAIL", info->name,
+           o.aug.on[a] ? "on" : "off", diff ? "change" : "DO NOT change");
+    CHECK(diff, "switching %s does not change the batches", info->name);
+    changed += diff;
+    cases++;
+    g_byte_array_unref(b);
+    if (!info->value_name) continue;
+    o.aug.on[a] = TRUE;
+    GByteArray *at_default = train_epoch_with(src, items, &o);
+    o.aug.value[a] = (info->value_default + info->value_max) / 2;
+    GByteArray *c = train_epoch_with(src, items, &o);
+    diff = !same_bytes(at_default, c);
+    printf("%s %s = %g instead of %g: the batches %s\n", diff ? "ok  " : "FAIL", info->value_name,
+           o.aug.value[a], info->value_default, diff ? "change" : "DO NOT change");
+    CHECK(diff, "%s does not change the batches", info->value_name);
+    changed += diff;
+    cases++;
+    g_byte_array_unref(at_default);
+    g_byte_array_unref(c);
+  }
+  printf("%s %d of %d augmentation options change the training batches\n",
+         changed == cases ? "ok  " : "FAIL", changed, cases);
+  g_byte_array_unref(ref);
+  g_byte_array_unref(none);
+  swell_train_options_clear(&base);
   g_array_unref(items);
   source_free(src);
 }
@@ -615,6 +712,7 @@ int main(void) {
   test_training_epochs();
   test_cache_side();
   test_determinism();
+  test_train_options_augment();
   test_cache_bound();
   test_cancel_and_shutdown();
   test_real_photos_equal_eval();

@@ -1,12 +1,16 @@
 /* test_store.c: the project store (swell-project.h): open/create errors,
- * schema migration, categories, labels, splits, soft delete, runs, models,
- * settings, signals, and two connections writing at the same time. */
+ * schema migrations (v1; v4 to the perceptual hashes of v5), categories,
+ * labels, splits, soft delete, runs, models, settings, signals, and two
+ * connections writing at the same time. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <string.h>
 
+#include "swell-dataset-check.h"
+#include "swell-image.h"
+#include "swell-phash.h"
 #include "swell-project.h"
 #include "swell-schema.h"
 #include "testutil.h"
@@ -145,7 +149,9 @@ static void test_migration(void) {
                "INSERT INTO categories (name, color, position, created) VALUES ('old', '#123456', "
                "0, 1); INSERT INTO runs (arch, class_names, created) VALUES ('resnet34', "
                "'[\"old\"]', 1); INSERT INTO run_points (run_id, iteration, epoch, loss) VALUES "
-               "(1, 0, 0, 2.5);",
+               "(1, 0, 0, 2.5); INSERT INTO images (sha256, name, format, width, height, size, "
+               "category_id, split, added) VALUES ('ab', 'a.jpg', 'jpeg', 1, 1, 1, 1, 1, 1); "
+               "INSERT INTO predictions VALUES (1, 1, 0, 0, 0.1, x'0000803f');",
                NULL, NULL, NULL);
   sqlite3_close(db);
   g_autoptr(GError) e = NULL;
@@ -170,22 +176,127 @@ static void test_migration(void) {
                       .mom = 0.9, .n_groups = 3, .group_lrs = {1e-5, 1e-4, 1e-3}};
   CHECK(swell_project_append_points(p, 1, &np, 1, &e), "append after migration: %s",
         e ? e->message : "");
+  g_autoptr(GArray) old_preds = swell_project_list_predictions(p, 1, &e);
+  CHECK(old_preds && old_preds->len == 1 &&
+            g_array_index(old_preds, SwellPrediction, 0).split == SWELL_SPLIT_VALID &&
+            g_array_index(old_preds, SwellPrediction, 0).probs[0] == 1.0f,
+        "v1 prediction kept, as a valid one");
   printf("ok   migration v1 -> v%d\n", SWELL_SCHEMA_VERSION);
 }
 
-static void test_categories_and_images(void) {
-  g_autofree char *path = tmp_path("cats.swell");
-  g_autoptr(GError) e = NULL;
-  g_autoptr(SwellProject) p = swell_project_create(path, &e);
-  CHECK(p != NULL, "create: %s", e ? e->message : "");
-  guint changes = 0;
-  g_signal_connect(p, "changed", G_CALLBACK(on_changed), &changes);
+/* Inserts an image row with its bytes, the way schema 4 stored them. */
+static void insert_v4_image(sqlite3 *db, const char *name, const void *bytes, size_t n,
+                            int split) {
+  sqlite3_stmt *st;
+  sqlite3_prepare_v2(db,
+                     "INSERT INTO images (sha256, name, format, width, height, size, category_id, "
+                     "split, added) VALUES (?, ?, 'jpeg', 300, 200, ?, 1, ?, 1)",
+                     -1, &st, NULL);
+  g_autofree char *sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, bytes, n);
+  sqlite3_bind_text(st, 1, sha, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 3, (sqlite3_int64)n);
+  sqlite3_bind_int(st, 4, split);
+  CHECK(sqlite3_step(st) == SQLITE_DONE, "insert %s", name);
+  sqlite3_finalize(st);
+  sqlite3_prepare_v2(db, "INSERT INTO image_data (image_id, bytes) VALUES (last_insert_rowid(), ?)",
+                     -1, &st, NULL);
+  sqlite3_bind_blob(st, 1, bytes, (int)n, SQLITE_TRANSIENT);
+  CHECK(sqlite3_step(st) == SQLITE_DONE, "insert the bytes of %s", name);
+  sqlite3_finalize(st);
+}
 
-  gint64 a = swell_project_create_category(p, "  cats ", NULL, &e);
-  gint64 b = swell_project_create_category(p, "dogs", NULL, &e);
-  gint64 c = swell_project_create_category(p, "birds", "#AABBCC", &e);
-  CHECK(a && b && c, "create categories");
-  CHECK(changes & SWELL_PROJECT_CHANGE_CATEGORIES, "changed signal");
+/* A version-4 project (before perceptual hashes) with weather4_small's
+ * cloudy206.jpg (train) and cloudy229.jpg (valid), the same photo at two
+ * sizes, an unrelated photo and bytes that no longer decode. */
+static char *make_v4_project(const char *name) {
+  char *path = tmp_path(name);
+  sqlite3 *db;
+  sqlite3_open(path, &db);
+  for (int v = 1; v <= 4; v++)
+    CHECK(sqlite3_exec(db, swell_schema_migration_sql(v), NULL, NULL, NULL) == SQLITE_OK, "v%d sql",
+          v);
+  g_autofree char *pragmas = g_strdup_printf("PRAGMA application_id = %d; PRAGMA user_version = 4;",
+                                             SWELL_APPLICATION_ID);
+  sqlite3_exec(db, pragmas, NULL, NULL, NULL);
+  sqlite3_exec(db,
+               "INSERT INTO categories (name, color, position, created) VALUES ('cloudy', "
+               "'#123456', 0, 1)",
+               NULL, NULL, NULL);
+  const char *files[] = {"train/cloudy/cloudy206.jpg", "valid/cloudy/cloudy229.jpg",
+                         "train/rain/rain35.jpg"};
+  for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
+    g_autofree char *rel = g_build_filename("datasets/weather4_small", files[i], NULL);
+    g_autofree char *file = sw_test_shared_path(rel);
+    size_t n = 0;
+    g_autofree unsigned char *bytes = sw_test_read_file(file, &n);
+    g_autofree char *base = g_path_get_basename(file);
+    insert_v4_image(db, base, bytes, n, i == 1 ? 1 : 0);
+  }
+  insert_v4_image(db, "damaged.jpg", "not a jpeg", 10, 0);
+  sqlite3_close(db);
+  return path;
+}
+
+/* Schema 4 -> 5: the images and their labels are kept, without hashes; the
+ * first check computes and stores them (the undecodable one is left out and
+ * counted) and finds the pair across train and valid. */
+static void test_migration_v4_hashes(void) {
+  g_autofree char *path = make_v4_project("v4.swell");
+  g_autoptr(GError) e = NULL;
+  g_autoptr(SwellProject) p = swell_project_open(path, &e);
+  CHECK(p != NULL, "open v4: %s", e ? e->message : "");
+  if (!p) return;
+  g_autoptr(GPtrArray) before = swell_project_list_images(p, &SWELL_IMAGE_QUERY_ALL, &e);
+  CHECK(before && before->len == 4, "v4 images kept");
+  for (guint i = 0; before && i < before->len; i++) {
+    SwellProjectImage *img = before->pdata[i];
+    CHECK(!img->has_phash && img->category_id == 1, "%s: no hash yet, label kept", img->name);
+  }
+  g_autoptr(SwellDatasetReport) r = swell_dataset_check(p, &e);
+  CHECK(r != NULL, "check: %s", e ? e->message : "");
+  if (!r) return;
+  CHECK(r->n_unhashed == 1, "one image cannot be hashed: %u", r->n_unhashed);
+  SwellNearDuplicateGroup *g = r->near_duplicates->len == 1 ? r->near_duplicates->pdata[0] : NULL;
+  CHECK(g && g->across_splits && g->images->len == 2 &&
+            ((SwellProjectImage *)g->images->pdata[0])->id == 1 &&
+            ((SwellProjectImage *)g->images->pdata[1])->id == 2,
+        "the pair across splits: %u groups", r->near_duplicates->len);
+  CHECK(r->health->len > 0 && ((SwellHealthFinding *)r->health->pdata[0])->kind ==
+                                  SWELL_HEALTH_NEAR_DUPLICATES_ACROSS_SPLITS,
+        "first finding: near-duplicates across splits");
+  /* stored: another connection reads them, equal to what an import computes */
+  g_autoptr(SwellProject) q = swell_project_open(path, &e);
+  g_autoptr(GPtrArray) after = q ? swell_project_list_images(q, &SWELL_IMAGE_QUERY_ALL, &e) : NULL;
+  CHECK(after && after->len == 4, "images after the check");
+  for (guint i = 0; after && i < 3; i++) {
+    SwellProjectImage *img = after->pdata[i];
+    g_autoptr(GBytes) bytes = swell_project_get_image_bytes(q, img->id, &e);
+    g_autoptr(SwellRgbImage) rgb = bytes ? swell_image_decode_bytes(bytes, img->name, &e) : NULL;
+    CHECK(img->has_phash && rgb && img->phash == swell_image_phash(rgb), "%s: hash stored",
+          img->name);
+  }
+  CHECK(after && !((SwellProjectImage *)after->pdata[3])->has_phash, "damaged.jpg: no hash");
+  printf("ok   migration v4 -> v5: hashes computed on the first check and stored, the pair found\n");
+}
+
+/* The project test_categories_and_images() works on, step after step. */
+typedef struct {
+  SwellProject *p;
+  guint changes;   /* SWELL_PROJECT_CHANGE_* seen by the "changed" signal */
+  gint64 a, b, c;  /* categories */
+  gint64 ids[6];   /* a1 a2 b1 u1 u2 c1 */
+} CatsProject;
+
+/* Creating categories: names trimmed and unique, colours from the palette or normalised. */
+static void check_create_categories(CatsProject *cp) {
+  SwellProject *p = cp->p;
+  g_autoptr(GError) e = NULL;
+  cp->a = swell_project_create_category(p, "  cats ", NULL, &e);
+  cp->b = swell_project_create_category(p, "dogs", NULL, &e);
+  cp->c = swell_project_create_category(p, "birds", "#AABBCC", &e);
+  CHECK(cp->a && cp->b && cp->c, "create categories");
+  CHECK(cp->changes & SWELL_PROJECT_CHANGE_CATEGORIES, "changed signal");
   CHECK(!swell_project_create_category(p, "Cats", NULL, &e) &&
             g_error_matches(e, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_INVALID),
         "duplicate name refused");
@@ -203,7 +314,13 @@ static void test_categories_and_images(void) {
             strcmp(c1->color, swell_project_palette_color(1)) == 0,
         "palette colours %s %s", c0->color, c1->color);
   CHECK(strcmp(c2->color, "#aabbcc") == 0, "colour normalised");
+}
 
+/* Rename, recolour, reorder: stored, and refused when they would clash. */
+static void check_edit_categories(CatsProject *cp) {
+  SwellProject *p = cp->p;
+  gint64 a = cp->a, b = cp->b, c = cp->c;
+  g_autoptr(GError) e = NULL;
   CHECK(swell_project_rename_category(p, b, "puppies", &e), "rename");
   CHECK(!swell_project_rename_category(p, b, "CATS", &e), "rename to taken name refused");
   g_clear_error(&e);
@@ -214,15 +331,18 @@ static void test_categories_and_images(void) {
   gint64 bad_order[] = {c, a, a};
   CHECK(!swell_project_reorder_categories(p, bad_order, 3, &e), "bad reorder refused");
   g_clear_error(&e);
-  g_clear_pointer(&cats, g_ptr_array_unref);
-  cats = swell_project_list_categories(p, &e);
+  g_autoptr(GPtrArray) cats = swell_project_list_categories(p, &e);
   CHECK(((SwellCategory *)cats->pdata[0])->id == c && ((SwellCategory *)cats->pdata[2])->id == b &&
             strcmp(((SwellCategory *)cats->pdata[2])->name, "Puppies") == 0 &&
             strcmp(((SwellCategory *)cats->pdata[2])->color, "#010203") == 0,
         "order/rename/colour stored");
+}
 
-  /* images */
-  gint64 ids[6];
+/* Adding images: duplicates by SHA-256, bytes kept, counts, paging, ids. */
+static void check_add_images(CatsProject *cp) {
+  SwellProject *p = cp->p;
+  gint64 a = cp->a, b = cp->b, c = cp->c, *ids = cp->ids;
+  g_autoptr(GError) e = NULL;
   ids[0] = add_fake_image(p, "a1", a, SWELL_SPLIT_TRAIN, FALSE);
   ids[1] = add_fake_image(p, "a2", a, SWELL_SPLIT_VALID, FALSE);
   ids[2] = add_fake_image(p, "b1", b, SWELL_SPLIT_TRAIN, FALSE);
@@ -254,12 +374,17 @@ static void test_categories_and_images(void) {
   CHECK(page && page->len == 3 && ((SwellProjectImage *)page->pdata[0])->id == ids[2], "paging");
   g_autoptr(GArray) idl = swell_project_list_image_ids(p, &SWELL_IMAGE_QUERY_ALL, &e);
   CHECK(idl && idl->len == 6, "id list");
+}
 
-  /* labels for many ids at once, atomically */
-  changes = 0;
+/* Labels for many ids at once, atomically; splits; the counts that follow. */
+static void check_labels_and_splits(CatsProject *cp) {
+  SwellProject *p = cp->p;
+  gint64 a = cp->a, b = cp->b, c = cp->c, *ids = cp->ids;
+  g_autoptr(GError) e = NULL;
+  cp->changes = 0;
   gint64 relabel[] = {ids[3], ids[4], ids[3]};
   CHECK(swell_project_set_label(p, relabel, 3, b, &e), "set label");
-  CHECK(changes & SWELL_PROJECT_CHANGE_IMAGES, "images changed signal");
+  CHECK(cp->changes & SWELL_PROJECT_CHANGE_IMAGES, "images changed signal");
   gint64 with_bad[] = {ids[0], 999999};
   CHECK(!swell_project_set_label(p, with_bad, 2, c, &e) &&
             g_error_matches(e, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_NOT_FOUND),
@@ -279,8 +404,13 @@ static void test_categories_and_images(void) {
   CHECK(un[0] == 0 && un[1] == 0 && un[2] == 1, "unlabeled counts %d %d %d", un[0], un[1], un[2]);
   g_autoptr(SwellCategory) ca = swell_project_get_category(p, a, &e);
   CHECK(ca->counts[0] == 0 && ca->counts[1] == 1 && ca->counts[2] == 1, "cat a counts");
+}
 
-  /* soft delete + undo + purge */
+/* Soft delete, undo, purge; deleting a category unlabels its images, never deletes them. */
+static void check_delete_and_restore(CatsProject *cp) {
+  SwellProject *p = cp->p;
+  gint64 a = cp->a, *ids = cp->ids;
+  g_autoptr(GError) e = NULL;
   gint64 del[] = {ids[1], ids[2]};
   CHECK(swell_project_delete_images(p, del, 2, &e), "delete");
   CHECK(swell_project_count_images(p, &SWELL_IMAGE_QUERY_ALL, &e) == 4, "deleted hidden");
@@ -304,13 +434,16 @@ static void test_categories_and_images(void) {
     g_autoptr(SwellProjectImage) img = swell_project_get_image(p, ids[0], &e);
     CHECK(img && img->category_id == 0, "image of deleted category unlabeled");
   }
-  g_clear_pointer(&cats, g_ptr_array_unref);
-  cats = swell_project_list_categories(p, &e);
+  g_autoptr(GPtrArray) cats = swell_project_list_categories(p, &e);
   CHECK(cats->len == 2 && ((SwellCategory *)cats->pdata[0])->position == 0 &&
             ((SwellCategory *)cats->pdata[1])->position == 1,
         "positions renumbered");
+}
 
-  /* settings */
+/* Settings; an explicit transaction whose rollback drops everything inside. */
+static void check_settings_and_rollback(CatsProject *cp) {
+  SwellProject *p = cp->p;
+  g_autoptr(GError) e = NULL;
   CHECK(swell_project_get_setting(p, "last-view") == NULL, "unset setting");
   CHECK(swell_project_set_setting(p, "last-view", "train", &e), "set setting");
   g_autofree char *v = swell_project_get_setting(p, "last-view");
@@ -320,11 +453,26 @@ static void test_categories_and_images(void) {
   /* explicit transaction: rollback drops everything inside */
   CHECK(swell_project_begin(p, &e), "begin");
   swell_project_create_category(p, "temp", NULL, &e);
-  swell_project_set_label(p, &ids[0], 1, b, &e);
+  swell_project_set_label(p, &cp->ids[0], 1, cp->b, &e);
   swell_project_rollback(p);
   g_autoptr(SwellCategory) temp = swell_project_find_category(p, "temp", NULL);
   CHECK(temp == NULL, "rolled back category");
   CHECK(swell_project_check_integrity(p, &e), "integrity: %s", e ? e->message : "");
+}
+
+static void test_categories_and_images(void) {
+  g_autofree char *path = tmp_path("cats.swell");
+  g_autoptr(GError) e = NULL;
+  g_autoptr(SwellProject) p = swell_project_create(path, &e);
+  CHECK(p != NULL, "create: %s", e ? e->message : "");
+  CatsProject cp = {.p = p};
+  g_signal_connect(p, "changed", G_CALLBACK(on_changed), &cp.changes);
+  check_create_categories(&cp);
+  check_edit_categories(&cp);
+  check_add_images(&cp);
+  check_labels_and_splits(&cp);
+  check_delete_and_restore(&cp);
+  check_settings_and_rollback(&cp);
   printf("ok   categories, labels, splits, delete/restore\n");
 }
 
@@ -399,6 +547,44 @@ static void test_auto_split(void) {
   printf("ok   stratified seeded split\n");
 }
 
+/* Train, test and unlabeled predictions sit beside the valid ones: each set is
+ * listed on its own, the valid list stays the Results view's. */
+static void check_prediction_sets(SwellProject *p, gint64 run, gint64 cat) {
+  g_autoptr(GError) e = NULL;
+  gint64 tr = add_fake_image(p, "t1", cat, SWELL_SPLIT_TRAIN, FALSE);
+  gint64 te = add_fake_image(p, "t2", cat, SWELL_SPLIT_TEST, FALSE);
+  gint64 un = add_fake_image(p, "u1", 0, SWELL_SPLIT_VALID, FALSE);
+  float pa[2] = {0.05f, 0.95f}, pb[2] = {0.6f, 0.4f}, pc[2] = {0.2f, 0.8f};
+  SwellPrediction more[3] = {{tr, 0, 1, 2.99, 2, pa, SWELL_SPLIT_TRAIN},
+                             {te, 0, 0, 0.51, 2, pb, SWELL_SPLIT_TEST},
+                             {un, SWELL_PREDICTION_UNLABELED, 1, NAN, 2, pc, SWELL_SPLIT_VALID}};
+  CHECK(swell_project_set_predictions(p, run, more, 3, &e), "more predictions: %s",
+        e ? e->message : "");
+  g_autoptr(GArray) valid = swell_project_list_predictions(p, run, &e);
+  g_autoptr(GArray) train = swell_project_list_predictions_of(p, run, SWELL_PREDICTIONS_TRAIN, &e);
+  g_autoptr(GArray) test = swell_project_list_predictions_of(p, run, SWELL_PREDICTIONS_TEST, &e);
+  g_autoptr(GArray) unl = swell_project_list_predictions_of(p, run, SWELL_PREDICTIONS_UNLABELED, &e);
+  g_autoptr(GArray) all = swell_project_list_predictions_of(p, run, SWELL_PREDICTIONS_ALL, &e);
+  CHECK(valid->len == 2 && train->len == 1 && test->len == 1 && unl->len == 1 && all->len == 5,
+        "prediction sets: valid %u train %u test %u unlabeled %u all %u", valid->len, train->len,
+        test->len, unl->len, all->len);
+  const SwellPrediction *u = &g_array_index(unl, SwellPrediction, 0);
+  CHECK(u->image_id == un && u->actual == SWELL_PREDICTION_UNLABELED && isnan(u->loss) &&
+            u->probs[1] == 0.8f,
+        "unlabeled prediction read back");
+  CHECK(g_array_index(train, SwellPrediction, 0).split == SWELL_SPLIT_TRAIN &&
+            g_array_index(test, SwellPrediction, 0).image_id == te,
+        "train and test predictions read back");
+  g_autofree char *none = swell_project_get_test_confusion(p, run, &e);
+  CHECK(none == NULL && e == NULL, "no test confusion yet");
+  const char *tcm = "{\"classes\":[\"x\",\"y\"],\"matrix\":[[1,0],[0,0]]}";
+  CHECK(swell_project_set_test_confusion(p, run, tcm, &e), "test confusion");
+  g_autofree char *tcm2 = swell_project_get_test_confusion(p, run, &e);
+  g_autofree char *vcm = swell_project_get_confusion(p, run, &e);
+  CHECK(g_strcmp0(tcm, tcm2) == 0 && vcm == NULL, "test confusion read back, apart from valid");
+  CHECK(swell_project_delete_images(p, (gint64[]){tr, te, un}, 3, &e), "delete the extra images");
+}
+
 static void test_runs_and_models(void) {
   g_autofree char *path = tmp_path("runs.swell");
   g_autoptr(GError) e = NULL;
@@ -448,14 +634,17 @@ static void test_runs_and_models(void) {
         "epochs read back");
 
   float probs1[2] = {0.9f, 0.1f}, probs2[2] = {0.3f, 0.7f};
-  SwellPrediction preds[2] = {{img1, 0, 0, 0.105, 2, probs1}, {img2, 0, 1, 1.204, 2, probs2}};
+  SwellPrediction preds[2] = {{img1, 0, 0, 0.105, 2, probs1, SWELL_SPLIT_VALID},
+                              {img2, 0, 1, 1.204, 2, probs2, SWELL_SPLIT_VALID}};
   CHECK(swell_project_set_predictions(p, r1, preds, 2, &e), "predictions");
   g_autoptr(GArray) pr = swell_project_list_predictions(p, r1, &e);
   CHECK(pr->len == 2 && g_array_index(pr, SwellPrediction, 1).predicted == 1 &&
             g_array_index(pr, SwellPrediction, 1).n_classes == 2 &&
             g_array_index(pr, SwellPrediction, 1).probs[1] == 0.7f &&
-            g_array_index(pr, SwellPrediction, 0).loss == 0.105,
+            g_array_index(pr, SwellPrediction, 0).loss == 0.105 &&
+            g_array_index(pr, SwellPrediction, 0).split == SWELL_SPLIT_VALID,
         "predictions read back");
+  check_prediction_sets(p, r1, cat);
   CHECK(!swell_project_set_confusion(p, r1, "{oops", &e), "bad confusion refused");
   g_clear_error(&e);
   const char *cm = "{\"classes\":[\"x\",\"y\"],\"matrix\":[[1,1],[0,0]]}";
@@ -484,6 +673,23 @@ static void test_runs_and_models(void) {
         "latest run with model");
   g_autoptr(GPtrArray) runs = swell_project_list_runs(p, &e);
   CHECK(runs->len == 2 && ((SwellRunInfo *)runs->pdata[0])->id == r1, "list runs");
+  CHECK(!latest_model->keep_best && latest_model->kept_epoch == -1 && latest->kept_epoch == -1,
+        "no kept epoch stored: -1, keep last");
+  /* keep best: the hyperparams' "keep" and the kept epoch read back (get_run and list_runs) */
+  gint64 r3 = swell_project_create_run(p, "resnet18", NULL, "{\"keep\":\"best\"}", classes, &e);
+  CHECK(r3 > 0 && swell_project_add_epoch(p, r3, &m0, &e) && swell_project_add_epoch(p, r3, &m1, &e),
+        "keep-best run");
+  CHECK(!swell_project_set_kept_epoch(p, 12345, 0, &e), "kept epoch of an unknown run refused");
+  g_clear_error(&e);
+  CHECK(swell_project_set_kept_epoch(p, r3, 0, &e), "set kept epoch: %s", e ? e->message : "");
+  g_autoptr(SwellRunInfo) kb = swell_project_get_run(p, r3, &e);
+  CHECK(kb && kb->keep_best && kb->kept_epoch == 0 && kb->n_epochs == 2, "kept epoch read back");
+  g_autoptr(GPtrArray) runs3 = swell_project_list_runs(p, &e);
+  SwellRunInfo *kl = runs3 && runs3->len == 3 ? runs3->pdata[2] : NULL;
+  CHECK(kl && kl->id == r3 && kl->keep_best && kl->kept_epoch == 0 &&
+            !((SwellRunInfo *)runs3->pdata[0])->keep_best,
+        "kept epoch in the list of runs");
+  CHECK(swell_project_delete_run(p, r3, &e), "delete keep-best run");
 
   g_autoptr(SwellProjectModel) lm = swell_project_load_model(p, 0, &e);
   CHECK(lm && lm->run_id == r1 && strcmp(lm->arch, "resnet34") == 0 && lm->input_size == 224 &&
@@ -655,6 +861,49 @@ static void test_big_grid(void) {
   g_unlink(path);
 }
 
+/* Category names the store refuses (control characters, over 255 bytes as a
+ * folder), for creating and renaming alike; the folder-name mapping of export
+ * is reversible. */
+static void test_category_names(void) {
+  g_autofree char *path = g_build_filename(tmpdir, "names.swell", NULL);
+  g_autoptr(GError) e = NULL;
+  g_autoptr(SwellProject) p = swell_project_create(path, &e);
+  CHECK(p != NULL, "create: %s", e ? e->message : "");
+  if (!p) return;
+  gint64 id = swell_project_create_category(p, "fine", NULL, &e);
+  CHECK(id > 0, "create fine");
+  CHECK(!swell_project_create_category(p, "a\tb", NULL, &e) &&
+            g_error_matches(e, SWELL_PROJECT_ERROR, SWELL_PROJECT_ERROR_INVALID) &&
+            strstr(e->message, "control character"),
+        "control character refused: %s", e ? e->message : "");
+  g_clear_error(&e);
+  CHECK(!swell_project_rename_category(p, id, "new\nline", &e) && strstr(e->message, "U+000A"),
+        "rename with a control character refused: %s", e ? e->message : "");
+  g_clear_error(&e);
+  g_autofree char *long_name = g_strnfill(256, 'x');
+  CHECK(!swell_project_rename_category(p, id, long_name, &e) && strstr(e->message, "256 bytes"),
+        "rename to 256 bytes refused: %s", e ? e->message : "");
+  g_clear_error(&e);
+  long_name[255] = 0;
+  CHECK(swell_project_rename_category(p, id, long_name, &e), "rename to 255 bytes");
+  g_autoptr(SwellCategory) c = swell_project_get_category(p, id, &e);
+  CHECK(c && strcmp(c->name, long_name) == 0, "255-byte name stored");
+
+  static const char *const names[] = {"a\\b", "a_b", "a/b", "x:y?", ".hidden", "e.g.", "100%",
+                                      "a%5Cb", "<*|\">", "café", "a%20b"};
+  static const char *const folders[] = {"a%5Cb", "a_b", "a%2Fb", "x%3Ay%3F", "%2Ehidden",
+                                        "e.g%2E", "100%25", "a%255Cb", "%3C%2A%7C%22%3E", "café",
+                                        "a%2520b"};
+  for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+    g_autofree char *f = swell_category_folder_name(names[i]);
+    g_autofree char *back = swell_category_name_from_folder(f);
+    CHECK(strcmp(f, folders[i]) == 0 && strcmp(back, names[i]) == 0, "folder of “%s”: %s -> %s",
+          names[i], f, back);
+  }
+  g_autofree char *plain = swell_category_name_from_folder("a%20b %zz %");
+  CHECK(strcmp(plain, "a%20b %zz %") == 0, "other %%XX left as they are: %s", plain);
+}
+
 int main(void) {
   const char *base = g_getenv("SWELL_TMP");
   if (!base) base = g_get_tmp_dir();
@@ -667,7 +916,9 @@ int main(void) {
   }
   test_open_errors();
   test_migration();
+  test_migration_v4_hashes();
   test_categories_and_images();
+  test_category_names();
   test_auto_split();
   test_runs_and_models();
   test_concurrency();

@@ -11,7 +11,10 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "swell-image.h"
 #include "testutil.h"
@@ -593,6 +596,86 @@ static void test_mutations(void) {
   CHECK(bad == 0, "%d mutated files misbehaved", bad);
 }
 
+/* VmSize or VmPeak of this process, KiB. */
+static long vm_kib(const char *field) {
+  g_autofree char *status = NULL;
+  if (!g_file_get_contents("/proc/self/status", &status, NULL, NULL)) return -1;
+  const char *p = strstr(status, field);
+  return p ? atol(p + strlen(field)) : -1;
+}
+
+/* Decodes and probes `data` in a child whose address space is capped at
+ * 512 MB above its current size; the child exits 0 when both refuse the
+ * bytes as truncated or corrupt and its peak address space grew by less
+ * than 64 MB. */
+static gboolean refused_within_bounds(const char *name, const guint8 *data, gsize n) {
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    long size = vm_kib("VmSize:"), peak0 = vm_kib("VmPeak:");
+    struct rlimit rl = {.rlim_cur = (rlim_t)(size + 512 * 1024) * 1024,
+                        .rlim_max = (rlim_t)(size + 512 * 1024) * 1024};
+    setrlimit(RLIMIT_AS, &rl);
+    g_autoptr(GBytes) b = g_bytes_new_static(data, n);
+    g_autoptr(GError) e = NULL, pe = NULL;
+    g_autoptr(SwellRgbImage) img = swell_image_decode_bytes(b, name, &e);
+    SwellImageInfo info;
+    gboolean probed = swell_image_probe_bytes(b, name, &info, &pe);
+    long grew = vm_kib("VmPeak:") - MAX(peak0, size);
+    gboolean ok = !img && !probed && e && e->code == SWELL_IMAGE_ERROR_CORRUPT && pe &&
+                  pe->code == SWELL_IMAGE_ERROR_CORRUPT &&
+                  strstr(e->message, "truncated or corrupt") && grew < 64 * 1024;
+    printf("%s %s -> %s; peak address space +%ld MB\n", ok ? "ok  " : "FAIL", name,
+           e ? e->message : "decoded (no error)", grew / 1024);
+    fflush(stdout);
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* Issue 14: header fields that declare huge sizes (a BMP info header of
+ * 0xe2e2e2e2 bytes made the BMP loader reserve 3.8 GB) are refused before
+ * any loader allocates for them. */
+static void test_declared_sizes(void) {
+  guint8 bmp[64] = {'B', 'M', 64, 0, 0, 0, 0, 0, 0, 0, 54, 0, 0, 0, 0xe2, 0xe2, 0xe2, 0xe2};
+  CHECK(refused_within_bounds("huge_header.bmp", bmp, sizeof bmp), "huge BMP info header");
+  guint8 bmp_off[64] = {'B', 'M', 64, 0, 0, 0, 0, 0, 0, 0xe2, 0xe2, 0xe2, 0x72, 40, 0, 0, 0, 16, 0, 0, 0, 16, 0, 0, 0, 1, 0, 24};
+  CHECK(refused_within_bounds("huge_offset.bmp", bmp_off, sizeof bmp_off), "huge BMP data offset");
+  guint8 ico[64] = {0, 0, 1, 0, 1, 0, 16, 16, 0, 0, 1, 0, 32, 0, 0xe2, 0xe2, 0xe2, 0x72, 0xe2, 0xe2, 0xe2, 0x72};
+  CHECK(refused_within_bounds("huge_entry.ico", ico, sizeof ico), "huge ICO entry");
+  /* A good BMP still decodes. */
+  g_autoptr(GdkPixbuf) pb = pattern(20, 10, FALSE);
+  g_autoptr(GBytes) good = encode(pb, "bmp");
+  g_autoptr(GError) e = NULL;
+  g_autoptr(SwellRgbImage) img = swell_image_decode_bytes(good, "good.bmp", &e);
+  CHECK(img && img->width == 20 && img->height == 10, "good BMP: %s", e ? e->message : "wrong size");
+}
+
+/* Issue 14: a small JPEG or PNG is its own thumbnail (not re-encoded at full
+ * size); a large one, one with alpha or with an EXIF rotation is not. */
+static void test_own_thumbnail(void) {
+  g_autoptr(GdkPixbuf) small = pattern(150, 150, FALSE);
+  g_autoptr(GdkPixbuf) big = pattern(300, 150, FALSE);
+  g_autoptr(GdkPixbuf) alpha = pattern(100, 100, TRUE);
+  g_autoptr(GBytes) small_jpg = encode(small, "jpeg"), small_png = encode(small, "png");
+  g_autoptr(GBytes) big_jpg = encode(big, "jpeg"), alpha_png = encode(alpha, "png");
+  g_autoptr(GBytes) small_bmp = encode(small, "bmp");
+  CHECK(swell_image_is_own_thumbnail(small_jpg, 256), "150x150 JPEG is not its own thumbnail");
+  CHECK(swell_image_is_own_thumbnail(small_png, 256), "150x150 PNG is not its own thumbnail");
+  CHECK(!swell_image_is_own_thumbnail(big_jpg, 256), "300x150 JPEG taken as a 256 thumbnail");
+  CHECK(!swell_image_is_own_thumbnail(alpha_png, 256), "PNG with alpha taken as its own thumbnail");
+  CHECK(!swell_image_is_own_thumbnail(small_bmp, 256), "BMP taken as its own thumbnail");
+  g_autofree char *path = fixture("exif_rot6.jpg");
+  g_autofree char *data = NULL;
+  gsize n = 0;
+  CHECK(g_file_get_contents(path, &data, &n, NULL), "cannot read %s", path);
+  g_autoptr(GBytes) rot = g_bytes_new(data, n);
+  CHECK(!swell_image_is_own_thumbnail(rot, 256), "EXIF-rotated JPEG taken as its own thumbnail");
+  printf("ok   own thumbnails: small JPEG/PNG yes; large, alpha, BMP, EXIF-rotated no\n");
+}
+
 int main(void) {
   const char *base = g_getenv("SWELL_TMP");
   if (!base) base = g_get_tmp_dir();
@@ -608,6 +691,8 @@ int main(void) {
   test_resize_region();
   test_reduced_decode();
   test_mutations();
+  test_declared_sizes();
+  test_own_thumbnail();
   g_free(tmpdir);
   return sw_test_finish();
 }

@@ -3,10 +3,12 @@
  * then pass PRAGMA integrity_check and hold everything the child had
  * committed (and nothing half-written). The children are fresh copies of this
  * program (exec'd) so they are real separate processes with their own
- * connection. */
+ * connection. (c) kills a writer while SQLite is checkpointing a large
+ * write-ahead log into the database file. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +74,28 @@ static int run_child(const char *project) {
     printf("ok %d\n", b);
     fflush(stdout);
   }
+  return 0;
+}
+
+/* Commits round `round`'s labels (every image in category `cat`) with a
+ * 24 MB setting in the same transaction, automatic checkpoints off, then
+ * checkpoints the log into the database (TRUNCATE) and waits to be killed. */
+static int checkpoint_child(const char *project, const char *cat) {
+  sqlite3 *db = NULL;
+  if (sqlite3_open_v2(project, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) return 2;
+  g_autofree char *sql = g_strdup_printf(
+      "PRAGMA wal_autocheckpoint = 0; PRAGMA synchronous = FULL; BEGIN IMMEDIATE;"
+      "UPDATE images SET category_id = %s;"
+      "INSERT OR REPLACE INTO settings (key, value) VALUES ('pad', randomblob(24000000));"
+      "UPDATE change_counters SET counter = counter + 1; COMMIT;",
+      cat);
+  if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) return 3;
+  printf("committed\n");
+  fflush(stdout);
+  if (sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) != SQLITE_OK) return 4;
+  printf("checkpointed\n");
+  fflush(stdout);
+  pause();
   return 0;
 }
 
@@ -218,6 +242,23 @@ static void test_kill_during_import(void) {
 }
 
 /* Labels after steps 0..last (category index per image; -1 = as created). */
+/* A new project at `path` with categories a and b (ids in cat_ids) and
+ * N_LABEL_IMAGES unlabeled images. */
+static void make_label_project(const char *path, gint64 cat_ids[2]) {
+  g_autoptr(GError) e = NULL;
+  g_autoptr(SwellProject) p = swell_project_create(path, &e);
+  CHECK(p != NULL, "create %s: %s", path, e ? e->message : "");
+  if (!p) return;
+  cat_ids[0] = swell_project_create_category(p, "a", NULL, &e);
+  cat_ids[1] = swell_project_create_category(p, "b", NULL, &e);
+  for (int i = 0; i < N_LABEL_IMAGES; i++) {
+    g_autofree char *n = g_strdup_printf("img%d", i);
+    g_autoptr(GBytes) bytes = g_bytes_new(n, strlen(n));
+    SwellNewImage ni = {.name = n, .bytes = bytes, .format = "png"};
+    swell_project_add_image(p, &ni, NULL, &e);
+  }
+}
+
 static void labels_after(int last, int labels[N_LABEL_IMAGES]) {
   for (int i = 0; i < N_LABEL_IMAGES; i++) labels[i] = -1;
   for (int b = 0; b <= last; b++) labels[b % N_LABEL_IMAGES] = (b / N_LABEL_IMAGES) % 2;
@@ -227,17 +268,7 @@ static void test_kill_during_run(void) {
   g_autofree char *path = g_build_filename(tmpdir, "run-kill.swell", NULL);
   g_autoptr(GError) e = NULL;
   gint64 cat_ids[2];
-  {
-    g_autoptr(SwellProject) p = swell_project_create(path, &e);
-    cat_ids[0] = swell_project_create_category(p, "a", NULL, &e);
-    cat_ids[1] = swell_project_create_category(p, "b", NULL, &e);
-    for (int i = 0; i < N_LABEL_IMAGES; i++) {
-      g_autofree char *n = g_strdup_printf("img%d", i);
-      g_autoptr(GBytes) bytes = g_bytes_new(n, strlen(n));
-      SwellNewImage ni = {.name = n, .bytes = bytes, .format = "png"};
-      swell_project_add_image(p, &ni, NULL, &e);
-    }
-  }
+  make_label_project(path, cat_ids);
   int kill_after[] = {3, 40, 150};
   for (guint k = 0; k < G_N_ELEMENTS(kill_after); k++) {
     /* each round starts a new run from scratch on the same project */
@@ -293,9 +324,66 @@ static void test_kill_during_run(void) {
   }
 }
 
+/* Kills after "committed" plus a delay; *mid gets TRUE when the child had
+ * not reported the checkpoint done. */
+typedef struct {
+  int delay_us;
+  gboolean mid;
+} CheckpointStop;
+
+static gboolean stop_in_checkpoint(const char *line, gpointer data) {
+  CheckpointStop *s = data;
+  if (g_str_has_prefix(line, "committed")) {
+    g_usleep(s->delay_us);
+    s->mid = TRUE;
+    return TRUE;
+  }
+  return FALSE;
+}
+
+static void test_kill_during_checkpoint(void) {
+  g_autofree char *path = g_build_filename(tmpdir, "checkpoint-kill.swell", NULL);
+  g_autofree char *wal = g_strconcat(path, "-wal", NULL);
+  g_autoptr(GError) e = NULL;
+  gint64 cat_ids[2];
+  make_label_project(path, cat_ids);
+  const int delays_us[] = {0, 2000, 10000, 30000, 80000};
+  int mid_checkpoint = 0;
+  for (guint k = 0; k < G_N_ELEMENTS(delays_us); k++) {
+    gint64 cat = cat_ids[k % 2];
+    g_autofree char *cat_s = g_strdup_printf("%" G_GINT64_FORMAT, cat);
+    char *argv[] = {self_exe, "--checkpoint-child", path, cat_s, NULL};
+    CheckpointStop s = {delays_us[k], FALSE};
+    gboolean killed;
+    run_and_kill(argv, stop_in_checkpoint, &s, &killed);
+    CHECK(killed, "checkpoint child killed");
+    /* a -wal file still holding frames: the checkpoint had not finished */
+    GStatBuf st;
+    gboolean wal_left = g_stat(wal, &st) == 0 && st.st_size > 0;
+    if (wal_left) mid_checkpoint++;
+    g_autoptr(SwellProject) p = open_after_kill(path);
+    if (!p) return;
+    g_autoptr(GPtrArray) imgs = swell_project_list_images(p, &SWELL_IMAGE_QUERY_ALL, &e);
+    int wrong = imgs ? 0 : N_LABEL_IMAGES;
+    for (guint i = 0; imgs && i < imgs->len; i++)
+      if (((SwellProjectImage *)imgs->pdata[i])->category_id != cat) wrong++;
+    CHECK(imgs && imgs->len == N_LABEL_IMAGES && wrong == 0,
+          "after a kill in the checkpoint: %d of %d labels wrong", wrong, N_LABEL_IMAGES);
+    g_autofree char *pad = swell_project_get_setting(p, "pad");
+    CHECK(pad != NULL, "the committed 24 MB setting is lost");
+    printf("ok   writer killed %d ms into the checkpoint (%s): integrity ok, %d labels as "
+           "committed\n",
+           delays_us[k] / 1000, wal_left ? "log not yet copied" : "checkpoint done",
+           N_LABEL_IMAGES - wrong);
+  }
+  CHECK(mid_checkpoint > 0, "no kill landed while the checkpoint was running");
+}
+
 int main(int argc, char **argv) {
   if (argc == 4 && strcmp(argv[1], "--import-child") == 0) return import_child(argv[2], argv[3]);
   if (argc == 3 && strcmp(argv[1], "--run-child") == 0) return run_child(argv[2]);
+  if (argc == 4 && strcmp(argv[1], "--checkpoint-child") == 0)
+    return checkpoint_child(argv[2], argv[3]);
   self_exe = g_file_read_link("/proc/self/exe", NULL);
   const char *base = g_getenv("SWELL_TMP");
   if (!base) base = g_get_tmp_dir();
@@ -306,6 +394,7 @@ int main(int argc, char **argv) {
   if (!tmpdir || !self_exe) return 1;
   test_kill_during_import();
   test_kill_during_run();
+  test_kill_during_checkpoint();
   free(datasets);
   g_free(self_exe);
   return sw_test_finish();

@@ -12,20 +12,7 @@ DATA="${SWELL_SHARED:?}/datasets"
 FIX="${SWELL_FIXTURES:?}"
 mkdir -p "${SWELL_TMP:?}"
 T=$(mktemp -d "$SWELL_TMP/test_cli_data-XXXXXX")
-. "$(dirname "$0")/testlib.sh"
-
-# expect_error NAME WORD CMD...: non-zero exit, exactly one stderr line
-# starting with "swell-cli: " and containing WORD.
-expect_error() {
-  local name=$1 word=$2
-  shift 2
-  if "$@" >"$T/stdout" 2>"$T/err"; then fail "$name: exit status 0"; return; fi
-  local n
-  n=$(wc -l <"$T/err")
-  if [ "$n" -ne 1 ]; then fail "$name: $n stderr lines: $(cat "$T/err")"; return; fi
-  if ! grep -q "^swell-cli: .*$word" "$T/err"; then fail "$name: message: $(cat "$T/err")"; return; fi
-  ok "$name: $(cat "$T/err")"
-}
+. "$(dirname "$0")/../testlib.sh"
 
 # ---- new
 "$CLI" new "$T/w.swell" --categories "cloudy, rain" >"$T/stdout" 2>"$T/err" || fail "new: $(cat "$T/err")"
@@ -58,7 +45,8 @@ import json, sys
 lines = open(sys.argv[1]).read().splitlines()
 assert len(lines) == 1, "one line"
 d = json.loads(lines[0])
-assert list(d) == ["categories", "unlabeled", "images", "runs"], list(d)
+assert list(d) == ["categories", "unlabeled", "images", "runs", "near_duplicates",
+                   "near_duplicates_across_splits", "health"], list(d)
 assert [c["name"] for c in d["categories"]] == ["cloudy", "rain", "shine", "sunrise"], d["categories"]
 for c in d["categories"]:
     assert list(c) == ["name", "train", "valid", "test"], c
@@ -136,12 +124,16 @@ mkdir -p "$T/c1/train/cat" "$T/c2/train/cat"
 cp "$FIX/images/gray.jpg" "$T/c1/train/cat/x.jpg"
 cp "$FIX/images/cmyk.jpg" "$T/c2/train/cat/x.jpg"
 "$CLI" new "$T/c.swell" >/dev/null && "$CLI" import "$T/c.swell" "$T/c1" "$T/c2" >/dev/null 2>&1
-mkdir -p "$T/cout/train/cat" && echo keep >"$T/cout/train/cat/x-2.jpg"
 "$CLI" export "$T/c.swell" "$T/cout" >/dev/null 2>&1 || fail "collision export"
-[ "$(ls "$T/cout/train/cat" | sort | tr '\n' ' ')" = "x-2.jpg x-3.jpg x.jpg " ] \
-  && [ "$(cat "$T/cout/train/cat/x-2.jpg")" = keep ] \
-  && cmp -s "$T/cout/train/cat/x.jpg" "$FIX/images/gray.jpg" && cmp -s "$T/cout/train/cat/x-3.jpg" "$FIX/images/cmyk.jpg" \
+[ "$(ls "$T/cout/train/cat" | sort | tr '\n' ' ')" = "x-2.jpg x.jpg " ] \
+  && cmp -s "$T/cout/train/cat/x.jpg" "$FIX/images/gray.jpg" && cmp -s "$T/cout/train/cat/x-2.jpg" "$FIX/images/cmyk.jpg" \
   && ok "export resolves name collisions without overwriting" || fail "collisions: $(ls "$T/cout/train/cat")"
+# never merged into a folder that holds other files (tests/cli/test_export.sh has the rest)
+mkdir -p "$T/cout2/train/cat" && echo keep >"$T/cout2/train/cat/notes.txt" && echo keep >"$T/cout2/x.txt"
+expect_error "export into a folder with other files" "which an export does not write" \
+  "$CLI" export "$T/c.swell" "$T/cout2"
+[ "$(cat "$T/cout2/train/cat/notes.txt")" = keep ] && [ "$(ls "$T/cout2/train/cat")" = notes.txt ] \
+  || fail "the refused export changed $T/cout2"
 expect_error "export into a file" "cannot create the folder" "$CLI" export "$T/c.swell" "$T/notes.swell/sub"
 
 finish || exit 1

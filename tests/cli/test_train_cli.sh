@@ -13,7 +13,7 @@ shared=${SWELL_SHARED:?}
 tmp=${SWELL_TMP:-/tmp}/train-cli
 weights=$shared/weights/mobilenet_v2_1.0_imagenet.safetensors
 data=$shared/datasets/weather4_small
-. "$(dirname "$0")/testlib.sh"
+. "$(dirname "$0")/../testlib.sh"
 check() { # check "what" python-expression-on-json-file file
   if $py - "$3" <<PY
 import json, sys

@@ -1,4 +1,4 @@
-/* cli-inspect.c: `swell-cli classify` and `swell-cli forward`, headless checks
+/* inspect.c: `swell-cli classify` and `swell-cli forward`, headless checks
  * of the engine from outside.
  *
  *   classify --arch A --weights FILE [--labels FILE] [--top K] [--json] IMAGE...
@@ -15,11 +15,10 @@
 
 #include "model.h"
 #include "swell-cli.h"
-#include "swell-inference.h"
+#include "swell-inference-private.h"
+#include "swell-model-spec-private.h"
 #include "weights.h"
 
-int swell_cli_classify(int argc, char **argv);
-int swell_cli_forward(int argc, char **argv);
 
 /* Parses options; on failure prints one line and returns FALSE. */
 static gboolean parse(GOptionContext *ctx, int *argc, char ***argv, int *status) {
@@ -76,7 +75,7 @@ int swell_cli_classify(int argc, char **argv) {
       {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &images, NULL, N_("IMAGE…")},
       {NULL, 0, 0, 0, NULL, NULL, NULL},
   };
-  g_autoptr(GOptionContext) ctx = g_option_context_new(_("IMAGE… — classify photos with an ImageNet network"));
+  g_autoptr(GOptionContext) ctx = g_option_context_new(_("— classify photos with an ImageNet network"));
   g_option_context_set_translation_domain(ctx, GETTEXT_PACKAGE);
   g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
   int status = 0;
@@ -104,6 +103,9 @@ int swell_cli_classify(int argc, char **argv) {
       return swell_cli_fail(_("%s: %d labels, but the classifier has %d classes"), labels_path,
                             nlabels, n);
   }
+  /* --labels, else the class names the file's metadata gives, else the indices */
+  const char *const *names = labels ? (const char *const *)labels
+                                    : swell_classifier_get_class_names(cls);
   if (top > n) top = n;
   g_autofree float *probs = g_new(float, n);
   g_autofree int *idx = g_new(int, top);
@@ -129,7 +131,7 @@ int swell_cli_classify(int argc, char **argv) {
         json_builder_set_member_name(b, "index");
         json_builder_add_int_value(b, idx[j]);
         json_builder_set_member_name(b, "label");
-        json_builder_add_string_value(b, labels ? labels[idx[j]] : num);
+        json_builder_add_string_value(b, names ? names[idx[j]] : num);
         json_builder_set_member_name(b, "prob");
         json_builder_add_double_value(b, probs[idx[j]]);
         json_builder_end_object(b);
@@ -144,7 +146,7 @@ int swell_cli_classify(int argc, char **argv) {
       for (int j = 0; j < k; j++) {
         g_autofree char *num = g_strdup_printf("%d", idx[j]);
         printf("  %6.2f%%  %5d  %s\n", 100.0 * probs[idx[j]], idx[j],
-               labels ? labels[idx[j]] : num);
+               names ? names[idx[j]] : num);
       }
     }
     fflush(stdout);
@@ -188,18 +190,21 @@ int swell_cli_forward(int argc, char **argv) {
   if ((status = read_weights(weights, &sd)) != 0) return status;
   g_autoptr(GError) error = NULL;
   SwellModelSpec spec;
-  if (!swell_model_spec_from_weights(&sd, arch, weights, &spec, &error)) {
+  if (!swell_model_spec_from_state_dict(&sd, arch, weights, &spec, &error)) {
     sw_state_dict_free(&sd);
     return swell_cli_fail("%s", error->message);
   }
-  if (head) spec.model.head = strcmp(head, "fastai") == 0 ? SW_HEAD_FASTAI : SW_HEAD_IMAGENET;
-  if (num_classes > 0) spec.model.num_classes = num_classes;
-  if (spec.model.num_classes < 1) {
+  if (head)
+    spec.head = strcmp(head, "fastai") == 0 ? SWELL_MODEL_HEAD_FASTAI : SWELL_MODEL_HEAD_IMAGENET;
+  if (num_classes > 0) spec.num_classes = num_classes;
+  if (spec.num_classes < 1) {
     sw_state_dict_free(&sd);
     return swell_cli_fail(_("%s: the weights have no classifier; give --num-classes"), weights);
   }
   char err[1024];
-  sw_model *m = sw_model_new(&spec.model, err, sizeof err);
+  sw_model_config cfg;
+  swell_model_spec_get_config(&spec, &cfg);
+  sw_model *m = sw_model_new(&cfg, err, sizeof err);
   if (!m) {
     sw_state_dict_free(&sd);
     return swell_cli_fail("%s", err);

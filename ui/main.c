@@ -1,10 +1,13 @@
-/* main.c: the swell executable. */
+/* main.c: the swell executable (and, built with SWELL_TEST_DRIVER, swell-test-window). */
 #include "swell-config.h"
 
 #include <glib/gi18n.h>
 #include <locale.h>
 
 #include "swell-application.h"
+#ifdef SWELL_TEST_DRIVER
+#include "swell-test-driver.h"
+#endif
 
 int
 main (int argc, char **argv)
@@ -27,5 +30,9 @@ main (int argc, char **argv)
 #endif
 
   g_autoptr (SwellApplication) app = swell_application_new ();
+#ifdef SWELL_TEST_DRIVER
+  /* swell-test-window (meson option test_driver): SWELL_TEST_SCRIPT drives it. */
+  swell_test_driver_install (app);
+#endif
   return g_application_run (G_APPLICATION (app), argc, argv);
 }

@@ -4,10 +4,8 @@
 #include <glib/gi18n.h>
 
 #include "swell-actions.h"
-#include "swell-label-view.h"
-#include "swell-predict-view.h"
-#include "swell-results-view.h"
-#include "swell-train-view.h"
+#include "swell-preferences.h"
+#include "swell-window-private.h"
 
 /* ---------------------------------------------------------------- app */
 
@@ -107,11 +105,25 @@ quit_activated (GSimpleAction *action, GVariant *param, gpointer app)
 static void
 about_activated (GSimpleAction *action, GVariant *param, gpointer app)
 {
-  const char *authors[] = { _("The Swell developers"), NULL };
-  gtk_show_about_dialog (GTK_WINDOW (active_swell_window (app)), "program-name", _("Swell"), "logo-icon-name",
-                         SWELL_APP_ID, "version", PACKAGE_VERSION, "comments",
-                         _("Train image classifiers on your own photos, on an ordinary laptop."), "license-type",
-                         GTK_LICENSE_GPL_3_0, "authors", authors, "translator-credits", _("translator-credits"), NULL);
+  const char *developers[] = { _("The Swell developers"), NULL };
+  GtkWidget *about = adw_about_window_new ();
+  gtk_window_set_transient_for (GTK_WINDOW (about), GTK_WINDOW (active_swell_window (app)));
+  adw_about_window_set_application_name (ADW_ABOUT_WINDOW (about), _("Swell"));
+  adw_about_window_set_application_icon (ADW_ABOUT_WINDOW (about), swell_application_icon_name (about));
+  adw_about_window_set_version (ADW_ABOUT_WINDOW (about), PACKAGE_VERSION);
+  adw_about_window_set_comments (ADW_ABOUT_WINDOW (about),
+                                 _("Train image classifiers on your own photos, on an ordinary laptop."));
+  adw_about_window_set_license_type (ADW_ABOUT_WINDOW (about), GTK_LICENSE_GPL_3_0);
+  adw_about_window_set_developer_name (ADW_ABOUT_WINDOW (about), developers[0]);
+  adw_about_window_set_developers (ADW_ABOUT_WINDOW (about), developers);
+  adw_about_window_set_translator_credits (ADW_ABOUT_WINDOW (about), _("translator-credits"));
+  gtk_window_present (GTK_WINDOW (about));
+}
+
+static void
+preferences_activated (GSimpleAction *action, GVariant *param, gpointer app)
+{
+  gtk_window_present (GTK_WINDOW (swell_preferences_new (GTK_WINDOW (active_swell_window (app)))));
 }
 
 void
@@ -123,16 +135,18 @@ swell_actions_install_app (SwellApplication *app)
     { "open", open_activated, NULL, NULL, NULL, { 0 } },
     { "quit", quit_activated, NULL, NULL, NULL, { 0 } },
     { "about", about_activated, NULL, NULL, NULL, { 0 } },
+    { "preferences", preferences_activated, NULL, NULL, NULL, { 0 } },
   };
   g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
-  g_autoptr (GAction) dark = g_settings_create_action (swell_application_get_settings (app), "dark-style");
-  g_action_map_add_action (G_ACTION_MAP (app), dark);
+  g_autoptr (GAction) scheme = g_settings_create_action (swell_application_get_settings (app), "color-scheme");
+  g_action_map_add_action (G_ACTION_MAP (app), scheme);
 
   struct { const char *action; const char *accels[3]; } accels[] = {
     { "app.new-project", { "<Primary>n", NULL } },
     { "app.new-window", { "<Primary><Shift>n", NULL } },
     { "app.open", { "<Primary>o", NULL } },
     { "app.quit", { "<Primary>q", NULL } },
+    { "app.preferences", { "<Primary>comma", NULL } },
     { "win.close", { "<Primary>w", NULL } },
     { "win.import", { "<Primary>i", NULL } },
     { "win.import-folder", { "<Primary><Shift>i", NULL } },
@@ -151,12 +165,6 @@ swell_actions_install_app (SwellApplication *app)
 }
 
 /* ---------------------------------------------------------------- window */
-
-static GtkWidget *
-view (SwellWindow *win, const char *name)
-{
-  return swell_window_get_view_widget (win, name);
-}
 
 static void
 close_activated (GSimpleAction *action, GVariant *param, gpointer win)
@@ -180,48 +188,48 @@ static void
 import_activated (GSimpleAction *action, GVariant *param, gpointer win)
 {
   swell_window_set_view (SWELL_WINDOW (win), "label");
-  swell_label_view_import_dialog (SWELL_LABEL_VIEW (view (win, "label")), FALSE);
+  swell_label_view_import_dialog (SWELL_WINDOW (win)->label_view, FALSE);
 }
 
 static void
 import_folder_activated (GSimpleAction *action, GVariant *param, gpointer win)
 {
   swell_window_set_view (SWELL_WINDOW (win), "label");
-  swell_label_view_import_dialog (SWELL_LABEL_VIEW (view (win, "label")), TRUE);
+  swell_label_view_import_dialog (SWELL_WINDOW (win)->label_view, TRUE);
 }
 
 static void
 add_category_activated (GSimpleAction *action, GVariant *param, gpointer win)
 {
   swell_window_set_view (SWELL_WINDOW (win), "label");
-  swell_label_view_add_category (SWELL_LABEL_VIEW (view (win, "label")));
+  swell_label_view_add_category (SWELL_WINDOW (win)->label_view);
 }
 
 static void
 train_activated (GSimpleAction *action, GVariant *param, gpointer win)
 {
   swell_window_set_view (SWELL_WINDOW (win), "train");
-  swell_train_view_start (SWELL_TRAIN_VIEW (view (win, "train")));
+  swell_train_view_start (SWELL_WINDOW (win)->train_view);
 }
 
 static void
 stop_activated (GSimpleAction *action, GVariant *param, gpointer win)
 {
-  swell_train_view_stop (SWELL_TRAIN_VIEW (view (win, "train")));
+  swell_train_view_stop (SWELL_WINDOW (win)->train_view);
 }
 
 static void
 lr_find_activated (GSimpleAction *action, GVariant *param, gpointer win)
 {
   swell_window_set_view (SWELL_WINDOW (win), "train");
-  swell_train_view_lr_find (SWELL_TRAIN_VIEW (view (win, "train")));
+  swell_train_view_lr_find (SWELL_WINDOW (win)->train_view);
 }
 
 static void
 predict_open_activated (GSimpleAction *action, GVariant *param, gpointer win)
 {
   swell_window_set_view (SWELL_WINDOW (win), "predict");
-  swell_predict_view_open_dialog (SWELL_PREDICT_VIEW (view (win, "predict")));
+  swell_predict_view_open_dialog (SWELL_WINDOW (win)->predict_view);
 }
 
 void
@@ -254,15 +262,15 @@ void
 swell_actions_update_window (SwellWindow *win)
 {
   gboolean open = swell_window_get_project_path (win) != NULL;
-  SwellTrainView *train = SWELL_TRAIN_VIEW (view (win, "train"));
-  gboolean busy = open && swell_train_view_is_busy (train);
+  gboolean busy = open && swell_train_view_is_busy (win->train_view);
+  gboolean editable = open && !swell_window_is_read_only (win);
   set_enabled (win, "close-project", open);
   set_enabled (win, "view", open);
-  set_enabled (win, "import", open);
-  set_enabled (win, "import-folder", open);
-  set_enabled (win, "add-category", open);
-  set_enabled (win, "train", open && !busy);
-  set_enabled (win, "lr-find", open && !busy);
+  set_enabled (win, "import", editable);
+  set_enabled (win, "import-folder", editable);
+  set_enabled (win, "add-category", editable);
+  set_enabled (win, "train", editable && !busy);
+  set_enabled (win, "lr-find", editable && !busy);
   set_enabled (win, "stop", busy);
   set_enabled (win, "predict-open", open);
 }

@@ -1,21 +1,20 @@
-/* swell-application.c: the GtkApplication. */
+/* swell-application.c: the AdwApplication. */
 #include "swell-config.h"
 
 #include <glib/gi18n.h>
 
 #include "swell-actions.h"
 #include "swell-application.h"
-#include "swell-test-driver.h"
 #include "swell-window.h"
 
 #define MAX_RECENT 12
 
 struct _SwellApplication {
-  GtkApplication parent_instance;
+  AdwApplication parent_instance;
   GSettings *settings;
 };
 
-G_DEFINE_FINAL_TYPE (SwellApplication, swell_application, GTK_TYPE_APPLICATION)
+G_DEFINE_FINAL_TYPE (SwellApplication, swell_application, ADW_TYPE_APPLICATION)
 
 GSettings *
 swell_application_get_settings (SwellApplication *self)
@@ -23,12 +22,22 @@ swell_application_get_settings (SwellApplication *self)
   return self->settings;
 }
 
-static void
-apply_dark_style (SwellApplication *self)
+const char *
+swell_application_icon_name (GtkWidget *for_widget)
 {
-  GtkSettings *gs = gtk_settings_get_default ();
-  if (gs)
-    g_object_set (gs, "gtk-application-prefer-dark-theme", g_settings_get_boolean (self->settings, "dark-style"), NULL);
+  GtkIconTheme *theme = gtk_icon_theme_get_for_display (gtk_widget_get_display (for_widget));
+  return gtk_icon_theme_has_icon (theme, SWELL_APP_ID) ? SWELL_APP_ID : "applications-science-symbolic";
+}
+
+/* The style preference: follow the system (AdwStyleManager's default), or
+ * always light or dark. */
+static void
+apply_color_scheme (SwellApplication *self)
+{
+  static const AdwColorScheme schemes[] = { ADW_COLOR_SCHEME_DEFAULT, ADW_COLOR_SCHEME_FORCE_LIGHT,
+                                            ADW_COLOR_SCHEME_FORCE_DARK };
+  guint i = (guint) g_settings_get_enum (self->settings, "color-scheme");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), schemes[MIN (i, G_N_ELEMENTS (schemes) - 1)]);
 }
 
 static void
@@ -38,13 +47,10 @@ swell_application_startup (GApplication *app)
   G_APPLICATION_CLASS (swell_application_parent_class)->startup (app);
   g_set_application_name (_("Swell"));
   gtk_window_set_default_icon_name (SWELL_APP_ID);
-
-  g_autoptr (GtkCssProvider) css = gtk_css_provider_new ();
-  gtk_css_provider_load_from_resource (css, "/io/github/swell/Swell/style.css");
-  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
-                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-  g_signal_connect_swapped (self->settings, "changed::dark-style", G_CALLBACK (apply_dark_style), self);
-  apply_dark_style (self);
+  /* AdwApplication loads style.css (and style-dark.css in the dark style)
+   * from the resource base path. */
+  g_signal_connect_swapped (self->settings, "changed::color-scheme", G_CALLBACK (apply_color_scheme), self);
+  apply_color_scheme (self);
   swell_actions_install_app (self);
 }
 
@@ -73,7 +79,6 @@ swell_application_activate (GApplication *app)
   }
   SwellWindow *win = swell_window_new (self);
   gtk_window_present (GTK_WINDOW (win));
-  swell_test_driver_maybe_start (win);
 }
 
 void
@@ -87,13 +92,10 @@ swell_application_open_project (SwellApplication *self, const char *path)
     return;
   }
   win = find_window_for (self, NULL, TRUE);
-  gboolean fresh = win == NULL;
   if (!win)
     win = swell_window_new (self);
   gtk_window_present (GTK_WINDOW (win));
   swell_window_open_project (win, abs, FALSE);
-  if (fresh)
-    swell_test_driver_maybe_start (win);
 }
 
 static void
@@ -165,10 +167,6 @@ swell_application_init (SwellApplication *self)
 SwellApplication *
 swell_application_new (void)
 {
-  GApplicationFlags flags = G_APPLICATION_HANDLES_OPEN;
-  /* The end-to-end test drives its own instance without a session bus. */
-  if (g_getenv ("SWELL_TEST_SCRIPT"))
-    flags |= G_APPLICATION_NON_UNIQUE;
-  return g_object_new (SWELL_TYPE_APPLICATION, "application-id", SWELL_APP_ID, "flags", flags,
+  return g_object_new (SWELL_TYPE_APPLICATION, "application-id", SWELL_APP_ID, "flags", G_APPLICATION_HANDLES_OPEN,
                        "resource-base-path", "/io/github/swell/Swell", NULL);
 }

@@ -68,6 +68,22 @@ category_item_new (gint64 id, const char *name, const char *color)
   return self;
 }
 
+SwellCategoryItem *
+swell_category_item_new_extra (gint64 id, const char *name)
+{
+  g_return_val_if_fail (id < 0 && id != SWELL_CATEGORY_ALL, NULL);
+  return category_item_new (id, name, NULL);
+}
+
+void
+swell_category_item_set_counts (SwellCategoryItem *self, const guint counts[SWELL_N_SPLITS])
+{
+  if (memcmp (counts, self->counts, sizeof self->counts) == 0)
+    return;
+  memcpy (self->counts, counts, sizeof self->counts);
+  g_object_notify_by_pspec (G_OBJECT (self), item_props[ITEM_PROP_TOTAL]);
+}
+
 gint64 swell_category_item_get_id (SwellCategoryItem *self) { return self->id; }
 const char *swell_category_item_get_name (SwellCategoryItem *self) { return self->name; }
 const char *swell_category_item_get_color (SwellCategoryItem *self) { return self->color; }

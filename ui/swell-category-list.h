@@ -21,6 +21,12 @@ guint swell_category_item_get_count (SwellCategoryItem *self, SwellSplit split);
 guint swell_category_item_get_total (SwellCategoryItem *self);
 gboolean swell_category_item_is_real (SwellCategoryItem *self);
 
+/* The Label view's "Suggested" row (unlabeled images with the latest run's
+ * prediction): not in a SwellCategoryList, its counts set by its owner. */
+#define SWELL_CATEGORY_SUGGESTED ((gint64) -100)
+SwellCategoryItem *swell_category_item_new_extra (gint64 id, const char *name);
+void swell_category_item_set_counts (SwellCategoryItem *self, const guint counts[SWELL_N_SPLITS]);
+
 #define SWELL_TYPE_CATEGORY_LIST (swell_category_list_get_type ())
 G_DECLARE_FINAL_TYPE (SwellCategoryList, swell_category_list, SWELL, CATEGORY_LIST, GObject)
 

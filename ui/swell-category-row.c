@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 
+#include "swell-a11y.h"
 #include "swell-category-row.h"
 
 /* ---------------------------------------------------------------- dot */
@@ -108,6 +109,14 @@ refresh (SwellCategoryRow *self)
                                                  swell_category_item_get_name (it))
                               : NULL;
   gtk_widget_set_tooltip_text (GTK_WIDGET (self), tip);
+  /* The row's accessible name (on the list row that takes the focus). */
+  guint n = swell_category_item_get_total (it);
+  g_autofree char *name = gtk_widget_get_visible (GTK_WIDGET (self->key_label))
+    ? g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s: %u image, %s; key %s", "%s: %u images, %s; key %s", n),
+                       swell_category_item_get_name (it), n, splits, gtk_label_get_text (self->key_label))
+    : g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s: %u image, %s", "%s: %u images, %s", n),
+                       swell_category_item_get_name (it), n, splits);
+  swell_a11y_set_item_label (GTK_WIDGET (self), name);
 }
 
 void

@@ -4,14 +4,16 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "swell-a11y.h"
 #include "swell-confusion-view.h"
-#include "swell-plot.h"
+#include "swell-text.h"
 
 struct _SwellConfusionView {
   GtkWidget parent_instance;
   SwellConfusion *confusion;
   int sel_a, sel_p;
   int hover_a, hover_p;
+  int focus_a, focus_p; /* the cell the arrow keys move, drawn while focused */
   /* geometry of the last layout */
   double gx, gy, cell;
   gboolean rotated;
@@ -28,7 +30,7 @@ label_width (SwellConfusionView *self)
 {
   int n = swell_confusion_get_n_classes (self->confusion), maxw = 0;
   for (int i = 0; i < n; i++) {
-    PangoLayout *l = swell_plot_make_layout (GTK_WIDGET (self), swell_confusion_get_class_name (self->confusion, i), 0.9, FALSE);
+    PangoLayout *l = swell_text_make_layout (GTK_WIDGET (self), swell_confusion_get_class_name (self->confusion, i), 0.9, FALSE);
     int w;
     pango_layout_get_pixel_size (l, &w, NULL);
     maxw = MAX (maxw, w);
@@ -43,7 +45,7 @@ names_fit (SwellConfusionView *self, double cs)
 {
   int n = swell_confusion_get_n_classes (self->confusion);
   for (int i = 0; i < n; i++) {
-    PangoLayout *l = swell_plot_make_layout (GTK_WIDGET (self), swell_confusion_get_class_name (self->confusion, i), 0.9, FALSE);
+    PangoLayout *l = swell_text_make_layout (GTK_WIDGET (self), swell_confusion_get_class_name (self->confusion, i), 0.9, FALSE);
     int w;
     pango_layout_get_pixel_size (l, &w, NULL);
     g_object_unref (l);
@@ -63,7 +65,7 @@ compute_geometry (SwellConfusionView *self)
     return;
   }
   int lw = label_width (self);
-  PangoLayout *probe = swell_plot_make_layout (GTK_WIDGET (self), "Ag", 0.9, FALSE);
+  PangoLayout *probe = swell_text_make_layout (GTK_WIDGET (self), "Ag", 0.9, FALSE);
   int th;
   pango_layout_get_pixel_size (probe, NULL, &th);
   g_object_unref (probe);
@@ -98,90 +100,113 @@ swell_confusion_view_cell_at (SwellConfusionView *self, double x, double y, int 
   return TRUE;
 }
 
+typedef struct {
+  GdkRGBA fg, dim;
+  GdkRGBA correct, wrong, on_fill; /* the diagonal, the mistakes, text on a strong fill */
+  GdkRGBA focus;                   /* the keyboard's cell */
+  gboolean dark; /* dark style: the foreground is light */
+} Colors;
+
+/* From the style (ui/style.css names them; libadwaita's accent and error
+ * colours), so that the matrix reads in the light and the dark style. */
 static void
-swell_confusion_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+style_colors (GtkWidget *widget, Colors *c)
 {
-  SwellConfusionView *self = SWELL_CONFUSION_VIEW (widget);
-  GdkRGBA fg;
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
-  G_GNUC_END_IGNORE_DEPRECATIONS
-  /* Dark style: the foreground is light. */
-  gboolean dark = (fg.red + fg.green + fg.blue) / 3 > 0.5;
-  GdkRGBA dim = fg;
-  dim.alpha *= 0.7f;
-  compute_geometry (self);
-  int n = self->confusion ? swell_confusion_get_n_classes (self->confusion) : 0;
+  swell_style_fg_color (widget, &c->fg);
+  c->dark = (c->fg.red + c->fg.green + c->fg.blue) / 3 > 0.5;
+  c->dim = c->fg;
+  c->dim.alpha *= 0.7f;
+  c->correct = c->wrong = c->on_fill = c->fg;
+  swell_style_color (widget, "swell_matrix_correct", &c->correct);
+  swell_style_color (widget, "swell_matrix_wrong", &c->wrong);
+  swell_style_color (widget, "swell_matrix_on_fill", &c->on_fill);
+  c->focus = c->fg;
+  swell_style_color (widget, "accent_color", &c->focus);
+}
+
+static void
+draw_placeholder (SwellConfusionView *self, GtkSnapshot *snapshot, const Colors *c)
+{
+  GtkWidget *widget = GTK_WIDGET (self);
   int W = gtk_widget_get_width (widget), H = gtk_widget_get_height (widget);
-  if (n == 0) {
-    PangoLayout *l = swell_plot_make_layout (widget, _("No results yet: train a model to see where it gets confused."), 1.0, FALSE);
-    pango_layout_set_width (l, (W - 24) * PANGO_SCALE);
-    pango_layout_set_alignment (l, PANGO_ALIGN_CENTER);
-    pango_layout_set_wrap (l, PANGO_WRAP_WORD);
-    int tw, th;
-    pango_layout_get_pixel_size (l, &tw, &th);
-    gtk_snapshot_save (snapshot);
-    gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (12, (H - th) / 2.0));
-    gtk_snapshot_append_layout (snapshot, l, &dim);
-    gtk_snapshot_restore (snapshot);
-    g_object_unref (l);
-    return;
-  }
+  PangoLayout *l = swell_text_make_layout (widget, _("No results yet: train a model to see where it gets confused."), 1.0, FALSE);
+  pango_layout_set_width (l, (W - 24) * PANGO_SCALE);
+  pango_layout_set_alignment (l, PANGO_ALIGN_CENTER);
+  pango_layout_set_wrap (l, PANGO_WRAP_WORD);
+  int tw, th;
+  pango_layout_get_pixel_size (l, &tw, &th);
+  swell_text_append (snapshot, l, 12, (H - th) / 2.0, &c->dim);
+  g_object_unref (l);
+}
+
+/* One cell: its colour by row share, a ring when selected or hovered, the count. */
+static void
+draw_cell (SwellConfusionView *self, GtkSnapshot *snapshot, int a, int p, const Colors *c)
+{
   double cs = self->cell;
-  const GdkRGBA blue = { 0.21, 0.52, 0.89, 1 }, red = { 0.88, 0.11, 0.14, 1 };
-  for (int a = 0; a < n; a++) {
-    for (int p = 0; p < n; p++) {
-      double share = swell_confusion_get_row_share (self->confusion, a, p);
-      guint count = swell_confusion_get_count (self->confusion, a, p);
-      graphene_rect_t r = GRAPHENE_RECT_INIT (self->gx + p * cs + 1, self->gy + a * cs + 1, cs - 2, cs - 2);
-      GskRoundedRect rr;
-      gsk_rounded_rect_init_from_rect (&rr, &r, 4);
-      gtk_snapshot_push_rounded_clip (snapshot, &rr);
-      GdkRGBA base = fg;
-      base.alpha = dark ? 0.06f : 0.04f;
-      gtk_snapshot_append_color (snapshot, &base, &r);
-      GdkRGBA c = a == p ? blue : red;
-      c.alpha = (float) (count > 0 ? 0.12 + 0.88 * share : 0);
-      gtk_snapshot_append_color (snapshot, &c, &r);
-      gtk_snapshot_pop (snapshot);
-      if ((a == self->sel_a && p == self->sel_p) || (a == self->hover_a && p == self->hover_p)) {
-        GdkRGBA ring = fg;
-        ring.alpha = a == self->sel_a && p == self->sel_p ? 0.9f : 0.4f;
-        const float bw[4] = { 2.5f, 2.5f, 2.5f, 2.5f };
-        const GdkRGBA bc[4] = { ring, ring, ring, ring };
-        gtk_snapshot_append_border (snapshot, &rr, bw, bc);
-      }
-      g_autofree char *t = g_strdup_printf ("%u", count);
-      PangoLayout *l = swell_plot_make_layout (widget, t, cs < 40 ? 0.8 : 1.1, count > 0);
-      int tw, th;
-      pango_layout_get_pixel_size (l, &tw, &th);
-      GdkRGBA tc = share > 0.45 && count > 0 ? (GdkRGBA) { 1, 1, 1, 1 } : count > 0 ? fg : dim;
-      gtk_snapshot_save (snapshot);
-      gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (r.origin.x + (r.size.width - tw) / 2, r.origin.y + (r.size.height - th) / 2));
-      gtk_snapshot_append_layout (snapshot, l, &tc);
-      gtk_snapshot_restore (snapshot);
-      g_object_unref (l);
-    }
+  double share = swell_confusion_get_row_share (self->confusion, a, p);
+  guint count = swell_confusion_get_count (self->confusion, a, p);
+  graphene_rect_t r = GRAPHENE_RECT_INIT (self->gx + p * cs + 1, self->gy + a * cs + 1, cs - 2, cs - 2);
+  GskRoundedRect rr;
+  gsk_rounded_rect_init_from_rect (&rr, &r, 4);
+  gtk_snapshot_push_rounded_clip (snapshot, &rr);
+  GdkRGBA base = c->fg;
+  base.alpha = c->dark ? 0.06f : 0.04f;
+  gtk_snapshot_append_color (snapshot, &base, &r);
+  GdkRGBA fill = a == p ? c->correct : c->wrong;
+  fill.alpha = (float) (count > 0 ? 0.12 + 0.88 * share : 0);
+  gtk_snapshot_append_color (snapshot, &fill, &r);
+  gtk_snapshot_pop (snapshot);
+  if ((a == self->sel_a && p == self->sel_p) || (a == self->hover_a && p == self->hover_p)) {
+    GdkRGBA ring = c->fg;
+    ring.alpha = a == self->sel_a && p == self->sel_p ? 0.9f : 0.4f;
+    const float bw[4] = { 2.5f, 2.5f, 2.5f, 2.5f };
+    const GdkRGBA bc[4] = { ring, ring, ring, ring };
+    gtk_snapshot_append_border (snapshot, &rr, bw, bc);
   }
-  /* Row names (actual), right-aligned before the grid. */
+  if (a == self->focus_a && p == self->focus_p && gtk_widget_has_focus (GTK_WIDGET (self))) {
+    /* The keyboard's cell: a ring in the accent colour, inside the cell. */
+    graphene_rect_t fr = GRAPHENE_RECT_INIT (r.origin.x + 3, r.origin.y + 3, r.size.width - 6, r.size.height - 6);
+    GskRoundedRect frr;
+    gsk_rounded_rect_init_from_rect (&frr, &fr, 3);
+    const float bw[4] = { 2, 2, 2, 2 };
+    const GdkRGBA bc[4] = { c->focus, c->focus, c->focus, c->focus };
+    gtk_snapshot_append_border (snapshot, &frr, bw, bc);
+  }
+  g_autofree char *t = g_strdup_printf ("%u", count);
+  PangoLayout *l = swell_text_make_layout (GTK_WIDGET (self), t, cs < 40 ? 0.8 : 1.1, count > 0);
+  int tw, th;
+  pango_layout_get_pixel_size (l, &tw, &th);
+  GdkRGBA tc = share > 0.45 && count > 0 ? c->on_fill : count > 0 ? c->fg : c->dim;
+  swell_text_append (snapshot, l, r.origin.x + (r.size.width - tw) / 2, r.origin.y + (r.size.height - th) / 2, &tc);
+  g_object_unref (l);
+}
+
+/* Row names (actual), right-aligned before the grid. */
+static void
+draw_row_names (SwellConfusionView *self, GtkSnapshot *snapshot, int n, const Colors *c)
+{
   int lw = label_width (self);
   for (int a = 0; a < n; a++) {
-    PangoLayout *l = swell_plot_make_layout (widget, swell_confusion_get_class_name (self->confusion, a), 0.9, FALSE);
+    PangoLayout *l = swell_text_make_layout (GTK_WIDGET (self), swell_confusion_get_class_name (self->confusion, a), 0.9, FALSE);
     pango_layout_set_width (l, lw * PANGO_SCALE);
     pango_layout_set_ellipsize (l, PANGO_ELLIPSIZE_END);
     pango_layout_set_alignment (l, PANGO_ALIGN_RIGHT);
     int tw, th;
     pango_layout_get_pixel_size (l, &tw, &th);
-    gtk_snapshot_save (snapshot);
-    gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (self->gx - 8 - lw, self->gy + a * cs + (cs - th) / 2));
-    gtk_snapshot_append_layout (snapshot, l, &fg);
-    gtk_snapshot_restore (snapshot);
+    swell_text_append (snapshot, l, self->gx - 8 - lw, self->gy + a * self->cell + (self->cell - th) / 2, &c->fg);
     g_object_unref (l);
   }
-  /* Column names (predicted), rotated 45° up-right above the grid when
-   * they do not fit the cell width, else horizontal. */
+}
+
+/* Column names (predicted), rotated 45° up-right above the grid when
+ * they do not fit the cell width, else horizontal. */
+static void
+draw_column_names (SwellConfusionView *self, GtkSnapshot *snapshot, int n, const Colors *c)
+{
+  double cs = self->cell;
   for (int p = 0; p < n; p++) {
-    PangoLayout *l = swell_plot_make_layout (widget, swell_confusion_get_class_name (self->confusion, p), 0.9, FALSE);
+    PangoLayout *l = swell_text_make_layout (GTK_WIDGET (self), swell_confusion_get_class_name (self->confusion, p), 0.9, FALSE);
     int tw, th;
     pango_layout_get_pixel_size (l, &tw, &th);
     gtk_snapshot_save (snapshot);
@@ -193,27 +218,99 @@ swell_confusion_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (self->gx + p * cs + cs / 2 - th / 2.0, self->gy - 6));
       gtk_snapshot_rotate (snapshot, -60);
     }
-    gtk_snapshot_append_layout (snapshot, l, &fg);
+    gtk_snapshot_append_layout (snapshot, l, &c->fg);
     gtk_snapshot_restore (snapshot);
     g_object_unref (l);
   }
-  /* Axis titles. */
-  PangoLayout *lp = swell_plot_make_layout (widget, _("Predicted"), 0.9, TRUE);
+}
+
+static void
+draw_axis_titles (SwellConfusionView *self, GtkSnapshot *snapshot, int n, const Colors *c)
+{
+  double cs = self->cell;
+  PangoLayout *lp = swell_text_make_layout (GTK_WIDGET (self), _("Predicted"), 0.9, TRUE);
   int tw, th;
   pango_layout_get_pixel_size (lp, &tw, &th);
-  gtk_snapshot_save (snapshot);
-  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (self->gx + n * cs / 2 - tw / 2.0, 8));
-  gtk_snapshot_append_layout (snapshot, lp, &dim);
-  gtk_snapshot_restore (snapshot);
+  swell_text_append (snapshot, lp, self->gx + n * cs / 2 - tw / 2.0, 8, &c->dim);
   g_object_unref (lp);
-  PangoLayout *la = swell_plot_make_layout (widget, _("Actual"), 0.9, TRUE);
+  PangoLayout *la = swell_text_make_layout (GTK_WIDGET (self), _("Actual"), 0.9, TRUE);
   pango_layout_get_pixel_size (la, &tw, &th);
   gtk_snapshot_save (snapshot);
   gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (4, self->gy + n * cs / 2 + tw / 2.0));
   gtk_snapshot_rotate (snapshot, -90);
-  gtk_snapshot_append_layout (snapshot, la, &dim);
+  gtk_snapshot_append_layout (snapshot, la, &c->dim);
   gtk_snapshot_restore (snapshot);
   g_object_unref (la);
+}
+
+static void
+swell_confusion_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  SwellConfusionView *self = SWELL_CONFUSION_VIEW (widget);
+  Colors c;
+  style_colors (widget, &c);
+  compute_geometry (self);
+  int n = self->confusion ? swell_confusion_get_n_classes (self->confusion) : 0;
+  if (n == 0) {
+    draw_placeholder (self, snapshot, &c);
+    return;
+  }
+  for (int a = 0; a < n; a++)
+    for (int p = 0; p < n; p++)
+      draw_cell (self, snapshot, a, p, &c);
+  draw_row_names (self, snapshot, n, &c);
+  draw_column_names (self, snapshot, n, &c);
+  draw_axis_titles (self, snapshot, n, &c);
+}
+
+/* The accessible name says which cell the keyboard is on ("Confusion
+ * matrix, actual cloudy, predicted rain: 2"), so that a screen reader reads
+ * each cell as the arrows reach it. */
+static void
+update_label (SwellConfusionView *self)
+{
+  int n = self->confusion ? swell_confusion_get_n_classes (self->confusion) : 0;
+  if (self->focus_a < 0 || self->focus_a >= n || self->focus_p >= n) {
+    swell_a11y_set_label (GTK_WIDGET (self), _("Confusion matrix"));
+    return;
+  }
+  /* Translators: the confusion matrix's accessible name with the cell the keyboard is on */
+  g_autofree char *label = g_strdup_printf (_("Confusion matrix, actual %s, predicted %s: %u"),
+                                            swell_confusion_get_class_name (self->confusion, self->focus_a),
+                                            swell_confusion_get_class_name (self->confusion, self->focus_p),
+                                            swell_confusion_get_count (self->confusion, self->focus_a, self->focus_p));
+  swell_a11y_set_label (GTK_WIDGET (self), label);
+}
+
+static void
+set_focus_cell (SwellConfusionView *self, int actual, int predicted)
+{
+  self->focus_a = actual;
+  self->focus_p = predicted;
+  update_label (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+/* The accessible description: the matrix read as a table, row by row. */
+static void
+update_description (SwellConfusionView *self)
+{
+  int n = self->confusion ? swell_confusion_get_n_classes (self->confusion) : 0;
+  if (n == 0) {
+    swell_a11y_set_description (GTK_WIDGET (self), _("No results yet: train a model to see where it gets confused."));
+    return;
+  }
+  GString *s = g_string_new (NULL);
+  for (int a = 0; a < n; a++) {
+    /* Translators: one row of the confusion matrix read aloud, e.g. "Actual cloudy: 18 predicted cloudy, 2 predicted rain" */
+    g_string_append_printf (s, _("%sActual %s:"), a ? "; " : "", swell_confusion_get_class_name (self->confusion, a));
+    for (int p = 0; p < n; p++)
+      /* Translators: one cell of a row of the confusion matrix read aloud */
+      g_string_append_printf (s, _("%s %u predicted %s"), p ? "," : "", swell_confusion_get_count (self->confusion, a, p),
+                              swell_confusion_get_class_name (self->confusion, p));
+  }
+  swell_a11y_set_description (GTK_WIDGET (self), s->str);
+  g_string_free (s, TRUE);
 }
 
 static gboolean
@@ -221,9 +318,9 @@ on_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard, GtkTooltip
 {
   SwellConfusionView *self = SWELL_CONFUSION_VIEW (widget);
   int a, p;
-  if (keyboard && self->sel_a >= 0) {
-    a = self->sel_a;
-    p = self->sel_p;
+  if (keyboard && self->focus_a >= 0) {
+    a = self->focus_a;
+    p = self->focus_p;
   } else if (!swell_confusion_view_cell_at (self, x, y, &a, &p)) {
     return FALSE;
   }
@@ -252,6 +349,7 @@ on_click (GtkGestureClick *g, int n_press, double x, double y, SwellConfusionVie
   gtk_widget_grab_focus (GTK_WIDGET (self));
   if (!swell_confusion_view_cell_at (self, x, y, &a, &p))
     return;
+  set_focus_cell (self, a, p);
   swell_confusion_view_set_selected (self, a, p);
   g_signal_emit (self, signals[SIG_CELL_ACTIVATED], 0, a, p);
 }
@@ -280,9 +378,10 @@ static gboolean
 on_key (GtkEventControllerKey *k, guint keyval, guint keycode, GdkModifierType state, SwellConfusionView *self)
 {
   int n = self->confusion ? swell_confusion_get_n_classes (self->confusion) : 0;
-  if (n == 0)
+  /* Ctrl+Return (Train) and the other shortcuts are the window's. */
+  if (n == 0 || (state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SUPER_MASK)))
     return FALSE;
-  int a = MAX (self->sel_a, 0), p = MAX (self->sel_p, 0);
+  int a = MAX (self->focus_a, 0), p = MAX (self->focus_p, 0);
   switch (keyval) {
   case GDK_KEY_Left: p = MAX (p - 1, 0); break;
   case GDK_KEY_Right: p = MIN (p + 1, n - 1); break;
@@ -291,12 +390,32 @@ on_key (GtkEventControllerKey *k, guint keyval, guint keycode, GdkModifierType s
   case GDK_KEY_Return:
   case GDK_KEY_KP_Enter:
   case GDK_KEY_space:
+    set_focus_cell (self, a, p);
+    swell_confusion_view_set_selected (self, a, p);
     g_signal_emit (self, signals[SIG_CELL_ACTIVATED], 0, a, p);
     return TRUE;
+  case GDK_KEY_Home: p = 0; break;
+  case GDK_KEY_End: p = n - 1; break;
   default: return FALSE;
   }
-  swell_confusion_view_set_selected (self, a, p);
+  set_focus_cell (self, a, p);
   return TRUE;
+}
+
+/* Tabbing in starts at the selected cell, else the top-left one. */
+static void
+on_focus_enter (GtkEventControllerFocus *f, SwellConfusionView *self)
+{
+  int n = self->confusion ? swell_confusion_get_n_classes (self->confusion) : 0;
+  if (n > 0 && self->focus_a < 0)
+    set_focus_cell (self, MAX (self->sel_a, 0), MAX (self->sel_p, 0));
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+on_focus_leave (GtkEventControllerFocus *f, SwellConfusionView *self)
+{
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 void
@@ -312,6 +431,9 @@ swell_confusion_view_set_confusion (SwellConfusionView *self, SwellConfusion *co
 {
   g_set_object (&self->confusion, confusion);
   self->sel_a = self->sel_p = -1;
+  self->focus_a = self->focus_p = -1;
+  update_label (self);
+  update_description (self);
   gtk_widget_queue_resize (GTK_WIDGET (self));
 }
 
@@ -349,6 +471,9 @@ static void
 swell_confusion_view_init (SwellConfusionView *self)
 {
   self->sel_a = self->sel_p = self->hover_a = self->hover_p = -1;
+  self->focus_a = self->focus_p = -1;
+  update_label (self);
+  update_description (self);
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
   gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
   g_signal_connect (self, "query-tooltip", G_CALLBACK (on_query_tooltip), NULL);
@@ -362,6 +487,10 @@ swell_confusion_view_init (SwellConfusionView *self)
   GtkEventController *key = gtk_event_controller_key_new ();
   g_signal_connect (key, "key-pressed", G_CALLBACK (on_key), self);
   gtk_widget_add_controller (GTK_WIDGET (self), key);
+  GtkEventController *focus = gtk_event_controller_focus_new ();
+  g_signal_connect (focus, "enter", G_CALLBACK (on_focus_enter), self);
+  g_signal_connect (focus, "leave", G_CALLBACK (on_focus_leave), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), focus);
 }
 
 GtkWidget *

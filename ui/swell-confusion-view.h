@@ -1,7 +1,10 @@
 /* swell-confusion-view.h: an interactive confusion matrix drawn in
  * snapshot(): counts, cells shaded by their share of the row (blue on the
  * diagonal, red off it), class names on both axes, tooltips, and a click (or
- * arrows + Enter) on a cell emits "cell-activated" (actual, predicted). */
+ * arrows + Enter or space; the keyboard's cell has an accent ring) on a cell
+ * emits "cell-activated" (actual, predicted). Its accessible description
+ * reads the cells as a table ("Actual cloudy: 18 predicted cloudy, 2
+ * predicted rain; …"), its name says the keyboard's cell. */
 #pragma once
 
 #include <gtk/gtk.h>

@@ -261,6 +261,29 @@ swell_document_restore_images (SwellDocument *self, GArray *ids, GError **error)
   return edit_images (self, EDIT_RESTORE, ids, 0, error);
 }
 
+gboolean
+swell_document_label_with_predictions (SwellDocument *self, gint64 run_id, GArray *ids, double min_confidence,
+                                       guint *n_labeled, GError **error)
+{
+  const gint64 *id = (const gint64 *) ids->data;
+  self->own_change = TRUE;
+  gboolean ok = swell_project_label_with_predictions (self->project, run_id, id, ids->len, min_confidence, n_labeled,
+                                                      error);
+  self->own_change = FALSE;
+  if (!ok)
+    return FALSE;
+  /* Each image's label as the store has it now (the category each was given). */
+  swell_image_list_freeze (self->images);
+  for (guint i = 0; i < ids->len; i++) {
+    SwellImageItem *item = swell_image_list_lookup (self->images, id[i]);
+    g_autoptr (SwellProjectImage) img = item ? swell_project_get_image (self->project, id[i], NULL) : NULL;
+    if (img)
+      swell_image_item_set_category_id (item, img->category_id);
+  }
+  swell_image_list_thaw (self->images);
+  return TRUE;
+}
+
 gint64
 swell_document_create_category (SwellDocument *self, const char *name, GError **error)
 {

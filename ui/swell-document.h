@@ -33,6 +33,11 @@ gboolean swell_document_set_split (SwellDocument *self, GArray *ids, SwellSplit 
 /* Soft delete (undoable with restore). */
 gboolean swell_document_delete_images (SwellDocument *self, GArray *ids, GError **error);
 gboolean swell_document_restore_images (SwellDocument *self, GArray *ids, GError **error);
+/* Labels ids with the categories run_id predicted for them, those predicted
+ * with a probability of at least min_confidence (swell_project_label_with_predictions:
+ * one transaction, all or nothing); n_labeled (may be NULL) gets how many. */
+gboolean swell_document_label_with_predictions (SwellDocument *self, gint64 run_id, GArray *ids,
+                                                double min_confidence, guint *n_labeled, GError **error);
 
 gint64 swell_document_create_category (SwellDocument *self, const char *name, GError **error);
 gboolean swell_document_rename_category (SwellDocument *self, gint64 id, const char *name, GError **error);

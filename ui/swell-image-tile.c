@@ -3,7 +3,9 @@
 
 #include <glib/gi18n.h>
 
+#include "swell-a11y.h"
 #include "swell-image-tile.h"
+#include "swell-text.h"
 
 struct _SwellImageTile {
   GtkWidget parent_instance;
@@ -43,9 +45,25 @@ swell_image_tile_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboa
   return TRUE;
 }
 
+/* The accessible name, "cloudy12.jpg, cloudy, train", on the tile and the
+ * list row around it (which takes the focus). */
+static void
+update_label (SwellImageTile *self)
+{
+  if (!self->item)
+    return;
+  gint64 cat = swell_image_item_get_category_id (self->item);
+  SwellCategoryItem *c = self->categories ? swell_category_list_lookup (self->categories, cat, NULL) : NULL;
+  g_autofree char *label = g_strdup_printf ("%s, %s, %s", swell_image_item_get_name (self->item),
+                                            c ? swell_category_item_get_name (c) : _("Unlabeled"),
+                                            swell_ui_split_display_name (swell_image_item_get_split (self->item)));
+  swell_a11y_set_item_label (GTK_WIDGET (self), label);
+}
+
 static void
 on_item_notify (SwellImageTile *self)
 {
+  update_label (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -68,6 +86,7 @@ swell_image_tile_bind (SwellImageTile *self, SwellImageItem *item, SwellThumbnai
       if (t)
         self->texture = g_object_ref (t);
     }
+    update_label (self);
   }
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -130,6 +149,7 @@ swell_image_tile_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   gsk_rounded_rect_init_from_rect (&clip, &GRAPHENE_RECT_INIT (x0, y0, side, side), 8);
   gtk_snapshot_push_rounded_clip (snapshot, &clip);
   GdkRGBA placeholder = { 0.5, 0.5, 0.5, 0.18 };
+  swell_style_color (widget, "swell_tile_placeholder", &placeholder);
   gtk_snapshot_append_color (snapshot, &placeholder, &GRAPHENE_RECT_INIT (x0, y0, side, side));
   if (self->texture) {
     float tw = gdk_texture_get_width (self->texture), th = gdk_texture_get_height (self->texture);
@@ -142,7 +162,8 @@ swell_image_tile_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 
   if (!self->item)
     return;
-  const GdkRGBA white = { 1, 1, 1, 1 };
+  GdkRGBA white = { 1, 1, 1, 1 };
+  swell_style_color (widget, "swell_pill_fg", &white);
   if (self->show_category) {
     gint64 cat = swell_image_item_get_category_id (self->item);
     SwellCategoryItem *c = self->categories ? swell_category_list_lookup (self->categories, cat, NULL) : NULL;
@@ -153,18 +174,18 @@ swell_image_tile_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       bg.alpha = 0.92f;
       /* Dark text on light colours (yellow, green), white on the rest. */
       double lum = 0.2126 * bg.red + 0.7152 * bg.green + 0.0722 * bg.blue;
-      const GdkRGBA dark = { 0.1, 0.1, 0.1, 1 };
+      GdkRGBA dark = { 0.1, 0.1, 0.1, 1 };
+      swell_style_color (widget, "swell_pill_dark_fg", &dark);
       draw_pill (snapshot, widget, x0 + 6, y0 + 6, swell_category_item_get_name (c), &bg, lum > 0.6 ? &dark : &white,
                  side - 12);
     }
   }
   if (self->show_split) {
     SwellSplit split = swell_image_item_get_split (self->item);
+    /* ui/style.css: orange for held out for validation, purple for test. */
     GdkRGBA bg = { 0, 0, 0, 0.62 };
-    if (split == SWELL_SPLIT_VALID)
-      bg = (GdkRGBA) { 0.88, 0.41, 0.0, 0.92 }; /* orange: held out for validation */
-    else if (split == SWELL_SPLIT_TEST)
-      bg = (GdkRGBA) { 0.57, 0.25, 0.67, 0.92 };
+    swell_style_color (widget, split == SWELL_SPLIT_VALID ? "swell_split_valid"
+                               : split == SWELL_SPLIT_TEST ? "swell_split_test" : "swell_split_train", &bg);
     PangoLayout *probe = gtk_widget_create_pango_layout (widget, "Ag");
     int ph;
     pango_layout_get_pixel_size (probe, NULL, &ph);

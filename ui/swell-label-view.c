@@ -1,107 +1,40 @@
-/* swell-label-view.c: the Label view. */
+/* swell-label-view.c: the Label view: the sidebar, the grid and their state. */
 #include "swell-config.h"
 
 #include <glib/gi18n.h>
 
+#include "swell-a11y.h"
 #include "swell-category-row.h"
 #include "swell-image-tile.h"
-#include "swell-import.h"
-#include "swell-label-view.h"
-#include "swell-thumbnailer.h"
-#include "swell-window.h"
-
-typedef enum { UNDO_DELETE, UNDO_LABEL, UNDO_SPLIT } UndoKind;
-
-typedef struct {
-  UndoKind kind;
-  GArray *ids;    /* gint64 */
-  GArray *before; /* gint64 category ids or SwellSplit (as gint64), per id */
-} UndoOp;
-
-struct _SwellLabelView {
-  GtkWidget parent_instance;
-
-  GtkWidget *paned;
-  GtkMenuButton *add_button;
-  GtkPopover *add_popover;
-  GtkEntry *add_entry;
-  GtkListView *category_list;
-  GtkLabel *heading_label;
-  GtkLabel *count_label;
-  GtkDropDown *split_dropdown;
-  GtkStack *grid_stack;
-  GtkGridView *grid;
-  GtkLabel *empty_title;
-  GtkLabel *empty_text;
-  GtkRevealer *import_revealer;
-  GtkLabel *import_label;
-  GtkProgressBar *import_progress;
-  GMenu *grid_menu;
-  GMenu *label_submenu;
-  GMenu *category_menu;
-
-  SwellDocument *document;
-  SwellImageFilter *filter;
-  GtkMultiSelection *selection;
-  GtkSingleSelection *category_selection;
-  SwellThumbnailer *thumbnailer;
-  gint64 context_category;
-  GCancellable *import_cancellable;
-  GQueue undo;  /* UndoOp*, newest at head */
-};
+#include "swell-label-view-private.h"
+#include "swell-test-hooks.h"
 
 G_DEFINE_FINAL_TYPE (SwellLabelView, swell_label_view, GTK_TYPE_WIDGET)
 
-static SwellWindow *
-get_window (SwellLabelView *self)
+SwellWindow *
+_swell_label_view_get_window (SwellLabelView *self)
 {
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   return SWELL_IS_WINDOW (root) ? SWELL_WINDOW (root) : NULL;
 }
 
-static void
-show_error (SwellLabelView *self, const char *title, const GError *error)
+void
+_swell_label_view_show_error (SwellLabelView *self, const char *title, const GError *error)
 {
-  SwellWindow *win = get_window (self);
+  SwellWindow *win = _swell_label_view_get_window (self);
   if (win)
     swell_window_show_error (win, title, error->message);
   else
     g_warning ("%s: %s", title, error->message);
 }
 
-static void
-undo_op_free (UndoOp *op)
-{
-  g_array_unref (op->ids);
-  if (op->before)
-    g_array_unref (op->before);
-  g_free (op);
-}
-
-static void
-clear_undo (SwellLabelView *self)
-{
-  g_queue_clear_full (&self->undo, (GDestroyNotify) undo_op_free);
-}
-
-static void
-push_undo (SwellLabelView *self, UndoKind kind, GArray *ids, GArray *before)
-{
-  UndoOp *op = g_new0 (UndoOp, 1);
-  op->kind = kind;
-  op->ids = g_array_ref (ids);
-  op->before = before ? g_array_ref (before) : NULL;
-  g_queue_push_head (&self->undo, op);
-  while (self->undo.length > 50)
-    undo_op_free (g_queue_pop_tail (&self->undo));
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "label.undo", TRUE);
-}
-
 /* ------------------------------------------------------------- selection */
 
-static GArray *
-selected_ids (SwellLabelView *self)
+GArray *
+_swell_label_view_selected_ids (SwellLabelView *self)
 {
+  if (self->suggested_mode)
+    return swell_label_suggestions_selected_ids (self->suggestions);
   GArray *ids = g_array_new (FALSE, FALSE, sizeof (gint64));
   if (!self->selection)
     return ids;
@@ -116,150 +49,6 @@ selected_ids (SwellLabelView *self)
     }
   }
   return ids;
-}
-
-static GArray *
-current_values (SwellLabelView *self, GArray *ids, gboolean split)
-{
-  SwellImageList *images = swell_document_get_images (self->document);
-  GArray *vals = g_array_sized_new (FALSE, FALSE, sizeof (gint64), ids->len);
-  for (guint i = 0; i < ids->len; i++) {
-    SwellImageItem *it = swell_image_list_lookup (images, g_array_index (ids, gint64, i));
-    gint64 v = !it ? 0 : split ? (gint64) swell_image_item_get_split (it) : swell_image_item_get_category_id (it);
-    g_array_append_val (vals, v);
-  }
-  return vals;
-}
-
-/* ------------------------------------------------------------- edits */
-
-static gboolean
-relabel (SwellLabelView *self, GArray *ids, gint64 category_id)
-{
-  if (!self->document || ids->len == 0)
-    return FALSE;
-  g_autoptr (GArray) before = current_values (self, ids, FALSE);
-  g_autoptr (GError) error = NULL;
-  if (!swell_document_set_label (self->document, ids, category_id, &error)) {
-    show_error (self, _("Could not change the label"), error);
-    return FALSE;
-  }
-  push_undo (self, UNDO_LABEL, ids, before);
-  return TRUE;
-}
-
-static void
-assign_action (GtkWidget *widget, const char *action_name, GVariant *param)
-{
-  SwellLabelView *self = SWELL_LABEL_VIEW (widget);
-  if (!self->document)
-    return;
-  int n = g_variant_get_int32 (param);
-  gint64 cat = SWELL_CATEGORY_UNLABELED;
-  if (n > 0) {
-    SwellCategoryItem *c = swell_category_list_nth_category (swell_document_get_categories (self->document), n - 1);
-    if (!c)
-      return;
-    cat = swell_category_item_get_id (c);
-  }
-  g_autoptr (GArray) ids = selected_ids (self);
-  relabel (self, ids, cat);
-}
-
-static void
-set_split_action (GtkWidget *widget, const char *action_name, GVariant *param)
-{
-  SwellLabelView *self = SWELL_LABEL_VIEW (widget);
-  SwellSplit split;
-  if (!self->document || !swell_split_from_string (g_variant_get_string (param, NULL), &split))
-    return;
-  g_autoptr (GArray) ids = selected_ids (self);
-  if (ids->len == 0)
-    return;
-  g_autoptr (GArray) before = current_values (self, ids, TRUE);
-  g_autoptr (GError) error = NULL;
-  if (!swell_document_set_split (self->document, ids, split, &error)) {
-    show_error (self, _("Could not change the split"), error);
-    return;
-  }
-  push_undo (self, UNDO_SPLIT, ids, before);
-}
-
-static void undo_action (GtkWidget *widget, const char *action_name, GVariant *param);
-
-static void
-toast_undo (SwellWindow *win, gpointer data)
-{
-  SwellLabelView *self = data;
-  undo_action (GTK_WIDGET (self), "label.undo", NULL);
-}
-
-static void
-delete_selected_action (GtkWidget *widget, const char *action_name, GVariant *param)
-{
-  SwellLabelView *self = SWELL_LABEL_VIEW (widget);
-  if (!self->document)
-    return;
-  g_autoptr (GArray) ids = selected_ids (self);
-  if (ids->len == 0)
-    return;
-  g_autoptr (GError) error = NULL;
-  if (!swell_document_delete_images (self->document, ids, &error)) {
-    show_error (self, _("Could not delete the images"), error);
-    return;
-  }
-  push_undo (self, UNDO_DELETE, ids, NULL);
-  SwellWindow *win = get_window (self);
-  if (win) {
-    g_autofree char *msg = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u image deleted", "%u images deleted", ids->len),
-                                            ids->len);
-    swell_window_show_toast (win, msg, _("_Undo"), G_CALLBACK (toast_undo), g_object_ref (self), g_object_unref);
-  }
-}
-
-static void
-undo_action (GtkWidget *widget, const char *action_name, GVariant *param)
-{
-  SwellLabelView *self = SWELL_LABEL_VIEW (widget);
-  UndoOp *op = g_queue_pop_head (&self->undo);
-  if (!op || !self->document) {
-    if (op)
-      undo_op_free (op);
-    return;
-  }
-  g_autoptr (GError) error = NULL;
-  gboolean ok = TRUE;
-  if (op->kind == UNDO_DELETE) {
-    ok = swell_document_restore_images (self->document, op->ids, &error);
-  } else {
-    /* Group ids by their previous value and restore each group. */
-    g_autoptr (GHashTable) groups = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
-                                                           (GDestroyNotify) g_array_unref);
-    for (guint i = 0; i < op->ids->len; i++) {
-      gint64 v = g_array_index (op->before, gint64, i);
-      GArray *g = g_hash_table_lookup (groups, &v);
-      if (!g) {
-        g = g_array_new (FALSE, FALSE, sizeof (gint64));
-        g_hash_table_insert (groups, g_memdup2 (&v, sizeof v), g);
-      }
-      g_array_append_val (g, g_array_index (op->ids, gint64, i));
-    }
-    GHashTableIter it;
-    gpointer key, value;
-    g_hash_table_iter_init (&it, groups);
-    while (ok && g_hash_table_iter_next (&it, &key, &value)) {
-      gint64 v = *(gint64 *) key;
-      ok = op->kind == UNDO_LABEL ? swell_document_set_label (self->document, value, v, &error)
-                                  : swell_document_set_split (self->document, value, (SwellSplit) v, &error);
-    }
-  }
-  if (!ok)
-    show_error (self, _("Could not undo"), error);
-  /* An Undo offered by the toast is done now. */
-  if (op->kind == UNDO_DELETE && get_window (self))
-    swell_window_dismiss_toast (get_window (self));
-  undo_op_free (op);
-  gtk_widget_action_set_enabled (widget, "label.undo", self->undo.length > 0);
 }
 
 /* ------------------------------------------------------------- categories */
@@ -280,7 +69,7 @@ on_add_confirm (SwellLabelView *self)
   g_autoptr (GError) error = NULL;
   gint64 id = swell_document_create_category (self->document, name, &error);
   if (!id) {
-    show_error (self, _("Could not add the category"), error);
+    _swell_label_view_show_error (self, _("Could not add the category"), error);
     return;
   }
   gtk_popover_popdown (self->add_popover);
@@ -293,210 +82,6 @@ swell_label_view_add_category (SwellLabelView *self)
   if (self->document)
     gtk_menu_button_popup (self->add_button);
 }
-
-static SwellCategoryItem *
-context_category (SwellLabelView *self)
-{
-  if (!self->document)
-    return NULL;
-  SwellCategoryItem *c = swell_category_list_lookup (swell_document_get_categories (self->document),
-                                                      self->context_category, NULL);
-  return c && swell_category_item_is_real (c) ? c : NULL;
-}
-
-static void
-on_rename_response (GtkDialog *dialog, int response, SwellLabelView *self)
-{
-  GtkEntry *entry = g_object_get_data (G_OBJECT (dialog), "entry");
-  gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (dialog), "category-id"));
-  if (response == GTK_RESPONSE_OK && self->document) {
-    g_autoptr (GError) error = NULL;
-    if (!swell_document_rename_category (self->document, id, gtk_editable_get_text (GTK_EDITABLE (entry)), &error)) {
-      show_error (self, _("Could not rename the category"), error);
-      return; /* keep the dialog open to fix the name */
-    }
-  }
-  gtk_window_destroy (GTK_WINDOW (dialog));
-}
-
-static void
-rename_category_action (GtkWidget *widget, const char *action_name, GVariant *param)
-{
-  SwellLabelView *self = SWELL_LABEL_VIEW (widget);
-  SwellCategoryItem *c = context_category (self);
-  if (!c)
-    return;
-  GtkWidget *dialog = gtk_message_dialog_new (GTK_WINDOW (get_window (self)), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
-                                              GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE, _("Rename Category"));
-  gtk_dialog_add_buttons (GTK_DIALOG (dialog), _("_Cancel"), GTK_RESPONSE_CANCEL, _("_Rename"), GTK_RESPONSE_OK, NULL);
-  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_OK);
-  GtkWidget *entry = gtk_entry_new ();
-  gtk_editable_set_text (GTK_EDITABLE (entry), swell_category_item_get_name (c));
-  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
-  gtk_box_append (GTK_BOX (gtk_message_dialog_get_message_area (GTK_MESSAGE_DIALOG (dialog))), entry);
-  g_object_set_data (G_OBJECT (dialog), "entry", entry);
-  g_object_set_data (G_OBJECT (dialog), "category-id", GSIZE_TO_POINTER ((gsize) swell_category_item_get_id (c)));
-  g_signal_connect (dialog, "response", G_CALLBACK (on_rename_response), self);
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
-static void
-on_color_response (GtkDialog *dialog, int response, SwellLabelView *self)
-{
-  gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (dialog), "category-id"));
-  if (response == GTK_RESPONSE_OK && self->document) {
-    GdkRGBA rgba;
-    G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-    gtk_color_chooser_get_rgba (GTK_COLOR_CHOOSER (dialog), &rgba);
-    G_GNUC_END_IGNORE_DEPRECATIONS
-    g_autofree char *hex = g_strdup_printf ("#%02x%02x%02x", (int) (rgba.red * 255 + 0.5), (int) (rgba.green * 255 + 0.5),
-                                            (int) (rgba.blue * 255 + 0.5));
-    g_autoptr (GError) error = NULL;
-    if (!swell_document_recolor_category (self->document, id, hex, &error))
-      show_error (self, _("Could not change the colour"), error);
-  }
-  gtk_window_destroy (GTK_WINDOW (dialog));
-}
-
-static void
-recolor_category_action (GtkWidget *widget, const char *action_name, GVariant *param)
-{
-  SwellLabelView *self = SWELL_LABEL_VIEW (widget);
-  SwellCategoryItem *c = context_category (self);
-  if (!c)
-    return;
-  g_autofree char *title = g_strdup_printf (_("Colour of “%s”"), swell_category_item_get_name (c));
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  GtkWidget *dialog = gtk_color_chooser_dialog_new (title, GTK_WINDOW (get_window (self)));
-  GdkRGBA rgba;
-  if (gdk_rgba_parse (&rgba, swell_category_item_get_color (c)))
-    gtk_color_chooser_set_rgba (GTK_COLOR_CHOOSER (dialog), &rgba);
-  gtk_color_chooser_set_use_alpha (GTK_COLOR_CHOOSER (dialog), FALSE);
-  G_GNUC_END_IGNORE_DEPRECATIONS
-  gtk_window_set_modal (GTK_WINDOW (dialog), TRUE);
-  g_object_set_data (G_OBJECT (dialog), "category-id", GSIZE_TO_POINTER ((gsize) swell_category_item_get_id (c)));
-  g_signal_connect (dialog, "response", G_CALLBACK (on_color_response), self);
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
-static void
-on_delete_category_response (GtkDialog *dialog, int response, SwellLabelView *self)
-{
-  gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (dialog), "category-id"));
-  gtk_window_destroy (GTK_WINDOW (dialog));
-  if (response != GTK_RESPONSE_ACCEPT || !self->document)
-    return;
-  g_autoptr (GError) error = NULL;
-  if (!swell_document_delete_category (self->document, id, &error))
-    show_error (self, _("Could not delete the category"), error);
-}
-
-static void
-delete_category_action (GtkWidget *widget, const char *action_name, GVariant *param)
-{
-  SwellLabelView *self = SWELL_LABEL_VIEW (widget);
-  SwellCategoryItem *c = context_category (self);
-  if (!c)
-    return;
-  guint n = swell_category_item_get_total (c);
-  GtkWidget *dialog = gtk_message_dialog_new (GTK_WINDOW (get_window (self)), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
-                                              GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE, _("Delete “%s”?"),
-                                              swell_category_item_get_name (c));
-  if (n == 0)
-    gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", _("It has no images."));
-  else
-    gtk_message_dialog_format_secondary_text (
-      GTK_MESSAGE_DIALOG (dialog),
-      g_dngettext (GETTEXT_PACKAGE, "Its %u image will become unlabeled. No image is deleted.",
-                   "Its %u images will become unlabeled. No image is deleted.", n),
-      n);
-  gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Cancel"), GTK_RESPONSE_CANCEL);
-  GtkWidget *del = gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Delete Category"), GTK_RESPONSE_ACCEPT);
-  gtk_widget_add_css_class (del, "destructive-action");
-  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
-  g_object_set_data (G_OBJECT (dialog), "category-id", GSIZE_TO_POINTER ((gsize) swell_category_item_get_id (c)));
-  g_signal_connect (dialog, "response", G_CALLBACK (on_delete_category_response), self);
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
-/* ------------------------------------------------------------- import */
-
-typedef struct {
-  SwellLabelView *self;
-  guint total;
-} ImportJob;
-
-static void
-import_progress (guint done, guint total, const char *current, gpointer user_data)
-{
-  SwellLabelView *self = user_data;
-  gtk_progress_bar_set_fraction (self->import_progress, total ? (double) done / total : 0.0);
-  g_autofree char *base = current ? g_path_get_basename (current) : NULL;
-  g_autofree char *text = base ? g_strdup_printf (_("Importing %u of %u: %s"), done, total, base)
-                               : g_strdup_printf (_("Importing %u of %u…"), done, total);
-  gtk_label_set_text (self->import_label, text);
-}
-
-static void
-show_import_summary (SwellLabelView *self, SwellImportResult *result)
-{
-  g_autofree char *summary = swell_import_result_summary (result);
-  SwellWindow *win = get_window (self);
-  if (!win)
-    return;
-  if (result->n_rejected == 0 && result->n_duplicates == 0) {
-    swell_window_show_toast (win, summary, NULL, NULL, NULL, NULL);
-    return;
-  }
-  /* A dialog lists every file that was not added, and why. */
-  GtkWidget *dialog = gtk_message_dialog_new (GTK_WINDOW (win), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
-                                              result->n_rejected ? GTK_MESSAGE_WARNING : GTK_MESSAGE_INFO,
-                                              GTK_BUTTONS_CLOSE, "%s", summary);
-  g_autoptr (GString) text = g_string_new (NULL);
-  for (guint i = 0; i < result->items->len; i++) {
-    SwellImportItem *it = g_ptr_array_index (result->items, i);
-    if (it->outcome == SWELL_IMPORT_REJECTED)
-      g_string_append_printf (text, "✗ %s\n", it->reason ? it->reason : it->path);
-  }
-  for (guint i = 0; i < result->items->len; i++) {
-    SwellImportItem *it = g_ptr_array_index (result->items, i);
-    if (it->outcome == SWELL_IMPORT_DUPLICATE)
-      g_string_append_printf (text, "= %s\n", it->reason ? it->reason : it->path);
-  }
-  GtkWidget *view = gtk_text_view_new ();
-  gtk_text_view_set_editable (GTK_TEXT_VIEW (view), FALSE);
-  gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (view), GTK_WRAP_WORD_CHAR);
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (view)), text->str, -1);
-  gtk_widget_add_css_class (view, "swell-report");
-  GtkWidget *scroller = gtk_scrolled_window_new ();
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), view);
-  gtk_widget_set_size_request (scroller, 520, 220);
-  gtk_box_append (GTK_BOX (gtk_message_dialog_get_message_area (GTK_MESSAGE_DIALOG (dialog))), scroller);
-  g_signal_connect (dialog, "response", G_CALLBACK (gtk_window_destroy), NULL);
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
-static void
-import_done (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  SwellLabelView *self = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (SwellImportResult) result = swell_import_paths_finish (SWELL_PROJECT (source), res, &error);
-  g_clear_object (&self->import_cancellable);
-  gtk_revealer_set_reveal_child (self->import_revealer, FALSE);
-  if (!result) {
-    if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      show_error (self, _("Import failed"), error);
-  } else {
-    /* The import wrote through its own connection: reload now rather than at
-     * the next poll. */
-    if (self->document && g_object_get_data (G_OBJECT (self), "doc-project") == source)
-      swell_document_reload (self->document, NULL);
-    show_import_summary (self, result);
-  }
-  g_object_unref (self);
-}
-
 gboolean
 swell_label_view_scroll_by (SwellLabelView *self, double pages, double stop)
 {
@@ -518,197 +103,10 @@ swell_label_view_get_category (SwellLabelView *self)
 void
 swell_label_view_select_all (SwellLabelView *self)
 {
-  if (self->selection)
+  if (self->suggested_mode)
+    swell_label_suggestions_select_all (self->suggestions);
+  else if (self->selection)
     gtk_selection_model_select_all (GTK_SELECTION_MODEL (self->selection));
-}
-
-gboolean
-swell_label_view_is_importing (SwellLabelView *self)
-{
-  return self->import_cancellable != NULL;
-}
-
-void
-swell_label_view_import (SwellLabelView *self, const char *const *paths, gint64 category_id)
-{
-  if (!self->document || !paths || !paths[0])
-    return;
-  if (self->import_cancellable) {
-    SwellWindow *win = get_window (self);
-    if (win)
-      swell_window_show_toast (win, _("An import is already running; wait for it to finish"), NULL, NULL, NULL, NULL);
-    return;
-  }
-  SwellImportOptions opts;
-  swell_import_options_init (&opts);
-  opts.category_id = category_id > 0 ? category_id : 0;
-  self->import_cancellable = g_cancellable_new ();
-  gtk_progress_bar_set_fraction (self->import_progress, 0);
-  gtk_label_set_text (self->import_label, _("Looking for images…"));
-  gtk_revealer_set_reveal_child (self->import_revealer, TRUE);
-  SwellProject *project = swell_document_get_project (self->document);
-  g_object_set_data (G_OBJECT (self), "doc-project", project);
-  swell_import_paths_async (project, paths, &opts, import_progress, self, self->import_cancellable, import_done,
-                            g_object_ref (self));
-}
-
-static void
-on_import_cancel (SwellLabelView *self)
-{
-  if (self->import_cancellable)
-    g_cancellable_cancel (self->import_cancellable);
-}
-
-static void
-import_chooser_response (GtkNativeDialog *native, int response, SwellLabelView *self)
-{
-  if (response == GTK_RESPONSE_ACCEPT) {
-    g_autoptr (GListModel) files = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (native));
-    g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
-    for (guint i = 0; i < g_list_model_get_n_items (files); i++) {
-      g_autoptr (GFile) f = g_list_model_get_item (files, i);
-      char *p = g_file_get_path (f);
-      if (p)
-        g_ptr_array_add (paths, p);
-    }
-    g_ptr_array_add (paths, NULL);
-    gint64 cat = swell_image_filter_get_category (self->filter);
-    swell_label_view_import (self, (const char *const *) paths->pdata, cat);
-  }
-  g_object_unref (native);
-}
-
-void
-swell_label_view_import_dialog (SwellLabelView *self, gboolean folders)
-{
-  if (!self->document)
-    return;
-  GtkFileChooserNative *native = gtk_file_chooser_native_new (
-    folders ? _("Import Folders") : _("Import Images"), GTK_WINDOW (get_window (self)),
-    folders ? GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER : GTK_FILE_CHOOSER_ACTION_OPEN, _("_Import"), _("_Cancel"));
-  gtk_file_chooser_set_select_multiple (GTK_FILE_CHOOSER (native), TRUE);
-  if (!folders) {
-    GtkFileFilter *filter = gtk_file_filter_new ();
-    gtk_file_filter_set_name (filter, _("Images"));
-    gtk_file_filter_add_pixbuf_formats (filter);
-    gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
-    g_object_unref (filter);
-    GtkFileFilter *all = gtk_file_filter_new ();
-    gtk_file_filter_set_name (all, _("All Files"));
-    gtk_file_filter_add_pattern (all, "*");
-    gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), all);
-    g_object_unref (all);
-  }
-  g_signal_connect (native, "response", G_CALLBACK (import_chooser_response), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
-}
-
-static char **
-file_list_paths (const GValue *value)
-{
-  GSList *files = gdk_file_list_get_files (g_value_get_boxed (value));
-  GPtrArray *paths = g_ptr_array_new ();
-  for (GSList *l = files; l; l = l->next) {
-    char *p = g_file_get_path (l->data);
-    if (p)
-      g_ptr_array_add (paths, p);
-  }
-  g_slist_free (files);
-  g_ptr_array_add (paths, NULL);
-  return (char **) g_ptr_array_free (paths, FALSE);
-}
-
-/* ------------------------------------------------------------- drag and drop */
-
-static gboolean
-on_row_drop (GtkDropTarget *target, const GValue *value, double x, double y, gpointer user_data)
-{
-  SwellLabelView *self = user_data;
-  SwellCategoryRow *row = SWELL_CATEGORY_ROW (gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (target)));
-  swell_category_row_set_drop_highlight (row, FALSE);
-  SwellCategoryItem *c = swell_category_row_get_item (row);
-  if (!c || !self->document)
-    return FALSE;
-  gint64 id = swell_category_item_get_id (c);
-  if (G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST)) {
-    g_auto (GStrv) paths = file_list_paths (value);
-    swell_label_view_import (self, (const char *const *) paths, id);
-    return TRUE;
-  }
-  if (G_VALUE_HOLDS (value, G_TYPE_ARRAY)) {
-    if (id == SWELL_CATEGORY_ALL)
-      return FALSE;
-    GArray *ids = g_value_get_boxed (value);
-    return relabel (self, ids, id);
-  }
-  return FALSE;
-}
-
-static GdkDragAction
-on_row_drop_enter (GtkDropTarget *target, double x, double y, gpointer user_data)
-{
-  swell_category_row_set_drop_highlight (
-    SWELL_CATEGORY_ROW (gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (target))), TRUE);
-  return GDK_ACTION_COPY;
-}
-
-static void
-on_row_drop_leave (GtkDropTarget *target, gpointer user_data)
-{
-  swell_category_row_set_drop_highlight (
-    SWELL_CATEGORY_ROW (gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (target))), FALSE);
-}
-
-static gboolean
-on_grid_drop (GtkDropTarget *target, const GValue *value, double x, double y, gpointer user_data)
-{
-  SwellLabelView *self = user_data;
-  gtk_widget_remove_css_class (GTK_WIDGET (self->grid_stack), "swell-drop-target");
-  if (!self->document || !G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
-    return FALSE;
-  g_auto (GStrv) paths = file_list_paths (value);
-  swell_label_view_import (self, (const char *const *) paths, swell_image_filter_get_category (self->filter));
-  return TRUE;
-}
-
-static GdkDragAction
-on_grid_drop_enter (GtkDropTarget *target, double x, double y, gpointer user_data)
-{
-  SwellLabelView *self = user_data;
-  gtk_widget_add_css_class (GTK_WIDGET (self->grid_stack), "swell-drop-target");
-  return GDK_ACTION_COPY;
-}
-
-static void
-on_grid_drop_leave (GtkDropTarget *target, gpointer user_data)
-{
-  SwellLabelView *self = user_data;
-  gtk_widget_remove_css_class (GTK_WIDGET (self->grid_stack), "swell-drop-target");
-}
-
-static GdkContentProvider *
-on_tile_drag_prepare (GtkDragSource *source, double x, double y, gpointer user_data)
-{
-  SwellLabelView *self = user_data;
-  GtkListItem *li = g_object_get_data (G_OBJECT (gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (source))),
-                                       "list-item");
-  if (!li || !self->selection)
-    return NULL;
-  /* Dragging an unselected tile drags that tile alone. */
-  if (!gtk_list_item_get_selected (li))
-    gtk_selection_model_select_item (GTK_SELECTION_MODEL (self->selection), gtk_list_item_get_position (li), TRUE);
-  g_autoptr (GArray) ids = selected_ids (self);
-  if (ids->len == 0)
-    return NULL;
-  GtkWidget *tile = gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (source));
-  g_autoptr (GdkPaintable) icon = gtk_widget_paintable_new (tile);
-  gtk_drag_source_set_icon (source, icon, (int) x, (int) y);
-  GValue v = G_VALUE_INIT;
-  g_value_init (&v, G_TYPE_ARRAY);
-  g_value_set_boxed (&v, ids);
-  GdkContentProvider *p = gdk_content_provider_new_for_value (&v);
-  g_value_unset (&v);
-  return p;
 }
 
 /* ------------------------------------------------------------- context menus */
@@ -785,13 +183,7 @@ category_setup (GtkSignalListItemFactory *f, GtkListItem *li, SwellLabelView *se
 {
   GtkWidget *row = swell_category_row_new ();
   gtk_list_item_set_child (li, row);
-  GtkDropTarget *drop = gtk_drop_target_new (G_TYPE_INVALID, GDK_ACTION_COPY | GDK_ACTION_MOVE);
-  GType types[] = { GDK_TYPE_FILE_LIST, G_TYPE_ARRAY };
-  gtk_drop_target_set_gtypes (drop, types, G_N_ELEMENTS (types));
-  g_signal_connect (drop, "drop", G_CALLBACK (on_row_drop), self);
-  g_signal_connect (drop, "enter", G_CALLBACK (on_row_drop_enter), self);
-  g_signal_connect (drop, "leave", G_CALLBACK (on_row_drop_leave), self);
-  gtk_widget_add_controller (row, GTK_EVENT_CONTROLLER (drop));
+  _swell_label_view_dnd_setup_row (self, row);
   GtkGesture *click = gtk_gesture_click_new ();
   gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (click), GDK_BUTTON_SECONDARY);
   g_signal_connect (click, "pressed", G_CALLBACK (on_row_right_click), self);
@@ -817,10 +209,7 @@ tile_setup (GtkSignalListItemFactory *f, GtkListItem *li, SwellLabelView *self)
   GtkWidget *tile = swell_image_tile_new (150);
   g_object_set_data (G_OBJECT (tile), "list-item", li);
   gtk_list_item_set_child (li, tile);
-  GtkDragSource *drag = gtk_drag_source_new ();
-  gtk_drag_source_set_actions (drag, GDK_ACTION_MOVE | GDK_ACTION_COPY);
-  g_signal_connect (drag, "prepare", G_CALLBACK (on_tile_drag_prepare), self);
-  gtk_widget_add_controller (tile, GTK_EVENT_CONTROLLER (drag));
+  _swell_label_view_dnd_setup_tile (self, tile);
 }
 
 static void
@@ -841,11 +230,35 @@ tile_unbind (GtkSignalListItemFactory *f, GtkListItem *li, SwellLabelView *self)
 
 /* ------------------------------------------------------------- state */
 
+/* The Suggested page's heading: how many, and the key that accepts them. */
+static void
+update_suggested_heading (SwellLabelView *self)
+{
+  gtk_label_set_text (self->heading_label, _("Suggested"));
+  guint n = swell_label_suggestions_count (self->suggestions, NULL);
+  g_autoptr (GArray) sel = swell_label_suggestions_selected_ids (self->suggestions);
+  g_autofree char *groups = swell_label_suggestions_groups (self->suggestions);
+  g_autofree char *count = sel->len > 0
+    ? g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u suggestion · %u selected — press Return to accept",
+                                    "%u suggestions · %u selected — press Return to accept", n),
+                       n, sel->len)
+    : n > 0 ? g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u unlabeled photo with the model’s suggestion: %s",
+                                            "%u unlabeled photos with the model’s suggestion: %s", n),
+                               n, groups)
+            : g_strdup (_("No unlabeled photo has a suggestion"));
+  gtk_label_set_text (self->count_label, count);
+  gtk_stack_set_visible_child_name (self->grid_stack, "suggested");
+}
+
 static void
 update_heading (SwellLabelView *self)
 {
   if (!self->document)
     return;
+  if (self->suggested_mode) {
+    update_suggested_heading (self);
+    return;
+  }
   gint64 cat = swell_image_filter_get_category (self->filter);
   SwellCategoryItem *c = swell_category_list_lookup (swell_document_get_categories (self->document), cat, NULL);
   gtk_label_set_text (self->heading_label, c ? swell_category_item_get_name (c) : "");
@@ -868,7 +281,7 @@ update_heading (SwellLabelView *self)
       text = g_strdup (_("Every photo has a category. Photos you add without one show up here."));
     else
       text = g_strdup (_("Drag photos or folders from your file manager. A folder of class folders (cats/, dogs/) keeps its labels; train/ and valid/ folders keep their split."));
-    gtk_label_set_text (self->empty_text, text);
+    adw_status_page_set_description (self->empty_page, text);
   }
 }
 
@@ -879,10 +292,22 @@ on_category_selected (SwellLabelView *self)
   if (!c || !self->filter)
     return;
   self->context_category = swell_category_item_get_id (c);
-  swell_image_filter_set_category (self->filter, swell_category_item_get_id (c));
+  /* Narrow (the sidebar over the grid): picking a category shows its images. */
+  if (adw_flap_get_folded (self->flap))
+    adw_flap_set_reveal_flap (self->flap, FALSE);
+  /* Suggested shows the unlabeled images the model has a category for (what
+   * is imported meanwhile stays unlabeled); no split filter there. */
+  self->suggested_mode = swell_category_item_get_id (c) == SWELL_CATEGORY_SUGGESTED;
+  gtk_widget_set_visible (GTK_WIDGET (self->split_dropdown), !self->suggested_mode);
+  if (self->suggested_mode)
+    swell_label_suggestions_reload (self->suggestions, FALSE);
+  _swell_label_view_suggestions_update_actions (self);
+  swell_image_filter_set_category (self->filter, self->suggested_mode ? SWELL_CATEGORY_UNLABELED
+                                                                      : swell_category_item_get_id (c));
   gtk_selection_model_unselect_all (GTK_SELECTION_MODEL (self->selection));
   update_heading (self);
-  gboolean real = swell_category_item_is_real (c);
+  /* A read-only project (read-only folder or medium) cannot be edited. */
+  gboolean real = swell_category_item_is_real (c) && !swell_project_is_read_only (swell_document_get_project (self->document));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "label.rename-category", real);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "label.recolor-category", real);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "label.delete-category", real);
@@ -898,6 +323,15 @@ on_split_filter_changed (SwellLabelView *self)
   update_heading (self);
 }
 
+/* Return on a category row (the arrows select it): on to its images (the
+ * grid, the Suggested page, or the empty page's Import button). */
+static void
+on_category_activate (SwellLabelView *self, guint position)
+{
+  gtk_single_selection_set_selected (self->category_selection, position);
+  gtk_widget_child_focus (GTK_WIDGET (self->grid_stack), GTK_DIR_TAB_FORWARD);
+}
+
 void
 swell_label_view_show_category (SwellLabelView *self, gint64 category_id)
 {
@@ -908,14 +342,58 @@ swell_label_view_show_category (SwellLabelView *self, gint64 category_id)
     gtk_single_selection_set_selected (self->category_selection, pos);
 }
 
+gboolean
+swell_label_view_show_suggested (SwellLabelView *self)
+{
+  guint pos;
+  if (!self->document || !g_list_store_find (self->extra_rows, self->suggested_row, &pos))
+    return FALSE;
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (swell_document_get_categories (self->document)));
+  gtk_single_selection_set_selected (self->category_selection, n + pos);
+  return self->suggested_mode;
+}
+
+gboolean swell_label_view_is_suggested (SwellLabelView *self) { return self->suggested_mode; }
+SwellLabelSuggestions *swell_label_view_get_suggestions (SwellLabelView *self) { return self->suggestions; }
+SwellHealthBanner *swell_label_view_get_health_banner (SwellLabelView *self) { return self->health_banner; }
+
+/* The Suggested row is there while a finished run is; its counts are the
+ * suggestions' per split. */
+static void
+on_suggestions_changed (SwellLabelView *self)
+{
+  guint counts[SWELL_N_SPLITS];
+  swell_label_suggestions_count (self->suggestions, counts);
+  swell_category_item_set_counts (self->suggested_row, counts);
+  gboolean want = self->document && swell_label_suggestions_get_run (self->suggestions) != 0;
+  guint pos;
+  gboolean has = g_list_store_find (self->extra_rows, self->suggested_row, &pos);
+  if (want && !has)
+    g_list_store_append (self->extra_rows, self->suggested_row);
+  else if (!want && has)
+    g_list_store_remove (self->extra_rows, pos);
+  _swell_label_view_suggestions_update_actions (self);
+  if (self->suggested_mode)
+    update_heading (self);
+}
+
+static void
+on_runs_changed (SwellLabelView *self)
+{
+  swell_label_suggestions_reload (self->suggestions, FALSE);
+}
+
 void
 swell_label_view_set_document (SwellLabelView *self, SwellDocument *document)
 {
   if (self->import_cancellable)
     g_cancellable_cancel (self->import_cancellable);
-  clear_undo (self);
+  _swell_label_view_clear_undo (self);
   if (self->filter)
     g_signal_handlers_disconnect_by_data (self->filter, self);
+  if (self->document)
+    g_signal_handlers_disconnect_by_data (self->document, self);
+  self->suggested_mode = FALSE;
   gtk_grid_view_set_model (self->grid, NULL);
   gtk_list_view_set_model (self->category_list, NULL);
   g_clear_object (&self->selection);
@@ -923,23 +401,38 @@ swell_label_view_set_document (SwellLabelView *self, SwellDocument *document)
   g_clear_object (&self->filter);
   g_clear_object (&self->thumbnailer);
   g_set_object (&self->document, document);
-  if (!document)
+  swell_label_suggestions_set_document (self->suggestions, NULL, NULL);
+  swell_health_banner_set_document (self->health_banner, NULL, NULL);
+  if (!document) {
+    g_list_store_remove_all (self->extra_rows);
     return;
+  }
 
   self->thumbnailer = swell_thumbnailer_get_for_path (swell_document_get_path (document));
+  swell_label_suggestions_set_document (self->suggestions, document, self->thumbnailer);
+  swell_health_banner_set_document (self->health_banner, document, self->thumbnailer);
+  g_signal_connect_swapped (document, "runs-changed", G_CALLBACK (on_runs_changed), self);
   self->filter = swell_image_filter_new (swell_document_get_images (document));
   g_signal_connect_swapped (self->filter, "items-changed", G_CALLBACK (update_heading), self);
   self->selection = gtk_multi_selection_new (g_object_ref (G_LIST_MODEL (self->filter)));
   g_signal_connect_swapped (self->selection, "selection-changed", G_CALLBACK (update_heading), self);
   gtk_grid_view_set_model (self->grid, GTK_SELECTION_MODEL (self->selection));
 
-  self->category_selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (swell_document_get_categories (document))));
+  /* The categories, then the Suggested row (when there is a run). */
+  GListStore *parts = g_list_store_new (G_TYPE_LIST_MODEL);
+  g_list_store_append (parts, swell_document_get_categories (document));
+  g_list_store_append (parts, self->extra_rows);
+  self->category_selection = gtk_single_selection_new (G_LIST_MODEL (gtk_flatten_list_model_new (G_LIST_MODEL (parts))));
   gtk_single_selection_set_autoselect (self->category_selection, TRUE);
   g_signal_connect_swapped (self->category_selection, "notify::selected", G_CALLBACK (on_category_selected), self);
   gtk_list_view_set_model (self->category_list, GTK_SELECTION_MODEL (self->category_selection));
   gtk_drop_down_set_selected (self->split_dropdown, 0);
   on_category_selected (self);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "label.undo", FALSE);
+  gboolean editable = !swell_project_is_read_only (swell_document_get_project (document));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "label.assign", editable);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "label.set-split", editable);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "label.delete-selected", editable);
 }
 
 /* ------------------------------------------------------------- class */
@@ -949,7 +442,11 @@ swell_label_view_dispose (GObject *object)
 {
   SwellLabelView *self = SWELL_LABEL_VIEW (object);
   swell_label_view_set_document (self, NULL);
+  if (self->suggestions)
+    g_signal_handlers_disconnect_by_data (self->suggestions, self);
   g_clear_object (&self->import_cancellable);
+  g_clear_object (&self->extra_rows);
+  g_clear_object (&self->suggested_row);
   gtk_widget_dispose_template (GTK_WIDGET (self), SWELL_TYPE_LABEL_VIEW);
   G_OBJECT_CLASS (swell_label_view_parent_class)->dispose (object);
 }
@@ -960,8 +457,12 @@ swell_label_view_class_init (SwellLabelViewClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   G_OBJECT_CLASS (klass)->dispose = swell_label_view_dispose;
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  g_type_ensure (SWELL_TYPE_HEALTH_BANNER);
+  g_type_ensure (SWELL_TYPE_LABEL_SUGGESTIONS);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/swell/Swell/swell-label-view.ui");
-  gtk_widget_class_bind_template_child (widget_class, SwellLabelView, paned);
+  gtk_widget_class_bind_template_child (widget_class, SwellLabelView, health_banner);
+  gtk_widget_class_bind_template_child (widget_class, SwellLabelView, suggestions);
+  gtk_widget_class_bind_template_child (widget_class, SwellLabelView, flap);
   gtk_widget_class_bind_template_child (widget_class, SwellLabelView, add_button);
   gtk_widget_class_bind_template_child (widget_class, SwellLabelView, add_popover);
   gtk_widget_class_bind_template_child (widget_class, SwellLabelView, add_entry);
@@ -971,8 +472,7 @@ swell_label_view_class_init (SwellLabelViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SwellLabelView, split_dropdown);
   gtk_widget_class_bind_template_child (widget_class, SwellLabelView, grid_stack);
   gtk_widget_class_bind_template_child (widget_class, SwellLabelView, grid);
-  gtk_widget_class_bind_template_child (widget_class, SwellLabelView, empty_title);
-  gtk_widget_class_bind_template_child (widget_class, SwellLabelView, empty_text);
+  gtk_widget_class_bind_template_child (widget_class, SwellLabelView, empty_page);
   gtk_widget_class_bind_template_child (widget_class, SwellLabelView, import_revealer);
   gtk_widget_class_bind_template_child (widget_class, SwellLabelView, import_label);
   gtk_widget_class_bind_template_child (widget_class, SwellLabelView, import_progress);
@@ -982,26 +482,9 @@ swell_label_view_class_init (SwellLabelViewClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_add_popover_show);
   gtk_widget_class_bind_template_callback (widget_class, on_add_confirm);
   gtk_widget_class_bind_template_callback (widget_class, on_split_filter_changed);
-  gtk_widget_class_bind_template_callback (widget_class, on_import_cancel);
-
-  gtk_widget_class_install_action (widget_class, "label.assign", "i", assign_action);
-  gtk_widget_class_install_action (widget_class, "label.set-split", "s", set_split_action);
-  gtk_widget_class_install_action (widget_class, "label.delete-selected", NULL, delete_selected_action);
-  gtk_widget_class_install_action (widget_class, "label.undo", NULL, undo_action);
-  gtk_widget_class_install_action (widget_class, "label.rename-category", NULL, rename_category_action);
-  gtk_widget_class_install_action (widget_class, "label.recolor-category", NULL, recolor_category_action);
-  gtk_widget_class_install_action (widget_class, "label.delete-category", NULL, delete_category_action);
-
-  /* Keys 1-9 label the selection with the n-th category, 0 unlabels it,
-   * Delete removes it; they act while the focus is in this view (not in an
-   * entry, which takes the key first). */
-  for (int k = 0; k <= 9; k++) {
-    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_0 + k, 0, "label.assign", "i", k);
-    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_0 + k, 0, "label.assign", "i", k);
-  }
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, 0, "label.delete-selected", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Delete, 0, "label.delete-selected", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_z, GDK_CONTROL_MASK, "label.undo", NULL);
+  _swell_label_view_class_dnd_init (widget_class);
+  _swell_label_view_class_actions_init (widget_class);
+  _swell_label_view_class_suggestions_init (widget_class);
 }
 
 static void
@@ -1009,6 +492,9 @@ swell_label_view_init (SwellLabelView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   g_queue_init (&self->undo);
+  self->extra_rows = g_list_store_new (SWELL_TYPE_CATEGORY_ITEM);
+  self->suggested_row = swell_category_item_new_extra (SWELL_CATEGORY_SUGGESTED, _("Suggested"));
+  g_signal_connect_swapped (self->suggestions, "changed", G_CALLBACK (on_suggestions_changed), self);
 
   GtkListItemFactory *cf = gtk_signal_list_item_factory_new ();
   g_signal_connect (cf, "setup", G_CALLBACK (category_setup), self);
@@ -1024,14 +510,14 @@ swell_label_view_init (SwellLabelView *self)
   gtk_grid_view_set_factory (self->grid, tf);
   g_object_unref (tf);
 
-  GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
-  g_signal_connect (drop, "drop", G_CALLBACK (on_grid_drop), self);
-  g_signal_connect (drop, "enter", G_CALLBACK (on_grid_drop_enter), self);
-  g_signal_connect (drop, "leave", G_CALLBACK (on_grid_drop_leave), self);
-  gtk_widget_add_controller (GTK_WIDGET (self->grid_stack), GTK_EVENT_CONTROLLER (drop));
+  _swell_label_view_dnd_init (self);
 
   GtkGesture *click = gtk_gesture_click_new ();
   gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (click), GDK_BUTTON_SECONDARY);
   g_signal_connect (click, "pressed", G_CALLBACK (on_grid_right_click), self);
   gtk_widget_add_controller (GTK_WIDGET (self->grid), GTK_EVENT_CONTROLLER (click));
+  swell_a11y_set_label (GTK_WIDGET (self->add_button), _("Add Category"));
+  swell_a11y_set_default_focus (GTK_WIDGET (self), GTK_WIDGET (self->grid));
+  swell_a11y_name_drop_down_items (self->split_dropdown, _("Split shown"));
+  g_signal_connect_swapped (self->category_list, "activate", G_CALLBACK (on_category_activate), self);
 }

@@ -21,12 +21,5 @@ void swell_label_view_import_dialog (SwellLabelView *self, gboolean folders);
 void swell_label_view_add_category (SwellLabelView *self);
 /* Selects a sidebar row by category id (SWELL_CATEGORY_ALL, ...). */
 void swell_label_view_show_category (SwellLabelView *self, gint64 category_id);
-gboolean swell_label_view_is_importing (SwellLabelView *self);
-void swell_label_view_select_all (SwellLabelView *self);
-/* Scrolls the grid down by a fraction of a page; FALSE once `stop` (a
- * fraction of the whole height, 1 = the end) is reached. */
-gboolean swell_label_view_scroll_by (SwellLabelView *self, double pages, double stop);
-/* The category shown (SWELL_CATEGORY_ALL, SWELL_CATEGORY_UNLABELED or an id). */
-gint64 swell_label_view_get_category (SwellLabelView *self);
 
 G_END_DECLS

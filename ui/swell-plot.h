@@ -19,12 +19,18 @@ typedef enum {
 } SwellPlotStyle;
 
 GtkWidget *swell_plot_new (void);
+/* The title is also the plot's accessible name. */
 void swell_plot_set_title (SwellPlot *self, const char *title);
+/* The accessible description (what the plot shows, in words), NULL to make
+ * it from the data: the title and each series' latest value. Cleared by
+ * swell_plot_clear(). */
+void swell_plot_set_description (SwellPlot *self, const char *description);
 void swell_plot_set_axis_titles (SwellPlot *self, const char *x, const char *y, const char *y_right);
 void swell_plot_set_x_log (SwellPlot *self, gboolean log);
 /* Text shown in the middle while there is no data. */
 void swell_plot_set_placeholder (SwellPlot *self, const char *text);
-/* color: "#rrggbb". Returns the series index. */
+/* color: a named colour of the style (resolved at each draw, so it follows
+ * the light and dark style) or "#rrggbb". Returns the series index. */
 int swell_plot_add_series (SwellPlot *self, const char *name, const char *color, SwellPlotStyle style,
                            gboolean right_axis);
 void swell_plot_append (SwellPlot *self, int series, double x, double y);
@@ -43,8 +49,5 @@ int swell_plot_nice_ticks (double lo, double hi, int max_ticks, double *ticks);
 int swell_plot_log_ticks (double lo, double hi, double *ticks);
 /* Formats a tick value compactly ("0.5", "2e-03", "1k"). */
 char *swell_plot_format_value (double v, gboolean log_axis);
-/* A Pango layout for text drawn in snapshot(): scaled and optionally bold
- * (shared by the plot and the confusion matrix). */
-PangoLayout *swell_plot_make_layout (GtkWidget *w, const char *text, double scale, gboolean bold);
 
 G_END_DECLS

@@ -5,13 +5,14 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
-#include "swell-image.h"
+#include "swell-a11y.h"
+#include "swell-heatmap.h"
 #include "swell-inference.h"
+#include "swell-predict.h"
 #include "swell-predict-view.h"
 #include "swell-results-model.h"
 #include "swell-results-view.h"
-#include "swell-trainer.h"
-#include "swell-transforms.h"
+#include "swell-test-hooks.h"
 #include "swell-window.h"
 
 #define TOP_K 3
@@ -29,6 +30,12 @@ struct _SwellPredictResult {
   int n;
   char *names[TOP_K];
   float probs[TOP_K];
+  gboolean unknown;    /* looks like none of the categories (swell_classifier_is_unknown) */
+  int top;             /* the top class's index */
+  gint64 run_id;       /* the model's run */
+  char **class_names;  /* its categories, for the heatmap */
+  gboolean heatmap;    /* the card's heatmap is on */
+  int heatmap_class;   /* and explains this class (-1: the top one) */
 };
 G_DEFINE_FINAL_TYPE (SwellPredictResult, swell_predict_result, G_TYPE_OBJECT)
 static void
@@ -40,10 +47,11 @@ swell_predict_result_finalize (GObject *o)
   g_clear_object (&r->texture);
   for (int i = 0; i < TOP_K; i++)
     g_free (r->names[i]);
+  g_strfreev (r->class_names);
   G_OBJECT_CLASS (swell_predict_result_parent_class)->finalize (o);
 }
 static void swell_predict_result_class_init (SwellPredictResultClass *k) { G_OBJECT_CLASS (k)->finalize = swell_predict_result_finalize; }
-static void swell_predict_result_init (SwellPredictResult *r) {}
+static void swell_predict_result_init (SwellPredictResult *r) { r->top = r->heatmap_class = -1; }
 
 /* ---------------------------------------------------------------- view */
 
@@ -52,7 +60,7 @@ struct _SwellPredictView {
   GtkLabel *model_label;
   GtkStack *stack;
   GtkGridView *results;
-  GtkLabel *empty_text;
+  AdwStatusPage *empty_page;
   GtkButton *clear_button;
   SwellDocument *document;
   GListStore *items;
@@ -94,21 +102,22 @@ update_model_label (SwellPredictView *self)
   self->model_run = run ? run->id : 0;
   g_autofree char *text = NULL;
   if (run) {
-    g_autofree char *acc = isnan (run->accuracy) ? g_strdup ("—") : g_strdup_printf ("%.1f%%", swell_percent (run->accuracy));
+    g_autofree char *acc = swell_accuracy_to_string (run->accuracy);
     text = g_strdup_printf (_("Model of run %lld (%s, validation accuracy %s)"), (long long) run->id, run->arch, acc);
   } else {
     text = g_strdup (_("No trained model yet: train one in the Train view first."));
   }
   gtk_label_set_text (self->model_label, text);
-  gtk_label_set_text (self->empty_text, run ? _("Drag photos here from your file manager, or open them. Each one gets the three most likely categories.")
-                                            : _("Once a model is trained, drop photos here to see what it thinks they show."));
+  adw_status_page_set_title (self->empty_page, run ? _("Drop Photos to Classify") : _("No Model Yet"));
+  adw_status_page_set_description (self->empty_page, run ? _("Drag photos here from your file manager, or open them. Each one gets the three most likely categories.")
+                                                         : _("Once a model is trained, drop photos here to see what it thinks they show."));
   gtk_widget_set_sensitive (GTK_WIDGET (self->results), TRUE);
 }
 
 /* ---------------------------------------------------------------- worker */
 
-/* The model of a run is rebuilt exactly as swell-cli predict does
- * (swell_model_from_project), so the window and the CLI agree. */
+/* The model of a run classifies exactly as swell-cli predict does
+ * (swell_classifier_new_for_model), so the window and the CLI agree. */
 
 typedef struct {
   char *project_path;
@@ -147,7 +156,7 @@ apply_update (gpointer data)
 }
 
 static void
-classify_one (sw_model *model, const SwellProjectModel *pm, SwellPredictResult *r, float *input)
+classify_one (SwellClassifier *classifier, const SwellProjectModel *pm, SwellPredictResult *r)
 {
   g_autoptr (GError) error = NULL;
   /* A thumbnail for the card, oriented like the decoded image. */
@@ -156,39 +165,23 @@ classify_one (sw_model *model, const SwellProjectModel *pm, SwellPredictResult *
     g_autoptr (GdkPixbuf) oriented = gdk_pixbuf_apply_embedded_orientation (pb);
     r->texture = gdk_texture_new_for_pixbuf (oriented);
   }
-  g_autoptr (SwellRgbImage) img = swell_image_decode_file (r->path, &error);
-  if (!img) {
+  int n = swell_classifier_num_classes (classifier);
+  g_autofree float *p = g_new (float, n);
+  /* As swell-cli predict: the centre crop's probabilities, and whether it
+   * looks like none of the categories. */
+  if (!swell_classifier_predict_file (classifier, r->path, NULL, p, NULL, &r->unknown, &error)) {
     r->error = g_strdup (error->message);
     return;
   }
-  if (!swell_transform_eval (img, pm->input_size, pm->mean, pm->std, input)) {
-    r->error = g_strdup_printf (_("%s: out of memory"), r->path);
-    return;
-  }
-  const float *logits = sw_model_forward (model, input, 1, false);
-  int n = sw_model_num_outputs (model);
-  if (!logits || n <= 0) {
-    r->error = g_strdup (_("The model could not run."));
-    return;
-  }
-  /* Softmax, then the top K. */
-  g_autofree float *p = g_new (float, n);
-  float mx = logits[0];
-  for (int i = 1; i < n; i++)
-    mx = MAX (mx, logits[i]);
-  double sum = 0;
-  for (int i = 0; i < n; i++)
-    sum += p[i] = expf (logits[i] - mx);
-  for (int i = 0; i < n; i++)
-    p[i] = (float) (p[i] / sum);
-  int nc = (int) g_strv_length (pm->class_names);
   int idx[TOP_K];
   int k = swell_top_k (p, n, TOP_K, idx);
   for (int i = 0; i < k; i++) {
-    r->names[i] = g_strdup (idx[i] < nc ? pm->class_names[idx[i]] : "?");
+    r->names[i] = g_strdup (pm->class_names[idx[i]]);
     r->probs[i] = p[idx[i]];
   }
   r->n = k;
+  r->top = k > 0 ? idx[0] : -1;
+  r->class_names = g_strdupv (pm->class_names);
 }
 
 static void
@@ -198,17 +191,11 @@ job_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellab
   g_autoptr (GError) error = NULL;
   g_autoptr (SwellProject) conn = swell_project_open (job->project_path, &error);
   g_autoptr (SwellProjectModel) pm = conn ? swell_project_load_model (conn, job->run_id, &error) : NULL;
-  sw_model *model = pm ? swell_model_from_project (pm, &error) : NULL;
-  char err[256] = "";
-  if (model && sw_model_prepare (model, 1, pm->input_size, pm->input_size, err, sizeof err) != 0) {
-    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", err);
-    g_clear_pointer (&model, sw_model_free);
-  }
-  g_autofree float *input = pm ? g_new (float, 3 * pm->input_size * pm->input_size) : NULL;
+  g_autoptr (SwellClassifier) classifier = pm ? swell_classifier_new_for_model (pm, &error) : NULL;
   for (guint i = 0; i < job->results->len; i++) {
     SwellPredictResult *r = g_ptr_array_index (job->results, i);
-    if (model)
-      classify_one (model, pm, r, input);
+    if (classifier)
+      classify_one (classifier, pm, r);
     else
       r->error = g_strdup (error ? error->message : _("No model"));
     r->done = TRUE;
@@ -217,8 +204,6 @@ job_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellab
     u->result = g_object_ref (r);
     g_main_context_invoke (job->context, apply_update, u);
   }
-  if (model)
-    sw_model_free (model);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -243,6 +228,7 @@ swell_predict_view_classify_paths (SwellPredictView *self, const char *const *pa
   for (guint i = 0; paths[i]; i++) {
     SwellPredictResult *r = g_object_new (SWELL_TYPE_PREDICT_RESULT, NULL);
     r->path = g_strdup (paths[i]);
+    r->run_id = self->model_run;
     g_list_store_insert (self->items, 0, r);
     g_ptr_array_add (job->results, r);
   }
@@ -265,30 +251,73 @@ swell_predict_view_describe (SwellPredictView *self)
     if (r->error)
       g_string_append_printf (out, "%s\tERROR\t%s\n", r->path, r->error);
     else if (r->n > 0)
-      g_string_append_printf (out, "%s\t%s\t%.6f\n", r->path, r->names[0], r->probs[0]);
+      g_string_append_printf (out, "%s\t%s\t%.6f\t%s\n", r->path, r->names[0], r->probs[0], r->unknown ? "unknown" : "known");
   }
   return g_string_free (out, FALSE);
 }
 
+static SwellHeatmap *
+find_heatmap (GtkWidget *w, const char *file)
+{
+  if (SWELL_IS_HEATMAP (w) && gtk_widget_get_mapped (w) && g_strcmp0 (swell_heatmap_get_file (SWELL_HEATMAP (w)), file) == 0)
+    return SWELL_HEATMAP (w);
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c)) {
+    SwellHeatmap *h = find_heatmap (c, file);
+    if (h)
+      return h;
+  }
+  return NULL;
+}
+
+SwellHeatmap *
+swell_predict_view_get_heatmap (SwellPredictView *self, guint n)
+{
+  g_autoptr (SwellPredictResult) r = g_list_model_get_item (G_LIST_MODEL (self->items), n);
+  return r ? find_heatmap (GTK_WIDGET (self->results), r->path) : NULL;
+}
+
 /* ---------------------------------------------------------------- cards */
 
-/* A card: picture, file name, then a grid of the top classes (name and
- * percentage on one line, a bar under them), then an error line. */
+/* The card's heatmap toggle and class are kept with its result (the grid
+ * reuses cards for other results). */
+static void
+on_card_heatmap (SwellHeatmap *heatmap, GParamSpec *pspec, GtkListItem *li)
+{
+  SwellPredictResult *r = gtk_list_item_get_item (li);
+  GtkWidget *card = gtk_list_item_get_child (li);
+  if (!r || !card || g_object_get_data (G_OBJECT (card), "binding"))
+    return;
+  r->heatmap = swell_heatmap_get_show (heatmap);
+  r->heatmap_class = swell_heatmap_get_class (heatmap);
+}
+
+/* A card: the picture with its heatmap, file name, "none of your
+ * categories" when it looks like none, then a grid of the top classes (name
+ * and percentage on one line, a bar under them), then an error line. */
 static void
 card_setup (GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
 {
   GtkWidget *card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
   gtk_widget_set_valign (card, GTK_ALIGN_START);
+  gtk_widget_add_css_class (card, "card");
   gtk_widget_add_css_class (card, "swell-card");
   gtk_widget_set_size_request (card, 240, -1);
-  GtkWidget *pic = gtk_picture_new ();
-  gtk_widget_set_size_request (pic, 216, 160);
-  gtk_picture_set_can_shrink (GTK_PICTURE (pic), TRUE);
+  GtkWidget *pic = swell_heatmap_new (160);
+  gtk_widget_set_size_request (pic, 216, -1);
+  g_signal_connect (pic, "notify::show", G_CALLBACK (on_card_heatmap), li);
+  g_signal_connect (pic, "notify::class-index", G_CALLBACK (on_card_heatmap), li);
   GtkWidget *name = gtk_label_new (NULL);
   gtk_label_set_xalign (GTK_LABEL (name), 0);
   gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_MIDDLE);
   gtk_widget_add_css_class (name, "caption");
   gtk_widget_add_css_class (name, "dim-label");
+  GtkWidget *verdict = gtk_label_new (_("Looks like none of your categories"));
+  gtk_label_set_xalign (GTK_LABEL (verdict), 0);
+  gtk_label_set_wrap (GTK_LABEL (verdict), TRUE);
+  gtk_widget_add_css_class (verdict, "heading");
+  gtk_widget_set_tooltip_text (verdict, _("The network responds to this photo much more weakly than to the validation photos "
+                                          "it got right: it may show something the model was not trained on. Its top "
+                                          "guesses are listed below anyway."));
   GtkWidget *grid = gtk_grid_new ();
   gtk_grid_set_row_spacing (GTK_GRID (grid), 3);
   gtk_grid_set_column_spacing (GTK_GRID (grid), 6);
@@ -322,10 +351,12 @@ card_setup (GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
   gtk_widget_add_css_class (err, "error");
   gtk_box_append (GTK_BOX (card), pic);
   gtk_box_append (GTK_BOX (card), name);
+  gtk_box_append (GTK_BOX (card), verdict);
   gtk_box_append (GTK_BOX (card), grid);
   gtk_box_append (GTK_BOX (card), err);
   g_object_set_data (G_OBJECT (card), "pic", pic);
   g_object_set_data (G_OBJECT (card), "name", name);
+  g_object_set_data (G_OBJECT (card), "verdict", verdict);
   g_object_set_data (G_OBJECT (card), "grid", grid);
   g_object_set_data (G_OBJECT (card), "err", err);
   gtk_list_item_set_child (li, card);
@@ -334,13 +365,27 @@ card_setup (GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
 static void
 card_bind (GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
 {
+  SwellPredictView *self = data;
   SwellPredictResult *r = gtk_list_item_get_item (li);
   GtkWidget *card = gtk_list_item_get_child (li);
   GtkWidget *pic = g_object_get_data (G_OBJECT (card), "pic");
   GtkWidget *name = g_object_get_data (G_OBJECT (card), "name");
   GtkGrid *grid = g_object_get_data (G_OBJECT (card), "grid");
   GtkWidget *err = g_object_get_data (G_OBJECT (card), "err");
-  gtk_picture_set_paintable (GTK_PICTURE (pic), r->texture ? GDK_PAINTABLE (r->texture) : NULL);
+  GtkWidget *verdict = g_object_get_data (G_OBJECT (card), "verdict");
+  g_object_set_data (G_OBJECT (card), "binding", GINT_TO_POINTER (TRUE));
+  swell_heatmap_set_image (SWELL_HEATMAP (pic), r->texture);
+  gboolean ok = r->done && !r->error && r->n > 0 && self->document;
+  swell_heatmap_set_source (SWELL_HEATMAP (pic), ok ? swell_document_get_path (self->document) : NULL, ok ? r->run_id : 0, 0,
+                            r->path, ok ? (const char *const *) r->class_names : NULL,
+                            r->heatmap_class >= 0 ? r->heatmap_class : r->top);
+  if (ok && r->heatmap)
+    swell_heatmap_set_show (SWELL_HEATMAP (pic), TRUE);
+  g_object_set_data (G_OBJECT (card), "binding", NULL);
+  /* An image that looks like none of the categories: that, and its top
+   * guesses listed smaller, instead of a confident label. */
+  gboolean unknown = r->done && !r->error && r->unknown;
+  gtk_widget_set_visible (verdict, unknown);
   g_autofree char *base = g_path_get_basename (r->path);
   gtk_label_set_text (GTK_LABEL (name), base);
   for (int k = 0; k < TOP_K; k++) {
@@ -352,6 +397,13 @@ card_bind (GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
     gtk_widget_set_visible (cls, show);
     gtk_widget_set_visible (pct, show);
     gtk_widget_set_visible (bar, show && !pending);
+    if (unknown) {
+      gtk_widget_add_css_class (cls, "caption");
+      gtk_widget_add_css_class (pct, "caption");
+    } else {
+      gtk_widget_remove_css_class (cls, "caption");
+      gtk_widget_remove_css_class (pct, "caption");
+    }
     if (pending) {
       gtk_label_set_text (GTK_LABEL (cls), _("Classifying…"));
       gtk_label_set_text (GTK_LABEL (pct), "");
@@ -359,7 +411,7 @@ card_bind (GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
     }
     if (!show)
       continue;
-    if (k == 0) {
+    if (k == 0 && !unknown) {
       g_autofree char *m = g_markup_printf_escaped ("<b>%s</b>", r->names[k]);
       gtk_label_set_markup (GTK_LABEL (cls), m);
     } else {
@@ -371,6 +423,16 @@ card_bind (GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
   }
   gtk_widget_set_visible (err, r->error != NULL);
   gtk_label_set_text (GTK_LABEL (err), r->error ? r->error : "");
+  /* The card's accessible name: the file and what the model says. */
+  GString *label = g_string_new (base);
+  if (!r->done)
+    g_string_append_printf (label, ", %s", _("Classifying…"));
+  else if (r->error)
+    g_string_append_printf (label, ", %s", r->error);
+  for (int k = 0; r->done && !r->error && k < r->n && k < TOP_K; k++)
+    g_string_append_printf (label, ", %s %.1f%%", r->names[k], 100 * r->probs[k]);
+  swell_a11y_set_item_label (card, label->str);
+  g_string_free (label, TRUE);
 }
 
 /* ---------------------------------------------------------------- input */
@@ -478,7 +540,7 @@ swell_predict_view_class_init (SwellPredictViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SwellPredictView, model_label);
   gtk_widget_class_bind_template_child (widget_class, SwellPredictView, stack);
   gtk_widget_class_bind_template_child (widget_class, SwellPredictView, results);
-  gtk_widget_class_bind_template_child (widget_class, SwellPredictView, empty_text);
+  gtk_widget_class_bind_template_child (widget_class, SwellPredictView, empty_page);
   gtk_widget_class_bind_template_child (widget_class, SwellPredictView, clear_button);
   gtk_widget_class_bind_template_callback (widget_class, on_clear);
 }
@@ -487,6 +549,8 @@ static void
 swell_predict_view_init (SwellPredictView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  swell_a11y_set_default_focus (
+    GTK_WIDGET (self), GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (self), SWELL_TYPE_PREDICT_VIEW, "open_button")));
   self->items = g_list_store_new (SWELL_TYPE_PREDICT_RESULT);
   GtkListItemFactory *f = gtk_signal_list_item_factory_new ();
   g_signal_connect (f, "setup", G_CALLBACK (card_setup), self);

@@ -16,8 +16,4 @@ void swell_predict_view_open_dialog (SwellPredictView *self);
 /* Classifies image files (on a worker thread); results appear as they come. */
 void swell_predict_view_classify_paths (SwellPredictView *self, const char *const *paths);
 
-/* One line per finished image, "PATH<TAB>LABEL<TAB>PROB" (top-1), or
- * "PATH<TAB>ERROR<TAB>message": what the cards show, for tests. */
-char *swell_predict_view_describe (SwellPredictView *self);
-
 G_END_DECLS

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "swell-metrics.h"
 #include "swell-results-model.h"
 
 #include <math.h>
@@ -16,6 +17,8 @@ struct _SwellPredItem {
   int actual, predicted, n_classes;
   float *probs;
   float loss;
+  SwellSplit split;
+  gboolean label_may_be_wrong;
 };
 
 G_DEFINE_FINAL_TYPE (SwellPredItem, swell_pred_item, G_TYPE_OBJECT)
@@ -51,8 +54,22 @@ swell_pred_item_new (gint64 image_id, SwellImageItem *image, int actual, int pre
   if (probs && n_classes > 0)
     memcpy (self->probs, probs, sizeof (float) * n_classes);
   self->loss = loss;
+  self->split = SWELL_SPLIT_VALID;
   return self;
 }
+
+SwellPredItem *
+swell_pred_item_new_from_prediction (const SwellPrediction *sp, SwellImageItem *image)
+{
+  SwellPredItem *self = swell_pred_item_new (sp->image_id, image, sp->actual, sp->predicted, sp->probs,
+                                             (int) sp->n_classes, (float) sp->loss);
+  self->split = sp->split;
+  self->label_may_be_wrong = swell_metrics_label_may_be_wrong (sp);
+  return self;
+}
+
+SwellSplit swell_pred_item_get_split (SwellPredItem *self) { return self->split; }
+gboolean swell_pred_item_get_label_may_be_wrong (SwellPredItem *self) { return self->label_may_be_wrong; }
 
 gint64 swell_pred_item_get_image_id (SwellPredItem *self) { return self->image_id; }
 SwellImageItem *swell_pred_item_get_image (SwellPredItem *self) { return self->image; }
@@ -73,17 +90,7 @@ swell_pred_item_get_prob (SwellPredItem *self, int klass)
 float
 swell_pred_item_get_margin (SwellPredItem *self)
 {
-  float top1 = -1.0f, top2 = 0.0f;
-  for (int i = 0; i < self->n_classes; i++) {
-    float p = self->probs[i];
-    if (p > top1) {
-      top2 = MAX (top1, 0.0f);
-      top1 = p;
-    } else if (p > top2) {
-      top2 = p;
-    }
-  }
-  return self->n_classes > 0 ? top1 - top2 : 0.0f;
+  return swell_metrics_top_margin (self->probs, self->n_classes);
 }
 
 /* ---------------------------------------------------------------- confusion */
@@ -92,7 +99,7 @@ struct _SwellConfusion {
   GObject parent_instance;
   GStrv names;
   int n;
-  guint *counts; /* n x n, row = actual */
+  gint32 *counts; /* n x n, row = actual */
   GListModel *predictions;
 };
 
@@ -122,15 +129,34 @@ swell_confusion_new (const char *const *class_names, GListModel *predictions)
   SwellConfusion *self = g_object_new (SWELL_TYPE_CONFUSION, NULL);
   self->names = g_strdupv ((char **) class_names);
   self->n = (int) g_strv_length (self->names);
-  self->counts = g_new0 (guint, MAX (self->n * self->n, 1));
+  self->counts = g_new0 (gint32, MAX (self->n * self->n, 1));
   self->predictions = g_object_ref (predictions);
   guint len = g_list_model_get_n_items (predictions);
+  g_autofree gint32 *actual = g_new (gint32, MAX (len, 1));
+  g_autofree gint32 *predicted = g_new (gint32, MAX (len, 1));
   for (guint i = 0; i < len; i++) {
     g_autoptr (SwellPredItem) p = g_list_model_get_item (predictions, i);
-    if (p->actual < 0 || p->actual >= self->n || p->predicted < 0 || p->predicted >= self->n)
-      continue; /* image was unlabeled at the time of the run */
-    self->counts[p->actual * self->n + p->predicted]++;
+    actual[i] = p->actual;
+    predicted[i] = p->predicted;
   }
+  /* images unlabeled at the time of the run are left out */
+  swell_metrics_confusion (actual, predicted, len, self->n, self->counts);
+  return self;
+}
+
+SwellConfusion *
+swell_confusion_new_from_counts (const char *const *class_names, const gint32 *counts, int n_classes,
+                                 GListModel *predictions)
+{
+  SwellConfusion *self = g_object_new (SWELL_TYPE_CONFUSION, NULL);
+  self->names = g_strdupv ((char **) class_names);
+  self->n = (int) g_strv_length (self->names);
+  self->counts = g_new0 (gint32, MAX (self->n * self->n, 1));
+  self->predictions = g_object_ref (predictions);
+  int m = MIN (n_classes, self->n);
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < m; j++)
+      self->counts[i * self->n + j] = counts[i * n_classes + j];
   return self;
 }
 
@@ -165,14 +191,6 @@ swell_confusion_get_row_share (SwellConfusion *self, int actual, int predicted)
 {
   guint t = swell_confusion_get_row_total (self, actual);
   return t ? (double) swell_confusion_get_count (self, actual, predicted) / t : 0.0;
-}
-
-double
-swell_percent (double fraction)
-{
-  /* float inputs carry ~1e-8 of noise: snap to 1e-6 first, then round half up */
-  double tenths = round (fraction * 1e6) / 1e3;
-  return floor (tenths + 0.5) / 10;
 }
 
 double
@@ -257,30 +275,35 @@ swell_gallery_new (void)
   return g_object_new (SWELL_TYPE_GALLERY, NULL);
 }
 
-/* Ties are broken by image id so the order is stable and testable. */
 static int
-cmp_loss (gconstpointer a, gconstpointer b)
+cmp_image_id (gconstpointer a, gconstpointer b)
 {
   SwellPredItem *pa = *(SwellPredItem **) a, *pb = *(SwellPredItem **) b;
-  if (pa->loss != pb->loss)
-    return pa->loss > pb->loss ? -1 : 1;
   return pa->image_id < pb->image_id ? -1 : pa->image_id > pb->image_id;
 }
 
-static int
-cmp_margin (gconstpointer a, gconstpointer b)
-{
-  SwellPredItem *pa = *(SwellPredItem **) a, *pb = *(SwellPredItem **) b;
-  float ma = swell_pred_item_get_margin (pa), mb = swell_pred_item_get_margin (pb);
-  if (ma != mb)
-    return ma < mb ? -1 : 1;
-  return pa->image_id < pb->image_id ? -1 : pa->image_id > pb->image_id;
-}
-
+/* The order is app/swell-metrics.c's review order (swell-cli report --order),
+ * computed on the items in image id order, so ties go by image id as there. */
 static void
 resort (SwellGallery *self)
 {
-  g_ptr_array_sort (self->items, self->sort == SWELL_GALLERY_SORT_TOP_LOSSES ? cmp_loss : cmp_margin);
+  guint n = self->items->len;
+  if (n < 2)
+    return;
+  g_ptr_array_sort (self->items, cmp_image_id);
+  g_autoptr (GArray) preds = g_array_sized_new (FALSE, TRUE, sizeof (SwellPrediction), n);
+  for (guint i = 0; i < n; i++) {
+    SwellPredItem *p = g_ptr_array_index (self->items, i);
+    SwellPrediction sp = { .image_id = p->image_id, .actual = p->actual, .predicted = p->predicted,
+                           .loss = p->loss, .n_classes = (guint) p->n_classes, .probs = p->probs, .split = p->split };
+    g_array_append_val (preds, sp);
+  }
+  g_autofree int *order = swell_metrics_review_order (
+    preds, self->sort == SWELL_GALLERY_SORT_MOST_UNSURE ? SWELL_REVIEW_MOST_UNSURE : SWELL_REVIEW_TOP_LOSSES);
+  g_autofree gpointer *sorted = g_new (gpointer, n);
+  for (guint i = 0; i < n; i++)
+    sorted[i] = g_ptr_array_index (self->items, order[i]);
+  memcpy (self->items->pdata, sorted, sizeof (gpointer) * n);
 }
 
 static void
@@ -312,6 +335,15 @@ swell_gallery_set_sort (SwellGallery *self, SwellGallerySort sort)
   self->sort = sort;
   resort (self);
   g_list_model_items_changed (G_LIST_MODEL (self), 0, self->items->len, self->items->len);
+}
+
+guint
+swell_gallery_count_label_may_be_wrong (SwellGallery *self)
+{
+  guint n = 0;
+  for (guint i = 0; i < self->items->len; i++)
+    n += ((SwellPredItem *) g_ptr_array_index (self->items, i))->label_may_be_wrong ? 1 : 0;
+  return n;
 }
 
 void

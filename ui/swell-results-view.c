@@ -5,10 +5,15 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "swell-a11y.h"
 #include "swell-confusion-view.h"
 #include "swell-image-tile.h"
+#include "swell-model-export.h"
 #include "swell-results-model.h"
+#include "swell-results-preview.h"
 #include "swell-results-view.h"
+#include "swell-test-hooks.h"
+#include "swell-tta-row.h"
 #include "swell-window.h"
 
 /* ---------------------------------------------------------------- run item */
@@ -33,7 +38,9 @@ static void swell_run_item_init (SwellRunItem *self) {}
 
 struct _SwellResultsView {
   GtkWidget parent_instance;
-  GtkWidget *paned;
+  GtkStack *content_stack;
+  AdwFlap *flap;
+  GtkPaned *inner_paned;
   GtkListView *run_list;
   GtkLabel *run_title;
   GtkLabel *run_summary;
@@ -49,6 +56,13 @@ struct _SwellResultsView {
   GMenu *relabel_submenu;
   GtkActionBar *gallery_actions;
   GtkButton *split_button;
+  GtkDropDown *split_dropdown;
+  GtkBox *gallery_header;
+  GtkScrolledWindow *panel_scroller;
+  GtkWidget *matrix_switch;
+  GtkToggleButton *matrix_valid_button;
+  GtkToggleButton *matrix_test_button;
+  SwellTtaRow *tta_row;
 
   SwellDocument *document;
   SwellThumbnailer *thumbnailer;
@@ -56,9 +70,16 @@ struct _SwellResultsView {
   GtkSingleSelection *run_selection;
   SwellGallery *gallery_model;
   GtkSingleSelection *gallery_selection;
-  SwellConfusion *confusion;
-  GListStore *predictions;
+  SwellConfusion *confusion; /* the matrix shown: valid_confusion or test_confusion */
+  SwellConfusion *valid_confusion;
+  SwellConfusion *test_confusion; /* NULL when the run has no test score */
+  GListStore *predictions;        /* the validation images' */
+  GListStore *review;             /* the images the split choice reviews (the gallery's mistakes) */
+  double test_accuracy;           /* the run's test score (with test_confusion) */
+  int test_images;
   gint64 run_id;
+  gboolean run_has_model; /* the run shown completed (so it stored a model) */
+  gboolean exporting;
   int cell_a, cell_p; /* -1: all mistakes */
   gboolean reloading_runs;
 };
@@ -90,6 +111,51 @@ class_name (SwellResultsView *self, int k)
 
 /* ---------------------------------------------------------------- gallery */
 
+/* The split choice over the gallery (the order of its items). */
+typedef enum {
+  REVIEW_VALID,
+  REVIEW_TRAIN,
+  REVIEW_BOTH,
+} Review;
+
+static Review
+review_split (SwellResultsView *self)
+{
+  guint s = gtk_drop_down_get_selected (self->split_dropdown);
+  return s == 1 ? REVIEW_TRAIN : s == 2 ? REVIEW_BOTH : REVIEW_VALID;
+}
+
+static guint
+review_sets (Review r)
+{
+  return r == REVIEW_TRAIN  ? SWELL_PREDICTIONS_TRAIN
+         : r == REVIEW_BOTH ? SWELL_PREDICTIONS_TRAIN | SWELL_PREDICTIONS_VALID
+                            : SWELL_PREDICTIONS_VALID;
+}
+
+static gboolean
+showing_test (SwellResultsView *self)
+{
+  return self->test_confusion && self->confusion == self->test_confusion;
+}
+
+static const char *
+gallery_empty_text (SwellResultsView *self, gboolean has_review)
+{
+  Review r = review_split (self);
+  if (!self->confusion)
+    return _("Train a model to see its mistakes here.");
+  if (self->cell_a >= 0)
+    return _("No image in this cell.");
+  if (!has_review)
+    return r == REVIEW_TRAIN  ? _("This run has no predictions on the training images.")
+           : r == REVIEW_BOTH ? _("This run has no predictions on the training or validation images.")
+                              : _("This run has no predictions on the validation images.");
+  return r == REVIEW_TRAIN  ? _("No mistakes on the training images.")
+         : r == REVIEW_BOTH ? _("No mistakes on the training or validation images.")
+                            : _("No mistakes on the validation images.");
+}
+
 static void
 update_gallery_title (SwellResultsView *self)
 {
@@ -104,20 +170,28 @@ update_gallery_title (SwellResultsView *self)
   } else {
     title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Mistakes: %u image", "Mistakes: %u images", n), n);
   }
+  guint doubts = swell_gallery_count_label_may_be_wrong (self->gallery_model);
+  if (doubts > 0) {
+    g_autofree char *d = g_strdup_printf (
+      g_dngettext (GETTEXT_PACKAGE, "%u label may be wrong", "%u labels may be wrong", doubts), doubts);
+    g_autofree char *t = g_strdup_printf ("%s · %s", title, d);
+    g_free (title);
+    title = g_steal_pointer (&t);
+  }
   gtk_label_set_text (self->gallery_title, title);
   gtk_widget_set_visible (GTK_WIDGET (self->show_mistakes_button), self->cell_a >= 0);
   gtk_stack_set_visible_child_name (self->gallery_stack, n > 0 ? "gallery" : "empty");
   /* a run that stored no predictions (still training, stopped or failed before
    * its last validation) has no mistakes to show, rather than zero of them */
   gboolean has_preds = self->predictions && g_list_model_get_n_items (G_LIST_MODEL (self->predictions)) > 0;
-  gtk_widget_set_visible (GTK_WIDGET (self->gallery_title), has_preds);
-  gtk_widget_set_visible (GTK_WIDGET (self->sort_dropdown), has_preds);
-  gtk_widget_set_visible (GTK_WIDGET (self->matrix), !self->confusion || has_preds);
-  gtk_widget_set_visible (GTK_WIDGET (self->matrix_caption), has_preds);
-  gtk_label_set_text (self->gallery_empty, !self->confusion ? _("Train a model to see its mistakes here.")
-                                           : !has_preds ? _("This run has no predictions on the validation images.")
-                                           : self->cell_a >= 0 ? _("No image in this cell.")
-                                                               : _("No mistakes on the validation images."));
+  gboolean has_review = self->review && g_list_model_get_n_items (G_LIST_MODEL (self->review)) > 0;
+  gtk_widget_set_visible (GTK_WIDGET (self->gallery_title), has_preds || has_review);
+  gtk_widget_set_visible (GTK_WIDGET (self->sort_dropdown), has_preds || has_review);
+  /* a matrix cell shows that cell's images, whatever the split choice */
+  gtk_widget_set_visible (GTK_WIDGET (self->split_dropdown), self->confusion != NULL && self->cell_a < 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->matrix), !self->confusion || has_preds || showing_test (self));
+  gtk_widget_set_visible (GTK_WIDGET (self->matrix_caption), has_preds || showing_test (self));
+  gtk_label_set_text (self->gallery_empty, gallery_empty_text (self, has_review));
 }
 
 static void
@@ -125,7 +199,7 @@ show_mistakes (SwellResultsView *self)
 {
   self->cell_a = self->cell_p = -1;
   swell_confusion_view_set_selected (self->matrix, -1, -1);
-  swell_gallery_show_misclassified (self->gallery_model, self->predictions ? G_LIST_MODEL (self->predictions) : NULL);
+  swell_gallery_show_misclassified (self->gallery_model, self->review ? G_LIST_MODEL (self->review) : NULL);
   update_gallery_title (self);
 }
 
@@ -165,6 +239,58 @@ on_sort_changed (SwellResultsView *self)
   swell_gallery_set_sort (self->gallery_model, s == 1 ? SWELL_GALLERY_SORT_MOST_UNSURE : SWELL_GALLERY_SORT_TOP_LOSSES);
 }
 
+/* A list of SwellPredItem of the run's stored predictions of `sets`. */
+static GListStore *
+load_predictions (SwellResultsView *self, gint64 run_id, guint sets)
+{
+  GListStore *store = g_list_store_new (SWELL_TYPE_PRED_ITEM);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) preds = swell_project_list_predictions_of (swell_document_get_project (self->document), run_id, sets,
+                                                               &error);
+  SwellImageList *images = swell_document_get_images (self->document);
+  for (guint i = 0; preds && i < preds->len; i++) {
+    SwellPrediction *sp = &g_array_index (preds, SwellPrediction, i);
+    SwellImageItem *img = swell_image_list_lookup (images, sp->image_id);
+    if (!img)
+      continue; /* deleted since the run */
+    g_autoptr (SwellPredItem) p = swell_pred_item_new_from_prediction (sp, img);
+    g_list_store_append (store, p);
+  }
+  return store;
+}
+
+/* The gallery's images: the run's predictions of the split chosen. */
+static void
+load_review (SwellResultsView *self)
+{
+  g_clear_object (&self->review);
+  if (!self->document || !self->run_id || !self->predictions)
+    return;
+  Review r = review_split (self);
+  self->review = r == REVIEW_VALID ? g_object_ref (self->predictions)
+                                   : load_predictions (self, self->run_id, review_sets (r));
+}
+
+static void
+on_review_split_changed (SwellResultsView *self)
+{
+  load_review (self);
+  show_mistakes (self);
+}
+
+static void
+on_matrix_toggled (SwellResultsView *self)
+{
+  /* "toggled" comes from both buttons, the one turned off first: Valid's state decides */
+  SwellConfusion *c = !gtk_toggle_button_get_active (self->matrix_valid_button) && self->test_confusion
+                        ? self->test_confusion : self->valid_confusion;
+  if (c == self->confusion)
+    return;
+  g_set_object (&self->confusion, c);
+  swell_confusion_view_set_confusion (self->matrix, c);
+  show_mistakes (self);
+}
+
 static void
 gallery_setup (GtkSignalListItemFactory *f, GtkListItem *li, SwellResultsView *self)
 {
@@ -172,14 +298,31 @@ gallery_setup (GtkSignalListItemFactory *f, GtkListItem *li, SwellResultsView *s
   gtk_widget_set_halign (box, GTK_ALIGN_CENTER);
   GtkWidget *tile = swell_image_tile_new (164);
   g_object_set_data (G_OBJECT (tile), "list-item", li);
+  /* "Label may be wrong" over the tile, above its split badge */
+  GtkWidget *overlay = gtk_overlay_new ();
+  gtk_overlay_set_child (GTK_OVERLAY (overlay), tile);
+  GtkWidget *badge = gtk_label_new (_("Label may be wrong"));
+  gtk_widget_add_css_class (badge, "swell-doubt-badge");
+  gtk_widget_set_halign (badge, GTK_ALIGN_START);
+  gtk_widget_set_valign (badge, GTK_ALIGN_START);
+  gtk_widget_set_margin_start (badge, 6);
+  gtk_widget_set_margin_end (badge, 6);
+  gtk_widget_set_margin_top (badge, 32);
+  gtk_label_set_ellipsize (GTK_LABEL (badge), PANGO_ELLIPSIZE_END);
+  gtk_widget_set_can_target (badge, FALSE);
+  gtk_widget_set_visible (badge, FALSE);
+  gtk_overlay_add_overlay (GTK_OVERLAY (overlay), badge);
   GtkWidget *caption = gtk_label_new (NULL);
   gtk_label_set_xalign (GTK_LABEL (caption), 0);
   gtk_widget_set_size_request (caption, 164, -1);
   gtk_label_set_ellipsize (GTK_LABEL (caption), PANGO_ELLIPSIZE_END);
   gtk_label_set_lines (GTK_LABEL (caption), 3);
   gtk_widget_add_css_class (caption, "caption");
-  gtk_box_append (GTK_BOX (box), tile);
+  gtk_box_append (GTK_BOX (box), overlay);
   gtk_box_append (GTK_BOX (box), caption);
+  g_object_set_data (G_OBJECT (box), "tile", tile);
+  g_object_set_data (G_OBJECT (box), "badge", badge);
+  g_object_set_data (G_OBJECT (box), "caption", caption);
   gtk_list_item_set_child (li, box);
 }
 
@@ -188,10 +331,11 @@ gallery_bind (GtkSignalListItemFactory *f, GtkListItem *li, SwellResultsView *se
 {
   SwellPredItem *p = gtk_list_item_get_item (li);
   GtkWidget *box = gtk_list_item_get_child (li);
-  GtkWidget *tile = gtk_widget_get_first_child (box);
-  GtkWidget *caption = gtk_widget_get_next_sibling (tile);
+  GtkWidget *tile = g_object_get_data (G_OBJECT (box), "tile");
+  GtkWidget *caption = g_object_get_data (G_OBJECT (box), "caption");
   swell_image_tile_bind (SWELL_IMAGE_TILE (tile), swell_pred_item_get_image (p), self->thumbnailer,
                          swell_document_get_categories (self->document));
+  gtk_widget_set_visible (g_object_get_data (G_OBJECT (box), "badge"), swell_pred_item_get_label_may_be_wrong (p));
   int a = swell_pred_item_get_actual (p), k = swell_pred_item_get_predicted (p);
   g_autofree char *pn = g_markup_escape_text (class_name (self, k), -1);
   g_autofree char *an = g_markup_escape_text (class_name (self, a), -1);
@@ -204,12 +348,15 @@ gallery_bind (GtkSignalListItemFactory *f, GtkListItem *li, SwellResultsView *se
                                           class_name (self, a), 100 * swell_pred_item_get_prob (p, a),
                                           swell_pred_item_get_loss (p));
   gtk_widget_set_tooltip_text (caption, tip);
+  SwellImageItem *img = swell_pred_item_get_image (p);
+  g_autofree char *name = g_strdup_printf ("%s, %s", img ? swell_image_item_get_name (img) : "", tip);
+  swell_a11y_set_item_label (box, name);
 }
 
 static void
 gallery_unbind (GtkSignalListItemFactory *f, GtkListItem *li, SwellResultsView *self)
 {
-  GtkWidget *tile = gtk_widget_get_first_child (gtk_list_item_get_child (li));
+  GtkWidget *tile = g_object_get_data (G_OBJECT (gtk_list_item_get_child (li)), "tile");
   swell_image_tile_bind (SWELL_IMAGE_TILE (tile), NULL, NULL, NULL);
 }
 
@@ -222,94 +369,16 @@ selected_pred (SwellResultsView *self)
 /* ---------------------------------------------------------------- preview */
 
 static void
-load_full_image (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
-{
-  const char *path = g_object_get_data (G_OBJECT (task), "path");
-  gint64 id = *(gint64 *) data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (SwellProject) conn = swell_project_open (path, &error);
-  g_autoptr (GBytes) bytes = conn ? swell_project_get_image_bytes (conn, id, &error) : NULL;
-  if (!bytes) {
-    g_task_return_error (task, g_steal_pointer (&error));
-    return;
-  }
-  g_autoptr (GInputStream) in = g_memory_input_stream_new_from_bytes (bytes);
-  g_autoptr (GdkPixbuf) pb = gdk_pixbuf_new_from_stream_at_scale (in, 1600, 1600, TRUE, cancellable, &error);
-  if (!pb) {
-    g_task_return_error (task, g_steal_pointer (&error));
-    return;
-  }
-  g_autoptr (GdkPixbuf) oriented = gdk_pixbuf_apply_embedded_orientation (pb);
-  g_task_return_pointer (task, gdk_texture_new_for_pixbuf (oriented), g_object_unref);
-}
-
-static void
-preview_loaded (GObject *source, GAsyncResult *res, gpointer data)
-{
-  GtkPicture *picture = data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GdkTexture) t = g_task_propagate_pointer (G_TASK (res), &error);
-  if (t)
-    gtk_picture_set_paintable (picture, GDK_PAINTABLE (t));
-  g_object_unref (picture);
-}
-
-static void
 open_preview (SwellResultsView *self, SwellPredItem *p)
 {
   if (!p || !self->document)
     return;
-  SwellImageItem *img = swell_pred_item_get_image (p);
-  GtkWidget *win = gtk_window_new ();
-  gtk_window_set_transient_for (GTK_WINDOW (win), GTK_WINDOW (get_window (self)));
-  gtk_window_set_modal (GTK_WINDOW (win), TRUE);
-  gtk_window_set_destroy_with_parent (GTK_WINDOW (win), TRUE);
-  gtk_window_set_default_size (GTK_WINDOW (win), 900, 680);
-  gtk_window_set_title (GTK_WINDOW (win), img ? swell_image_item_get_name (img) : _("Preview"));
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 8);
-  gtk_widget_add_css_class (box, "swell-panel");
-  GtkWidget *picture = gtk_picture_new ();
-  gtk_widget_set_vexpand (picture, TRUE);
-  gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
-  /* The thumbnail first, replaced by the full image when it is decoded. */
-  if (img && self->thumbnailer) {
-    GdkTexture *thumb = swell_thumbnailer_lookup (self->thumbnailer, swell_image_item_get_id (img));
-    if (thumb)
-      gtk_picture_set_paintable (GTK_PICTURE (picture), GDK_PAINTABLE (thumb));
-  }
-  gtk_box_append (GTK_BOX (box), picture);
-  int a = swell_pred_item_get_actual (p), k = swell_pred_item_get_predicted (p);
-  GString *probs = g_string_new (NULL);
-  int n = swell_pred_item_get_n_classes (p);
-  for (int i = 0; i < n; i++)
-    g_string_append_printf (probs, "%s%s %.1f%%", i ? " · " : "", class_name (self, i), 100 * swell_pred_item_get_prob (p, i));
-  g_autofree char *probs_text = g_string_free (probs, FALSE);
-  g_autofree char *pn = g_markup_escape_text (class_name (self, k), -1);
-  g_autofree char *an = g_markup_escape_text (class_name (self, a), -1);
-  g_autofree char *pt = g_markup_escape_text (probs_text, -1);
-  g_autofree char *markup = g_strdup_printf (_("Predicted <b>%s</b>, labeled <b>%s</b> · loss %.3f\n<small>%s</small>"), pn, an,
-                                             swell_pred_item_get_loss (p), pt);
-  GtkWidget *caption = gtk_label_new (NULL);
-  gtk_label_set_markup (GTK_LABEL (caption), markup);
-  gtk_label_set_wrap (GTK_LABEL (caption), TRUE);
-  gtk_box_append (GTK_BOX (box), caption);
-  gtk_window_set_child (GTK_WINDOW (win), box);
-  GtkEventController *keys = gtk_shortcut_controller_new ();
-  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (keys),
-                                        gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_Escape, 0),
-                                                          gtk_named_action_new ("window.close")));
-  gtk_widget_add_controller (win, keys);
-  gtk_window_present (GTK_WINDOW (win));
-
-  if (img) {
-    GTask *task = g_task_new (NULL, NULL, preview_loaded, g_object_ref (picture));
-    g_object_set_data_full (G_OBJECT (task), "path", g_strdup (swell_document_get_path (self->document)), g_free);
-    gint64 *id = g_new (gint64, 1);
-    *id = swell_image_item_get_id (img);
-    g_task_set_task_data (task, id, g_free);
-    g_task_run_in_thread (task, load_full_image);
-    g_object_unref (task);
-  }
+  int n = self->confusion ? swell_confusion_get_n_classes (self->confusion) : 0;
+  g_autofree const char **names = g_new0 (const char *, n + 1);
+  for (int k = 0; k < n; k++)
+    names[k] = class_name (self, k);
+  swell_results_preview_open (GTK_WINDOW (get_window (self)), self->document, self->thumbnailer, p,
+                              self->run_has_model ? self->run_id : 0, names);
 }
 
 static void
@@ -369,6 +438,20 @@ relabel_action (GtkWidget *widget, const char *name, GVariant *param)
   else if (ids->len && get_window (self))
     swell_window_show_toast (get_window (self), _("Label changed. Retrain to let the model learn from it."), _("_Retrain"),
                              G_CALLBACK (retrain_cb), NULL, NULL);
+}
+
+/* Keys 1-9 in the gallery: "Label As" the n-th category, as in the Label
+ * view. */
+static void
+relabel_nth_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SwellResultsView *self = SWELL_RESULTS_VIEW (widget);
+  SwellCategoryList *cats = self->document ? swell_document_get_categories (self->document) : NULL;
+  int n = g_variant_get_int32 (param);
+  if (!cats || n < 1 || (guint) n > swell_category_list_n_categories (cats))
+    return;
+  gint64 id = swell_category_item_get_id (swell_category_list_nth_category (cats, (guint) n - 1));
+  gtk_widget_activate_action (widget, "results.relabel", "x", id);
 }
 
 static void
@@ -458,6 +541,10 @@ rebuild_relabel_menu (SwellResultsView *self)
     SwellCategoryItem *c = swell_category_list_nth_category (cats, i);
     g_autoptr (GMenuItem) mi = g_menu_item_new (swell_category_item_get_name (c), NULL);
     g_menu_item_set_action_and_target_value (mi, "results.relabel", g_variant_new_int64 (swell_category_item_get_id (c)));
+    if (i < 9) {
+      g_autofree char *accel = g_strdup_printf ("%u", i + 1);
+      g_menu_item_set_attribute (mi, "accel", "s", accel);
+    }
     g_menu_append_item (self->relabel_submenu, mi);
   }
   g_autoptr (GMenuItem) un = g_menu_item_new (_("Unlabeled"), NULL);
@@ -513,49 +600,92 @@ on_gallery_right_click (GtkGestureClick *gesture, int n_press, double x, double 
 /* ---------------------------------------------------------------- runs */
 
 static void
+update_export_action (SwellResultsView *self)
+{
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "results.export-model", self->run_has_model && !self->exporting);
+}
+
+/* The test score shown with the validation accuracy, and the Valid/Test
+ * choice over the matrix: only for a run with test images. */
+static void
+load_test_score (SwellResultsView *self, SwellRunInfo *run, GString *summary)
+{
+  SwellTestScore score;
+  g_autoptr (GError) error = NULL;
+  if (!swell_metrics_load_test_score (swell_document_get_project (self->document), run->id, &score, &error) ||
+      score.n_images <= 0) {
+    if (error)
+      g_warning ("%s", error->message);
+    swell_test_score_clear (&score);
+    return;
+  }
+  g_autoptr (GListStore) test = load_predictions (self, run->id, SWELL_PREDICTIONS_TEST);
+  self->test_confusion = swell_confusion_new_from_counts ((const char *const *) run->class_names, score.matrix,
+                                                          score.n_classes, G_LIST_MODEL (test));
+  self->test_accuracy = score.accuracy;
+  self->test_images = score.n_images;
+  g_string_append (summary, " · ");
+  g_string_append_printf (summary,
+                          g_dngettext (GETTEXT_PACKAGE, "test accuracy %.1f%% on %d test image",
+                                       "test accuracy %.1f%% on %d test images", score.n_images),
+                          swell_percent (score.accuracy), score.n_images);
+  swell_test_score_clear (&score);
+}
+
+static void
 load_run (SwellResultsView *self, SwellRunInfo *run)
 {
   g_clear_object (&self->confusion);
+  g_clear_object (&self->valid_confusion);
+  g_clear_object (&self->test_confusion);
   g_clear_object (&self->predictions);
+  g_clear_object (&self->review);
   self->run_id = run ? run->id : 0;
+  self->run_has_model = run && run->status == SWELL_RUN_COMPLETED;
+  update_export_action (self);
+  swell_tta_row_set_run (self->tta_row, self->document && self->run_has_model ? swell_document_get_project (self->document) : NULL,
+                         self->run_id);
+  gtk_widget_set_visible (GTK_WIDGET (self->tta_row), self->run_has_model);
+  /* No run at all: the status page instead of the empty list and matrix. */
+  gtk_stack_set_visible_child_name (self->content_stack,
+                                    g_list_model_get_n_items (G_LIST_MODEL (self->runs)) > 0 ? "runs" : "empty");
   if (!run) {
     gtk_label_set_text (self->run_title, _("No results yet"));
     gtk_label_set_text (self->run_summary, _("Train a model in the Train view; its results show up here."));
+    gtk_widget_set_visible (self->matrix_switch, FALSE);
     swell_confusion_view_set_confusion (self->matrix, NULL);
     show_mistakes (self);
     return;
   }
-  SwellProject *project = swell_document_get_project (self->document);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GArray) preds = swell_project_list_predictions (project, run->id, &error);
-  self->predictions = g_list_store_new (SWELL_TYPE_PRED_ITEM);
-  SwellImageList *images = swell_document_get_images (self->document);
-  for (guint i = 0; preds && i < preds->len; i++) {
-    SwellPrediction *sp = &g_array_index (preds, SwellPrediction, i);
-    SwellImageItem *img = swell_image_list_lookup (images, sp->image_id);
-    if (!img)
-      continue; /* deleted since the run */
-    g_autoptr (SwellPredItem) p = swell_pred_item_new (sp->image_id, img, sp->actual, sp->predicted, sp->probs,
-                                                       (int) sp->n_classes, (float) sp->loss);
-    g_list_store_append (self->predictions, p);
-  }
-  self->confusion = swell_confusion_new ((const char *const *) run->class_names, G_LIST_MODEL (self->predictions));
-  swell_confusion_view_set_confusion (self->matrix, self->confusion);
+  self->predictions = load_predictions (self, run->id, SWELL_PREDICTIONS_VALID);
+  self->valid_confusion = swell_confusion_new ((const char *const *) run->class_names, G_LIST_MODEL (self->predictions));
 
   g_autofree char *title = g_strdup_printf (_("Run %lld"), (long long) run->id);
   gtk_label_set_text (self->run_title, title);
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->predictions));
-  g_autofree char *summary = NULL;
+  GString *summary = g_string_new (NULL);
   if (n > 0)
-    summary = g_strdup_printf (_("%s · accuracy %.1f%% on %u validation images · valid loss %.3f"), run->arch,
-                               swell_percent (swell_confusion_get_accuracy (self->confusion)), n, run->valid_loss);
+    g_string_append_printf (summary, _("%s · accuracy %.1f%% on %u validation images · valid loss %.3f"), run->arch,
+                            swell_percent (swell_confusion_get_accuracy (self->valid_confusion)), n, run->valid_loss);
   else if (run->status == SWELL_RUN_RUNNING)
-    summary = g_strdup (_("Still training: results appear when the run ends."));
+    g_string_append (summary, _("Still training: results appear when the run ends."));
   else if (run->status == SWELL_RUN_FAILED)
-    summary = g_strdup_printf (_("This run failed: %s"), run->message ? run->message : _("unknown error"));
+    g_string_append_printf (summary, _("This run failed: %s"), run->message ? run->message : _("unknown error"));
   else
-    summary = g_strdup (_("This run has no validation results."));
-  gtk_label_set_text (self->run_summary, summary);
+    g_string_append (summary, _("This run has no validation results."));
+  if (n > 0)
+    load_test_score (self, run, summary);
+  g_autofree char *summary_text = g_string_free (summary, FALSE);
+  gtk_label_set_text (self->run_summary, summary_text);
+  /* the matrix shown stays Valid or Test, as picked, while the run has a test score */
+  gtk_widget_set_visible (self->matrix_switch, self->test_confusion != NULL);
+  if (!self->test_confusion)
+    gtk_toggle_button_set_active (self->matrix_valid_button, TRUE);
+  gboolean test = self->test_confusion && !gtk_toggle_button_get_active (self->matrix_valid_button);
+  SwellConfusion *shown = test ? self->test_confusion : self->valid_confusion;
+  g_set_object (&self->confusion, shown);
+  swell_confusion_view_set_confusion (self->matrix, self->confusion);
+  load_review (self);
   show_mistakes (self);
 }
 
@@ -577,7 +707,23 @@ on_run_selected (SwellResultsView *self)
   if (self->reloading_runs)
     return;
   SwellRunItem *item = gtk_single_selection_get_selected_item (self->run_selection);
+  if (adw_flap_get_folded (self->flap))
+    adw_flap_set_reveal_flap (self->flap, FALSE);
   load_run (self, item ? item->info : NULL);
+}
+
+void
+swell_results_view_set_narrow (SwellResultsView *self, gboolean narrow)
+{
+  GtkOrientation o = narrow ? GTK_ORIENTATION_VERTICAL : GTK_ORIENTATION_HORIZONTAL;
+  if (gtk_orientable_get_orientation (GTK_ORIENTABLE (self->inner_paned)) == o)
+    return;
+  gtk_orientable_set_orientation (GTK_ORIENTABLE (self->inner_paned), o);
+  gtk_paned_set_position (self->inner_paned, narrow ? 380 : 440);
+  /* Narrow: the run's header, TTA and matrix above scroll in at least 380 px,
+   * and the gallery's split and order choices go below its title. */
+  gtk_scrolled_window_set_min_content_height (self->panel_scroller, narrow ? 380 : -1);
+  gtk_orientable_set_orientation (GTK_ORIENTABLE (self->gallery_header), o);
 }
 
 static void
@@ -625,8 +771,10 @@ run_bind (GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
   g_autofree char *s = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s · %d epoch · %s%s", "%s · %d epochs · %s%s", r->n_epochs),
                                         r->arch, r->n_epochs, g_strstrip (when), status);
   gtk_label_set_text (GTK_LABEL (sub), s);
-  g_autofree char *a = isnan (r->accuracy) ? g_strdup ("—") : g_strdup_printf ("%.1f%%", swell_percent (r->accuracy));
+  g_autofree char *a = swell_accuracy_to_string (r->accuracy);
   gtk_label_set_text (GTK_LABEL (acc), a);
+  g_autofree char *name = g_strdup_printf ("%s, %s, %s", t, s, a);
+  swell_a11y_set_item_label (box, name);
 }
 
 static void
@@ -668,6 +816,91 @@ reload_runs (SwellResultsView *self)
 
 gint64 swell_results_view_get_run (SwellResultsView *self) { return self->run_id; }
 
+/* ---------------------------------------------------------------- test hooks */
+
+gboolean
+swell_results_view_set_review (SwellResultsView *self, const char *split)
+{
+  guint i = g_str_equal (split, "valid") ? 0 : g_str_equal (split, "train") ? 1 : g_str_equal (split, "both") ? 2 : 3;
+  if (i > 2 || !gtk_widget_get_visible (GTK_WIDGET (self->split_dropdown)))
+    return FALSE;
+  gtk_drop_down_set_selected (self->split_dropdown, i);
+  return TRUE;
+}
+
+gboolean
+swell_results_view_set_review_order (SwellResultsView *self, const char *order)
+{
+  SwellReviewOrder o;
+  if (!swell_review_order_from_name (order, &o))
+    return FALSE;
+  gtk_drop_down_set_selected (self->sort_dropdown, o == SWELL_REVIEW_MOST_UNSURE ? 1 : 0);
+  return TRUE;
+}
+
+gboolean
+swell_results_view_show_test_matrix (SwellResultsView *self, gboolean test)
+{
+  if (!gtk_widget_get_visible (self->matrix_switch))
+    return FALSE;
+  gtk_toggle_button_set_active (test ? self->matrix_test_button : self->matrix_valid_button, TRUE);
+  return showing_test (self) == test;
+}
+
+SwellTtaRow *swell_results_view_get_tta_row (SwellResultsView *self) { return self->tta_row; }
+
+gboolean
+swell_results_view_move_selected (SwellResultsView *self)
+{
+  if (!gtk_action_bar_get_revealed (self->gallery_actions))
+    return FALSE;
+  on_split_button (self);
+  return TRUE;
+}
+
+gboolean
+swell_results_view_is_busy (SwellResultsView *self)
+{
+  return self->exporting || swell_tta_row_is_busy (self->tta_row);
+}
+
+char *
+swell_results_view_describe_gallery (SwellResultsView *self)
+{
+  GString *out = g_string_new (NULL);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->gallery_model));
+  for (guint i = 0; i < n; i++) {
+    g_autoptr (SwellPredItem) p = g_list_model_get_item (G_LIST_MODEL (self->gallery_model), i);
+    SwellImageItem *img = swell_pred_item_get_image (p);
+    int k = swell_pred_item_get_predicted (p);
+    g_string_append_printf (out, "%lld\t%s\t%s\t%s\t%s\t%.6f\t%.6f\t%s\n", (long long) swell_pred_item_get_image_id (p),
+                            img ? swell_image_item_get_name (img) : "?", swell_split_to_string (swell_pred_item_get_split (p)),
+                            class_name (self, swell_pred_item_get_actual (p)), class_name (self, k),
+                            swell_pred_item_get_prob (p, k), swell_pred_item_get_loss (p),
+                            swell_pred_item_get_label_may_be_wrong (p) ? "label-may-be-wrong" : "-");
+  }
+  return g_string_free (out, FALSE);
+}
+
+char *
+swell_results_view_describe (SwellResultsView *self)
+{
+  GString *out = g_string_new (NULL);
+  g_string_append_printf (out, "run\t%lld\n", (long long) self->run_id);
+  g_string_append_printf (out, "title\t%s\n", gtk_label_get_text (self->gallery_title));
+  g_string_append_printf (out, "summary\t%s\n", gtk_label_get_text (self->run_summary));
+  g_string_append_printf (out, "matrix\t%s\n", showing_test (self) ? "test" : "valid");
+  if (self->valid_confusion)
+    g_string_append_printf (out, "valid_accuracy\t%.9f\n", swell_confusion_get_accuracy (self->valid_confusion));
+  if (self->test_confusion)
+    g_string_append_printf (out, "test_accuracy\t%.9f\t%d\n", self->test_accuracy, self->test_images);
+  double plain, tta;
+  int n;
+  if (swell_tta_row_get_result (self->tta_row, &plain, &tta, &n))
+    g_string_append_printf (out, "tta\t%.9f\t%.9f\t%d\n", plain, tta, n);
+  return g_string_free (out, FALSE);
+}
+
 void
 swell_results_view_set_document (SwellResultsView *self, SwellDocument *document)
 {
@@ -685,6 +918,133 @@ swell_results_view_set_document (SwellResultsView *self, SwellDocument *document
   reload_runs (self);
 }
 
+/* ---------------------------------------------------------------- export */
+
+typedef struct {
+  char *project_path;
+  gint64 run_id;
+  char *out;
+  SwellModelFormat format;
+} ExportJob;
+
+static void
+export_job_free (gpointer data)
+{
+  ExportJob *j = data;
+  g_free (j->project_path);
+  g_free (j->out);
+  g_free (j);
+}
+
+static void
+export_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  ExportJob *j = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SwellProject) project = swell_project_open (j->project_path, &error);
+  g_autoptr (SwellProjectModel) model = project ? swell_project_load_model (project, j->run_id, &error) : NULL;
+  if (model && swell_model_export (model, j->out, j->format, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, g_steal_pointer (&error));
+}
+
+static void
+export_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  SwellResultsView *self = SWELL_RESULTS_VIEW (source);
+  ExportJob *j = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  self->exporting = FALSE;
+  update_export_action (self);
+  if (!g_task_propagate_boolean (G_TASK (result), &error)) {
+    show_error (self, _("Could not export the model"), error);
+    return;
+  }
+  g_autofree char *name = g_path_get_basename (j->out);
+  g_autofree char *text = g_strdup_printf (_("Model exported to %s"), name);
+  SwellWindow *win = get_window (self);
+  if (win)
+    swell_window_show_toast (win, text, NULL, NULL, NULL, NULL);
+}
+
+/* What Export Model… does once a file is chosen: the format from its extension,
+ * the export in a thread, the result in the window. */
+void
+swell_results_view_export_model_to (SwellResultsView *self, const char *path)
+{
+  SwellModelFormat format;
+  if (!self->document || !self->run_has_model || self->exporting)
+    return;
+  if (!swell_model_format_from_path (path, &format)) {
+    g_autoptr (GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME,
+                                            _("%s: choose a name ending in .onnx (ONNX) or .safetensors"), path);
+    show_error (self, _("Could not export the model"), error);
+    return;
+  }
+  ExportJob *j = g_new0 (ExportJob, 1);
+  j->project_path = g_strdup (swell_document_get_path (self->document));
+  j->run_id = self->run_id;
+  j->out = g_strdup (path);
+  j->format = format;
+  self->exporting = TRUE;
+  update_export_action (self);
+  g_autoptr (GTask) task = g_task_new (self, NULL, export_done, NULL);
+  g_task_set_task_data (task, j, export_job_free);
+  g_task_run_in_thread (task, export_thread);
+}
+
+gboolean
+swell_results_view_is_exporting (SwellResultsView *self)
+{
+  return self->exporting;
+}
+
+static void
+on_export_response (GtkNativeDialog *dialog, int response, gpointer data)
+{
+  SwellResultsView *self = data;
+  if (response == GTK_RESPONSE_ACCEPT) {
+    g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+    g_autofree char *path = file ? g_file_get_path (file) : NULL;
+    if (path)
+      swell_results_view_export_model_to (self, path);
+  }
+  g_object_unref (dialog);
+  g_object_unref (self);
+}
+
+static void
+add_filter (GtkFileChooser *chooser, const char *name, const char *pattern)
+{
+  g_autoptr (GtkFileFilter) filter = gtk_file_filter_new ();
+  gtk_file_filter_set_name (filter, name);
+  gtk_file_filter_add_pattern (filter, pattern);
+  gtk_file_chooser_add_filter (chooser, filter);
+}
+
+static void
+export_model_action (GtkWidget *widget, const char *action, GVariant *param)
+{
+  SwellResultsView *self = SWELL_RESULTS_VIEW (widget);
+  if (!self->document || !self->run_has_model)
+    return;
+  SwellWindow *win = get_window (self);
+  GtkFileChooserNative *fc = gtk_file_chooser_native_new (_("Export Model"), win ? GTK_WINDOW (win) : NULL,
+                                                          GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
+  g_autofree char *base = g_path_get_basename (swell_document_get_path (self->document));
+  char *dot = strrchr (base, '.');
+  if (dot && dot != base)
+    *dot = '\0';
+  g_autofree char *name = g_strdup_printf ("%s-run%lld.onnx", base, (long long) self->run_id);
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (fc), name);
+  add_filter (GTK_FILE_CHOOSER (fc), _("ONNX model (.onnx)"), "*.onnx");
+  add_filter (GTK_FILE_CHOOSER (fc), _("safetensors weights (.safetensors)"), "*.safetensors");
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (fc), TRUE);
+  g_signal_connect (fc, "response", G_CALLBACK (on_export_response), g_object_ref (self));
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (fc));
+}
+
 /* ---------------------------------------------------------------- class */
 
 static void
@@ -693,7 +1053,10 @@ swell_results_view_dispose (GObject *object)
   SwellResultsView *self = SWELL_RESULTS_VIEW (object);
   swell_results_view_set_document (self, NULL);
   g_clear_object (&self->confusion);
+  g_clear_object (&self->valid_confusion);
+  g_clear_object (&self->test_confusion);
   g_clear_object (&self->predictions);
+  g_clear_object (&self->review);
   g_clear_object (&self->runs);
   g_clear_object (&self->run_selection);
   g_clear_object (&self->gallery_model);
@@ -708,10 +1071,12 @@ swell_results_view_class_init (SwellResultsViewClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   G_OBJECT_CLASS (klass)->dispose = swell_results_view_dispose;
   g_type_ensure (SWELL_TYPE_CONFUSION_VIEW);
+  g_type_ensure (SWELL_TYPE_TTA_ROW);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/swell/Swell/swell-results-view.ui");
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, SwellResultsView, name)
-  BIND (paned);
+  BIND (flap);
+  BIND (inner_paned);
   BIND (run_list);
   BIND (run_title);
   BIND (run_summary);
@@ -722,29 +1087,48 @@ swell_results_view_class_init (SwellResultsViewClass *klass)
   BIND (gallery_stack);
   BIND (gallery);
   BIND (gallery_empty);
+  BIND (content_stack);
   BIND (matrix_caption);
   BIND (gallery_menu);
   BIND (relabel_submenu);
   BIND (gallery_actions);
   BIND (split_button);
+  BIND (split_dropdown);
+  BIND (gallery_header);
+  BIND (panel_scroller);
+  BIND (matrix_switch);
+  BIND (matrix_valid_button);
+  BIND (matrix_test_button);
+  BIND (tta_row);
 #undef BIND
   gtk_widget_class_bind_template_callback (widget_class, on_cell_activated);
   gtk_widget_class_bind_template_callback (widget_class, on_show_mistakes);
   gtk_widget_class_bind_template_callback (widget_class, on_sort_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_gallery_activate);
   gtk_widget_class_bind_template_callback (widget_class, on_split_button);
+  gtk_widget_class_bind_template_callback (widget_class, on_review_split_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_matrix_toggled);
   gtk_widget_class_install_action (widget_class, "results.relabel", "x", relabel_action);
   gtk_widget_class_install_action (widget_class, "results.set-split", "s", set_split_action);
   gtk_widget_class_install_action (widget_class, "results.delete", NULL, delete_action);
   gtk_widget_class_install_action (widget_class, "results.preview", NULL, preview_action);
+  gtk_widget_class_install_action (widget_class, "results.export-model", NULL, export_model_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, 0, "results.delete", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_space, 0, "results.preview", NULL);
+  gtk_widget_class_install_action (widget_class, "results.relabel-nth", "i", relabel_nth_action);
+  for (int k = 1; k <= 9; k++) {
+    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_0 + k, 0, "results.relabel-nth", "i", k);
+    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_0 + k, 0, "results.relabel-nth", "i", k);
+  }
 }
 
 static void
 swell_results_view_init (SwellResultsView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  swell_a11y_set_default_focus (GTK_WIDGET (self), GTK_WIDGET (self->matrix));
+  swell_a11y_name_drop_down_items (self->sort_dropdown, _("Order of the images"));
+  swell_a11y_name_drop_down_items (self->split_dropdown, _("Images to review"));
   self->cell_a = self->cell_p = -1;
   self->runs = g_list_store_new (SWELL_TYPE_RUN_ITEM);
   self->run_selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->runs)));
@@ -775,4 +1159,5 @@ swell_results_view_init (SwellResultsView *self)
   g_signal_connect (click, "pressed", G_CALLBACK (on_gallery_right_click), self);
   gtk_widget_add_controller (GTK_WIDGET (self->gallery), GTK_EVENT_CONTROLLER (click));
   update_gallery_title (self);
+  update_export_action (self);
 }

@@ -15,11 +15,11 @@ G_DECLARE_FINAL_TYPE (SwellResultsView, swell_results_view, SWELL, RESULTS_VIEW,
 void swell_results_view_set_document (SwellResultsView *self, SwellDocument *document);
 /* Shows a matrix cell's images in the gallery; FALSE if out of range. */
 gboolean swell_results_view_select_cell (SwellResultsView *self, int actual, int predicted);
-/* Opens the preview of the first gallery image; FALSE if the gallery is empty. */
-gboolean swell_results_view_preview_first (SwellResultsView *self);
-/* Selects the n-th gallery image (FALSE if there is none). */
-gboolean swell_results_view_select_gallery (SwellResultsView *self, guint n);
 /* The run shown (0 when none). */
 gint64 swell_results_view_get_run (SwellResultsView *self);
+
+/* Narrow window (a phone): the confusion matrix above the gallery instead
+ * of beside it. */
+void swell_results_view_set_narrow (SwellResultsView *self, gboolean narrow);
 
 G_END_DECLS

@@ -4,20 +4,26 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "swell-a11y.h"
 #include "swell-actions.h"
 #include "swell-plot.h"
+#include "swell-preferences.h"
 #include "swell-results-model.h"
+#include "swell-test-hooks.h"
+#include "swell-train-advanced.h"
 #include "swell-train-view.h"
 #include "swell-trainer.h"
 #include "swell-weights.h"
 #include "swell-window.h"
 
-/* Colours that read on light and dark backgrounds (GNOME palette). */
-#define COLOR_BLUE "#3584e4"
-#define COLOR_ORANGE "#ff7800"
-#define COLOR_GREEN "#2ec27e"
-#define COLOR_PURPLE "#9141ac"
-#define COLOR_RED "#e01b24"
+/* The plots' colours: named colours of ui/style.css, lighter in
+ * style-dark.css, so that they read in the light and the dark style. */
+#define COLOR_TRAIN "swell_plot_train"
+#define COLOR_VALID "swell_plot_valid"
+#define COLOR_LR "swell_plot_lr"
+#define COLOR_MOMENTUM "swell_plot_momentum"
+#define COLOR_MARKER "swell_plot_marker"
+#define COLOR_UNFROZEN "swell_plot_unfrozen"
 
 static const char *const arch_ids[] = { "resnet18", "resnet34", "resnet50", "mobilenet_v2" };
 
@@ -28,6 +34,7 @@ G_DECLARE_FINAL_TYPE (SwellEpochRow, swell_epoch_row, SWELL, EPOCH_ROW, GObject)
 struct _SwellEpochRow {
   GObject parent_instance;
   SwellEpochMetrics m;
+  gboolean kept; /* the epoch whose model a keep-best run kept (shown bold) */
 };
 G_DEFINE_FINAL_TYPE (SwellEpochRow, swell_epoch_row, G_TYPE_OBJECT)
 static void swell_epoch_row_class_init (SwellEpochRowClass *klass) {}
@@ -46,7 +53,9 @@ epoch_row_new (const SwellEpochMetrics *m)
 struct _SwellTrainView {
   GtkWidget parent_instance;
 
-  GtkWidget *paned;
+  AdwFlap *flap;
+  GtkBox *plot_header;
+  GtkBox *curves_bottom;
   GtkDropDown *arch_dropdown;
   GtkSpinButton *epochs_spin;
   GtkLabel *weights_label;
@@ -54,12 +63,15 @@ struct _SwellTrainView {
   GtkButton *download_button;
   GtkButton *import_weights_button;
   GtkProgressBar *download_progress;
+  GtkWidget *download_box;
+  GtkButton *download_cancel;
   GtkExpander *advanced_expander;
   GtkEntry *lr_entry;
   GtkSpinButton *freeze_spin;
   GtkSpinButton *batch_spin;
   GtkSpinButton *size_spin;
   GtkSwitch *augment_switch;
+  SwellTrainAdvanced *advanced;
   GtkButton *train_button;
   GtkButton *stop_button;
   GtkButton *lr_find_button;
@@ -70,6 +82,7 @@ struct _SwellTrainView {
   SwellPlot *loss_plot;
   SwellPlot *sched_plot;
   GtkColumnView *epoch_table;
+  GtkLabel *kept_label;
   SwellPlot *lr_plot;
   GtkLabel *suggestion_label;
   GtkButton *apply_lr_button;
@@ -83,10 +96,13 @@ struct _SwellTrainView {
   GCancellable *download_cancellable;
   double suggested_lr;
   gboolean loading_recipe;
+  gboolean saving_recipe; /* on_recipe_changed is writing the settings */
+  gboolean keep_best;     /* the job's recipe keeps the best epoch */
 
   int s_raw, s_smooth, s_valid, s_lr, s_mom, s_find;
   gint64 last_iteration;
   int last_stage;
+  int planned_epochs; /* of the run shown, for the loss plot's description */
 };
 
 G_DEFINE_FINAL_TYPE (SwellTrainView, swell_train_view, GTK_TYPE_WIDGET)
@@ -182,6 +198,7 @@ on_recipe_changed (SwellTrainView *self)
 {
   if (self->loading_recipe)
     return;
+  self->saving_recipe = TRUE;
   g_settings_set_string (self->settings, "arch", current_arch (self));
   g_settings_set_int (self->settings, "epochs", gtk_spin_button_get_value_as_int (self->epochs_spin));
   g_settings_set_int (self->settings, "freeze-epochs", gtk_spin_button_get_value_as_int (self->freeze_spin));
@@ -195,6 +212,7 @@ on_recipe_changed (SwellTrainView *self)
   } else {
     gtk_widget_add_css_class (GTK_WIDGET (self->lr_entry), "error");
   }
+  self->saving_recipe = FALSE;
   update_weights_status (self);
 }
 
@@ -216,19 +234,60 @@ load_recipe (SwellTrainView *self)
   update_weights_status (self);
 }
 
+/* The recipe changed elsewhere (the Preferences window, another window). */
+static void
+on_recipe_setting_changed (SwellTrainView *self, const char *key)
+{
+  if (!self->saving_recipe && !self->loading_recipe)
+    load_recipe (self);
+}
+
 static void
 on_reset_clicked (SwellTrainView *self)
 {
-  const char *keys[] = { "arch", "epochs", "freeze-epochs", "learning-rate", "batch-size", "image-size", "augment" };
-  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
-    g_settings_reset (self->settings, keys[i]);
+  swell_preferences_reset_recipe (self->settings);
   load_recipe (self);
+}
+
+/* A tick callback on the Advanced section: on the second frame (the first one lays it out
+ * expanded), scrolls the sidebar to show it. */
+static gboolean
+scroll_to_advanced (GtkWidget *advanced, GdkFrameClock *clock, gpointer data)
+{
+  if (!gtk_widget_get_mapped (advanced) || GPOINTER_TO_INT (g_object_get_data (G_OBJECT (advanced), "ticks")) < 1) {
+    g_object_set_data (G_OBJECT (advanced), "ticks", GINT_TO_POINTER (1));
+    return G_SOURCE_CONTINUE;
+  }
+  g_object_set_data (G_OBJECT (advanced), "ticks", NULL);
+  GtkWidget *sw = gtk_widget_get_ancestor (advanced, GTK_TYPE_SCROLLED_WINDOW);
+  GtkWidget *content = sw ? gtk_scrolled_window_get_child (GTK_SCROLLED_WINDOW (sw)) : NULL;
+  if (GTK_IS_VIEWPORT (content)) /* the coordinates of what scrolls, not of what is visible */
+    content = gtk_viewport_get_child (GTK_VIEWPORT (content));
+  double x, y;
+  if (content && gtk_widget_translate_coordinates (advanced, content, 0, 0, &x, &y)) {
+    GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (sw));
+    double page = gtk_adjustment_get_page_size (adj), h = gtk_widget_get_height (advanced);
+    /* all of it at the bottom of the sidebar when it fits, else its top at the top */
+    gtk_adjustment_set_value (adj, h <= page ? y + h - page : y);
+  }
+  return G_SOURCE_REMOVE;
 }
 
 gboolean
 swell_train_view_set_recipe_value (SwellTrainView *self, const char *key, const char *value)
 {
   char *end = NULL;
+  g_autofree char *advanced = swell_train_advanced_get_value (self->advanced, key);
+  if (advanced)
+    return swell_train_advanced_set_value (self->advanced, key, value);
+  if (g_str_equal (key, "advanced")) { /* show (1) or hide (0) the Advanced section */
+    if (!g_str_equal (value, "0") && !g_str_equal (value, "1"))
+      return FALSE;
+    gtk_expander_set_expanded (self->advanced_expander, value[0] == '1');
+    if (value[0] == '1') /* scrolls the sidebar to it once it is laid out */
+      gtk_widget_add_tick_callback (GTK_WIDGET (self->advanced), scroll_to_advanced, NULL, NULL);
+    return TRUE;
+  }
   if (g_str_equal (key, "arch")) {
     for (guint i = 0; i < G_N_ELEMENTS (arch_ids); i++)
       if (g_str_equal (value, arch_ids[i])) {
@@ -268,6 +327,27 @@ swell_train_view_set_recipe_value (SwellTrainView *self, const char *key, const 
   return TRUE;
 }
 
+char *
+swell_train_view_get_recipe_value (SwellTrainView *self, const char *key)
+{
+  struct { const char *key; GtkSpinButton *spin; } spins[] = {
+    { "epochs", self->epochs_spin }, { "freeze", self->freeze_spin },
+    { "batch", self->batch_spin },   { "size", self->size_spin },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (spins); i++)
+    if (g_str_equal (key, spins[i].key))
+      return g_strdup_printf ("%d", gtk_spin_button_get_value_as_int (spins[i].spin));
+  if (g_str_equal (key, "arch"))
+    return g_strdup (current_arch (self));
+  if (g_str_equal (key, "augment"))
+    return g_strdup (gtk_switch_get_active (self->augment_switch) ? "1" : "0");
+  if (g_str_equal (key, "lr"))
+    return g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->lr_entry)));
+  if (g_str_equal (key, "advanced"))
+    return g_strdup (gtk_expander_get_expanded (self->advanced_expander) ? "1" : "0");
+  return swell_train_advanced_get_value (self->advanced, key);
+}
+
 /* ---------------------------------------------------------------- weights */
 
 static void
@@ -297,12 +377,17 @@ download_done (GObject *source, GAsyncResult *res, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autofree char *path = swell_weights_fetch_finish (res, &error);
   g_clear_object (&self->download_cancellable);
-  gtk_widget_set_visible (GTK_WIDGET (self->download_progress), FALSE);
-  gtk_button_set_label (self->download_button, _("_Download"));
-  if (!path && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  gtk_widget_set_visible (self->download_box, FALSE);
+  SwellWindow *win = SWELL_WINDOW (gtk_widget_get_ancestor (GTK_WIDGET (self), SWELL_TYPE_WINDOW));
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    if (win)
+      swell_window_show_toast (win, _("Download cancelled: downloading again continues where it stopped"), NULL,
+                               NULL, NULL, NULL);
+  } else if (!path) {
     show_message (self, error->message, TRUE);
-  else if (path)
+  } else {
     show_message (self, NULL, FALSE);
+  }
   update_weights_status (self);
   g_object_unref (self);
 }
@@ -310,18 +395,37 @@ download_done (GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 on_download_clicked (SwellTrainView *self)
 {
-  if (self->download_cancellable) {
-    g_cancellable_cancel (self->download_cancellable);
+  if (self->download_cancellable)
     return;
-  }
   self->download_cancellable = g_cancellable_new ();
-  gtk_widget_set_visible (GTK_WIDGET (self->download_progress), TRUE);
+  gtk_widget_set_visible (self->download_box, TRUE);
   gtk_progress_bar_set_fraction (self->download_progress, 0);
   gtk_progress_bar_set_text (self->download_progress, _("Connecting…"));
   show_message (self, NULL, FALSE);
   swell_weights_fetch_async (current_arch (self), self->download_cancellable, download_progress_cb, self, NULL,
                              download_done, g_object_ref (self));
   update_weights_status (self);
+}
+
+static void
+on_download_cancel (SwellTrainView *self)
+{
+  if (self->download_cancellable)
+    g_cancellable_cancel (self->download_cancellable);
+}
+
+gboolean
+swell_train_view_is_downloading (SwellTrainView *self)
+{
+  return self->download_cancellable != NULL;
+}
+
+void
+swell_train_view_click_download (SwellTrainView *self, gboolean cancel)
+{
+  GtkWidget *button = cancel ? GTK_WIDGET (self->download_cancel) : GTK_WIDGET (self->download_button);
+  if (gtk_widget_is_visible (button) && gtk_widget_is_sensitive (button))
+    g_signal_emit_by_name (button, "clicked");
 }
 
 static void
@@ -380,6 +484,7 @@ reset_curves (SwellTrainView *self)
   swell_plot_set_x_range (self->loss_plot, 0, 0);
   swell_plot_set_x_range (self->sched_plot, 0, 0);
   g_list_store_remove_all (self->epochs);
+  gtk_widget_set_visible (GTK_WIDGET (self->kept_label), FALSE);
   self->last_iteration = -1;
   self->last_stage = -1;
 }
@@ -392,11 +497,21 @@ add_point (SwellTrainView *self, gint64 iteration, double loss, double smooth, d
   swell_plot_append (self->sched_plot, self->s_lr, (double) iteration, lr);
   swell_plot_append (self->sched_plot, self->s_mom, (double) iteration, mom);
   if (self->last_stage == SWELL_STAGE_FROZEN && stage == SWELL_STAGE_UNFROZEN) {
-    swell_plot_add_marker (self->loss_plot, (double) iteration, _("unfrozen"), COLOR_PURPLE);
-    swell_plot_add_marker (self->sched_plot, (double) iteration, _("unfrozen"), COLOR_PURPLE);
+    swell_plot_add_marker (self->loss_plot, (double) iteration, _("unfrozen"), COLOR_UNFROZEN);
+    swell_plot_add_marker (self->sched_plot, (double) iteration, _("unfrozen"), COLOR_UNFROZEN);
   }
   self->last_stage = stage;
   self->last_iteration = iteration;
+}
+
+/* "Kept epoch 5 of 7 (lowest validation loss)": a keep-best run's kept epoch (0-based
+ * `kept`) numbered from 1, of its `n` epochs; NULL for other runs. */
+static char *
+kept_text (gboolean keep_best, int kept, int n)
+{
+  if (!keep_best || kept < 0 || kept >= n)
+    return NULL;
+  return g_strdup_printf (_("Kept epoch %d of %d (lowest validation loss)"), kept + 1, n);
 }
 
 static void
@@ -406,6 +521,11 @@ add_epoch (SwellTrainView *self, const SwellEpochMetrics *m)
   g_list_store_append (self->epochs, row);
   if (self->last_iteration >= 0)
     swell_plot_append (self->loss_plot, self->s_valid, (double) self->last_iteration, m->valid_loss);
+  g_autofree char *acc = swell_accuracy_to_string (m->accuracy);
+  g_autofree char *desc = g_strdup_printf (_("Training loss %.3f and validation loss %.3f after epoch %d of %d; accuracy %s"),
+                                           m->train_loss, m->valid_loss, m->epoch + 1,
+                                           MAX (self->planned_epochs, m->epoch + 1), acc);
+  swell_plot_set_description (self->loss_plot, desc);
 }
 
 void
@@ -424,6 +544,7 @@ swell_train_view_show_run (SwellTrainView *self, gint64 run_id)
   }
   g_autoptr (GArray) points = swell_project_list_points (project, run->id, -1, NULL);
   g_autoptr (GArray) epochs = swell_project_list_epochs (project, run->id, NULL);
+  self->planned_epochs = epochs ? (int) epochs->len : 0;
   /* Epoch ends in iterations: the last point of each epoch. */
   guint e = 0;
   for (guint i = 0; points && i < points->len; i++) {
@@ -439,10 +560,24 @@ swell_train_view_show_run (SwellTrainView *self, gint64 run_id)
   }
   for (; epochs && e < epochs->len; e++)
     add_epoch (self, &g_array_index (epochs, SwellEpochMetrics, e));
+  /* keep best: the kept epoch's row is bold, named above the table, and its accuracy is the run's */
+  double accuracy = run->accuracy;
+  int n_epochs = epochs ? (int) epochs->len : 0;
+  g_autofree char *kept = kept_text (run->keep_best, run->kept_epoch, n_epochs);
+  for (guint i = 0; kept && i < g_list_model_get_n_items (G_LIST_MODEL (self->epochs)); i++) {
+    g_autoptr (SwellEpochRow) row = g_list_model_get_item (G_LIST_MODEL (self->epochs), i);
+    if (row->m.epoch == run->kept_epoch) {
+      row->kept = TRUE;
+      accuracy = row->m.accuracy;
+      g_list_store_splice (self->epochs, i, 1, (gpointer *) &row, 1); /* rebinds the row */
+    }
+  }
+  gtk_label_set_text (self->kept_label, kept ? kept : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->kept_label), kept != NULL);
   g_autofree char *when = NULL;
   g_autoptr (GDateTime) dt = g_date_time_new_from_unix_local (run->created);
   when = dt ? g_date_time_format (dt, "%x %X") : g_strdup ("");
-  g_autofree char *acc = isnan (run->accuracy) ? g_strdup ("—") : g_strdup_printf ("%.1f%%", swell_percent (run->accuracy));
+  g_autofree char *acc = swell_accuracy_to_string (accuracy);
   g_autofree char *text = g_strdup_printf (_("Run %lld · %s · %s · accuracy %s · %s"), (long long) run->id, run->arch,
                                            swell_run_status_to_string (run->status), acc, when);
   gtk_label_set_text (self->status_label, text);
@@ -466,6 +601,7 @@ on_batch (SwellTrainer *trainer, const SwellTrainerBatch *b, SwellTrainView *sel
   if (b->lr_find) {
     swell_plot_append (self->lr_plot, self->s_find, b->lr, b->smooth_loss);
   } else {
+    self->planned_epochs = b->n_epochs;
     if (b->total_iterations > 0) {
       swell_plot_set_x_range (self->loss_plot, 0, (double) b->total_iterations - 1);
       swell_plot_set_x_range (self->sched_plot, 0, (double) b->total_iterations - 1);
@@ -517,7 +653,7 @@ on_finished (SwellTrainer *trainer, SwellTrainView *self)
       for (int i = 0; i < r->n; i++)
         swell_plot_append (self->lr_plot, self->s_find, r->lrs[i], r->losses[i]);
       g_autofree char *label = g_strdup_printf (_("valley %.1e"), r->valley);
-      swell_plot_add_marker (self->lr_plot, r->valley, label, COLOR_RED);
+      swell_plot_add_marker (self->lr_plot, r->valley, label, COLOR_MARKER);
       self->suggested_lr = r->valley;
       g_autofree char *s = g_strdup_printf (_("Suggested learning rate: %.2e (valley). Minimum/10: %.1e · steepest: %.1e"),
                                             r->valley, r->minimum, r->steep);
@@ -541,13 +677,26 @@ on_finished (SwellTrainer *trainer, SwellTrainView *self)
                                             swell_percent (acc));
     else
       text = g_strdup_printf (_("Done in %s: accuracy %.1f%% on the validation images."), secs, swell_percent (acc));
+    g_autofree char *kept = kept_text (self->keep_best, swell_trainer_get_kept_epoch (trainer),
+                                       (int) g_list_model_get_n_items (G_LIST_MODEL (self->epochs)));
+    if (kept) {
+      g_autofree char *both = g_strdup_printf ("%s %s.", text, kept);
+      g_free (text);
+      text = g_steal_pointer (&both);
+    }
     gtk_label_set_text (self->status_label, text);
     GPtrArray *warnings = swell_trainer_get_warnings (trainer);
+    g_autofree char *split_note = swell_trainer_get_auto_split (trainer)
+                                    ? swell_trainer_auto_split_message (swell_trainer_get_auto_split (trainer))
+                                    : NULL;
     if (warnings && warnings->len > 0) {
       g_autofree char *w = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u image could not be read and was left out.",
                                                          "%u images could not be read and were left out.", warnings->len),
                                             warnings->len);
-      show_message (self, w, FALSE);
+      g_autofree char *both = split_note ? g_strconcat (split_note, " ", w, NULL) : g_strdup (w);
+      show_message (self, both, FALSE);
+    } else if (split_note) {
+      show_message (self, split_note, FALSE);
     } else {
       show_message (self, NULL, FALSE);
     }
@@ -571,22 +720,21 @@ start_job (SwellTrainView *self, SwellTrainerMode mode)
 {
   if (!self->document || self->trainer)
     return FALSE;
+  if (swell_project_is_read_only (swell_document_get_project (self->document))) {
+    show_message (self, _("This project is read-only: its file or folder cannot be written, so it cannot be trained here."), TRUE);
+    return FALSE;
+  }
   double lr = current_lr (self);
   if (!isfinite (lr)) {
     show_message (self, _("The learning rate must be a number above 0, for example 2e-3."), TRUE);
     gtk_expander_set_expanded (self->advanced_expander, TRUE);
     return FALSE;
   }
-  SwellProject *project = swell_document_get_project (self->document);
-  g_autoptr (GPtrArray) cats = swell_project_list_categories (project, NULL);
-  guint n_labeled_cats = 0;
-  for (guint i = 0; cats && i < cats->len; i++) {
-    SwellCategory *c = g_ptr_array_index (cats, i);
-    if (c->counts[SWELL_SPLIT_TRAIN] > 0)
-      n_labeled_cats++;
-  }
-  if (n_labeled_cats < 2) {
-    show_message (self, _("Training needs at least two categories with labeled training images. Label some photos in the Label view first."), TRUE);
+  /* the trainer's own precondition, so that the view refuses exactly what would fail */
+  g_autoptr (GError) precondition = NULL;
+  if (!swell_trainer_check_project (swell_document_get_project (self->document),
+                                    swell_document_get_path (self->document), &precondition)) {
+    show_message (self, precondition->message, TRUE);
     return FALSE;
   }
   if (!self->weights_override) {
@@ -609,6 +757,8 @@ start_job (SwellTrainView *self, SwellTrainerMode mode)
   opts.batch_size = gtk_spin_button_get_value_as_int (self->batch_spin);
   opts.size = gtk_spin_button_get_value_as_int (self->size_spin);
   opts.augment = gtk_switch_get_active (self->augment_switch);
+  swell_train_advanced_apply (self->advanced, &opts);
+  self->keep_best = opts.keep == SWELL_KEEP_BEST;
   self->trainer = swell_trainer_new (swell_document_get_path (self->document), mode, &opts);
   swell_train_options_clear (&opts);
   self->mode = mode;
@@ -717,10 +867,15 @@ cell_bind (GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
   case COL_STAGE: t = g_strdup (m->stage == SWELL_STAGE_FROZEN ? _("frozen") : _("unfrozen")); break;
   case COL_TRAIN: t = g_strdup_printf ("%.4f", m->train_loss); break;
   case COL_VALID: t = g_strdup_printf ("%.4f", m->valid_loss); break;
-  case COL_ACC: t = g_strdup_printf ("%.1f%%", swell_percent (m->accuracy)); break;
+  case COL_ACC: t = swell_accuracy_to_string (m->accuracy); break;
   case COL_TIME: t = format_duration (m->seconds); break;
   }
-  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (li)), t);
+  GtkWidget *label = gtk_list_item_get_child (li);
+  gtk_label_set_text (GTK_LABEL (label), t);
+  if (r->kept)
+    gtk_widget_add_css_class (label, "heading");
+  else
+    gtk_widget_remove_css_class (label, "heading");
 }
 
 static void
@@ -758,10 +913,13 @@ swell_train_view_class_init (SwellTrainViewClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   G_OBJECT_CLASS (klass)->dispose = swell_train_view_dispose;
   g_type_ensure (SWELL_TYPE_PLOT);
+  g_type_ensure (SWELL_TYPE_TRAIN_ADVANCED);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/swell/Swell/swell-train-view.ui");
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, SwellTrainView, name)
-  BIND (paned);
+  BIND (flap);
+  BIND (plot_header);
+  BIND (curves_bottom);
   BIND (arch_dropdown);
   BIND (epochs_spin);
   BIND (weights_label);
@@ -769,12 +927,15 @@ swell_train_view_class_init (SwellTrainViewClass *klass)
   BIND (download_button);
   BIND (import_weights_button);
   BIND (download_progress);
+  BIND (download_box);
+  BIND (download_cancel);
   BIND (advanced_expander);
   BIND (lr_entry);
   BIND (freeze_spin);
   BIND (batch_spin);
   BIND (size_spin);
   BIND (augment_switch);
+  BIND (advanced);
   BIND (train_button);
   BIND (stop_button);
   BIND (lr_find_button);
@@ -785,6 +946,7 @@ swell_train_view_class_init (SwellTrainViewClass *klass)
   BIND (loss_plot);
   BIND (sched_plot);
   BIND (epoch_table);
+  BIND (kept_label);
   BIND (lr_plot);
   BIND (suggestion_label);
   BIND (apply_lr_button);
@@ -792,15 +954,31 @@ swell_train_view_class_init (SwellTrainViewClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_recipe_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_reset_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_download_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_download_cancel);
   gtk_widget_class_bind_template_callback (widget_class, on_import_weights_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_apply_lr);
+}
+
+void
+swell_train_view_set_narrow (SwellTrainView *self, gboolean narrow)
+{
+  GtkOrientation o = narrow ? GTK_ORIENTATION_VERTICAL : GTK_ORIENTATION_HORIZONTAL;
+  gtk_orientable_set_orientation (GTK_ORIENTABLE (self->plot_header), o);
+  gtk_orientable_set_orientation (GTK_ORIENTABLE (self->curves_bottom), o);
+  if (narrow)
+    gtk_widget_add_css_class (GTK_WIDGET (self), "narrow");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self), "narrow");
 }
 
 static void
 swell_train_view_init (SwellTrainView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  swell_a11y_set_default_focus (GTK_WIDGET (self), GTK_WIDGET (self->train_button));
+  swell_a11y_name_drop_down_items (self->arch_dropdown, _("Network"));
   self->settings = g_settings_new ("io.github.swell.Swell");
+  g_signal_connect_swapped (self->settings, "changed", G_CALLBACK (on_recipe_setting_changed), self);
   self->epochs = g_list_store_new (SWELL_TYPE_EPOCH_ROW);
   self->last_iteration = -1;
   self->last_stage = -1;
@@ -808,21 +986,21 @@ swell_train_view_init (SwellTrainView *self)
   swell_plot_set_title (self->loss_plot, _("Loss"));
   swell_plot_set_axis_titles (self->loss_plot, _("batches"), _("loss"), NULL);
   swell_plot_set_placeholder (self->loss_plot, _("The training and validation loss will appear here while the network trains."));
-  self->s_raw = swell_plot_add_series (self->loss_plot, _("train (each batch)"), COLOR_BLUE, SWELL_PLOT_LINE_FAINT, FALSE);
-  self->s_smooth = swell_plot_add_series (self->loss_plot, _("train (smoothed)"), COLOR_BLUE, SWELL_PLOT_LINE, FALSE);
-  self->s_valid = swell_plot_add_series (self->loss_plot, _("validation"), COLOR_ORANGE, SWELL_PLOT_LINE_POINTS, FALSE);
+  self->s_raw = swell_plot_add_series (self->loss_plot, _("train (each batch)"), COLOR_TRAIN, SWELL_PLOT_LINE_FAINT, FALSE);
+  self->s_smooth = swell_plot_add_series (self->loss_plot, _("train (smoothed)"), COLOR_TRAIN, SWELL_PLOT_LINE, FALSE);
+  self->s_valid = swell_plot_add_series (self->loss_plot, _("validation"), COLOR_VALID, SWELL_PLOT_LINE_POINTS, FALSE);
 
   swell_plot_set_title (self->sched_plot, _("Schedule"));
   swell_plot_set_axis_titles (self->sched_plot, _("batches"), _("learning rate"), _("momentum"));
   swell_plot_set_placeholder (self->sched_plot, _("One-cycle learning rate and momentum"));
-  self->s_lr = swell_plot_add_series (self->sched_plot, _("learning rate"), COLOR_GREEN, SWELL_PLOT_LINE, FALSE);
-  self->s_mom = swell_plot_add_series (self->sched_plot, _("momentum"), COLOR_PURPLE, SWELL_PLOT_DASHED, TRUE);
+  self->s_lr = swell_plot_add_series (self->sched_plot, _("learning rate"), COLOR_LR, SWELL_PLOT_LINE, FALSE);
+  self->s_mom = swell_plot_add_series (self->sched_plot, _("momentum"), COLOR_MOMENTUM, SWELL_PLOT_DASHED, TRUE);
 
   swell_plot_set_title (self->lr_plot, _("Loss against learning rate"));
   swell_plot_set_axis_titles (self->lr_plot, _("learning rate (log scale)"), _("smoothed loss"), NULL);
   swell_plot_set_x_log (self->lr_plot, TRUE);
   swell_plot_set_placeholder (self->lr_plot, _("Press “Find a Learning Rate”: a short sweep with growing learning rates shows where the loss falls fastest."));
-  self->s_find = swell_plot_add_series (self->lr_plot, _("loss"), COLOR_BLUE, SWELL_PLOT_LINE, FALSE);
+  self->s_find = swell_plot_add_series (self->lr_plot, _("loss"), COLOR_TRAIN, SWELL_PLOT_LINE, FALSE);
 
   GtkNoSelection *sel = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->epochs)));
   gtk_column_view_set_model (self->epoch_table, GTK_SELECTION_MODEL (sel));

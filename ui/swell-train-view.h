@@ -19,8 +19,8 @@ void swell_train_view_stop (SwellTrainView *self);
 gboolean swell_train_view_is_busy (SwellTrainView *self);
 /* Shows the curves and epochs of a stored run (0: the latest). */
 void swell_train_view_show_run (SwellTrainView *self, gint64 run_id);
-/* Sets one recipe value by name: arch, weights (a file path, this session
- * only), epochs, freeze, lr, batch, size, augment (0/1). FALSE if invalid. */
-gboolean swell_train_view_set_recipe_value (SwellTrainView *self, const char *key, const char *value);
+/* Narrow window (a phone): the plots' header and the schedule and epoch
+ * table stack vertically. */
+void swell_train_view_set_narrow (SwellTrainView *self, gboolean narrow);
 
 G_END_DECLS

@@ -3,13 +3,13 @@
 
 #include <glib/gi18n.h>
 
+#include "swell-a11y.h"
 #include "swell-application.h"
 #include "swell-welcome.h"
 
 struct _SwellWelcome {
   GtkWidget parent_instance;
-  GtkWidget *scroller;
-  GtkImage *logo;
+  AdwStatusPage *status_page;
   GtkLabel *recent_heading;
   GtkListBox *recent_list;
   GSettings *settings;
@@ -86,7 +86,7 @@ swell_welcome_refresh (SwellWelcome *self)
     GtkWidget *row = gtk_list_box_row_new ();
     g_object_set_data_full (G_OBJECT (row), "path", g_strdup (recent[i]), g_free);
     GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-    gtk_widget_add_css_class (box, "swell-recent-row");
+    g_object_set (box, "margin-top", 6, "margin-bottom", 6, "margin-start", 12, "margin-end", 6, NULL);
     GtkWidget *icon = gtk_image_new_from_icon_name ("folder-pictures-symbolic");
     gtk_box_append (GTK_BOX (box), icon);
     GtkWidget *texts = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
@@ -108,6 +108,12 @@ swell_welcome_refresh (SwellWelcome *self)
     gtk_box_append (GTK_BOX (box), when);
     GtkWidget *forget = gtk_button_new_from_icon_name ("window-close-symbolic");
     gtk_widget_set_tooltip_text (forget, _("Remove from Recent Projects"));
+    /* Translators: the accessible name of the button that removes project %s from the recent projects */
+    g_autofree char *forget_name = g_strdup_printf (_("Remove %s from Recent Projects"), base);
+    swell_a11y_set_label (forget, forget_name);
+    /* Translators: the accessible name of a recent project's row: name, folder, when it was changed */
+    g_autofree char *row_name = g_strdup_printf (_("%s in %s, %s"), base, dir, age);
+    swell_a11y_set_label (row, row_name);
     gtk_widget_set_valign (forget, GTK_ALIGN_CENTER);
     gtk_widget_add_css_class (forget, "flat");
     gtk_widget_add_css_class (forget, "circular");
@@ -138,8 +144,7 @@ swell_welcome_class_init (SwellWelcomeClass *klass)
   G_OBJECT_CLASS (klass)->dispose = swell_welcome_dispose;
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/swell/Swell/swell-welcome.ui");
-  gtk_widget_class_bind_template_child (widget_class, SwellWelcome, scroller);
-  gtk_widget_class_bind_template_child (widget_class, SwellWelcome, logo);
+  gtk_widget_class_bind_template_child (widget_class, SwellWelcome, status_page);
   gtk_widget_class_bind_template_child (widget_class, SwellWelcome, recent_heading);
   gtk_widget_class_bind_template_child (widget_class, SwellWelcome, recent_list);
   gtk_widget_class_bind_template_callback (widget_class, on_row_activated);
@@ -149,10 +154,10 @@ static void
 swell_welcome_init (SwellWelcome *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
-  GtkIconTheme *theme = gtk_icon_theme_get_for_display (gtk_widget_get_display (GTK_WIDGET (self)));
-  if (gtk_icon_theme_has_icon (theme, "io.github.swell.Swell"))
-    gtk_image_set_from_icon_name (self->logo, "io.github.swell.Swell");
-  self->settings = g_settings_new ("io.github.swell.Swell");
+  swell_a11y_set_default_focus (GTK_WIDGET (self),
+                                GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (self), SWELL_TYPE_WELCOME, "new_button")));
+  adw_status_page_set_icon_name (self->status_page, swell_application_icon_name (GTK_WIDGET (self)));
+  self->settings = g_settings_new (SWELL_APP_ID);
   g_signal_connect_swapped (self->settings, "changed::recent-projects", G_CALLBACK (swell_welcome_refresh), self);
   swell_welcome_refresh (self);
 }

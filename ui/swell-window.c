@@ -3,124 +3,131 @@
 
 #include <glib/gi18n.h>
 
+#include "swell-a11y.h"
 #include "swell-actions.h"
-#include "swell-label-view.h"
-#include "swell-predict-view.h"
-#include "swell-results-view.h"
-#include "swell-train-view.h"
-#include "swell-welcome.h"
-#include "swell-window.h"
+#include "swell-window-private.h"
+#include "swell-test-hooks.h"
 
-struct _SwellWindow {
-  GtkApplicationWindow parent_instance;
+G_DEFINE_FINAL_TYPE (SwellWindow, swell_window, ADW_TYPE_APPLICATION_WINDOW)
 
-  GtkHeaderBar *header_bar;
-  GtkStack *title_stack;
-  GtkLabel *title_label;
-  GtkStack *main_stack;
-  GtkStack *view_stack;
-  SwellWelcome *welcome;
-  SwellLabelView *label_view;
-  SwellTrainView *train_view;
-  SwellResultsView *results_view;
-  SwellPredictView *predict_view;
-  GtkButton *import_button;
-  GtkMenuButton *menu_button;
-  GtkRevealer *toast_revealer;
-  GtkLabel *toast_label;
-  GtkButton *toast_button;
-
-  SwellDocument *document;
-  GSettings *settings;
-
-  guint toast_timeout;
-  GCallback toast_action;
-  gpointer toast_data;
-  GDestroyNotify toast_destroy;
-};
-
-G_DEFINE_FINAL_TYPE (SwellWindow, swell_window, GTK_TYPE_APPLICATION_WINDOW)
+/* What a toast's button does: the caller's callback with its data (freed
+ * with the toast). */
+typedef struct {
+  SwellWindow *window;
+  GCallback action;
+  gpointer data;
+  GDestroyNotify destroy;
+} ToastAction;
 
 static void
-clear_toast_data (SwellWindow *self)
+toast_action_free (gpointer p, GClosure *closure)
 {
-  if (self->toast_destroy && self->toast_data)
-    self->toast_destroy (self->toast_data);
-  self->toast_action = NULL;
-  self->toast_data = NULL;
-  self->toast_destroy = NULL;
+  ToastAction *ta = p;
+  if (ta->destroy && ta->data)
+    ta->destroy (ta->data);
+  g_free (ta);
 }
 
 static void
-hide_toast (SwellWindow *self)
+on_toast_button (AdwToast *toast, ToastAction *ta)
 {
-  g_clear_handle_id (&self->toast_timeout, g_source_remove);
-  gtk_revealer_set_reveal_child (self->toast_revealer, FALSE);
-  clear_toast_data (self);
+  ((void (*) (SwellWindow *, gpointer)) ta->action) (ta->window, ta->data);
 }
+
+/* libadwaita 1.2 frees a toast dismissed while its show animation still
+ * runs (300 ms, 500 ms when it replaces another) and the animation's end then
+ * writes to the freed memory (a crash seen when one export's toast followed
+ * another). A toast younger than this is dismissed once it is this old; the
+ * new toast, added with high priority, shows at once in its place. */
+#define TOAST_SETTLE_MS 700
 
 static gboolean
-toast_timeout_cb (gpointer data)
+dismiss_settled_toast (gpointer data)
 {
-  SwellWindow *self = data;
-  self->toast_timeout = 0;
-  hide_toast (self);
+  adw_toast_dismiss (ADW_TOAST (data)); /* nothing if the overlay let it go already */
   return G_SOURCE_REMOVE;
 }
 
+/* libadwaita 1.2's toasts have an icon-only close button without a name. */
 static void
-on_toast_action (SwellWindow *self)
+name_close_buttons (GtkWidget *w)
 {
-  GCallback action = self->toast_action;
-  gpointer data = self->toast_data;
-  if (action)
-    ((void (*) (SwellWindow *, gpointer)) action) (self, data);
-  hide_toast (self);
-}
-
-static void
-on_toast_close (SwellWindow *self)
-{
-  hide_toast (self);
+  if (GTK_IS_BUTTON (w) && g_strcmp0 (gtk_button_get_icon_name (GTK_BUTTON (w)), "window-close-symbolic") == 0)
+    swell_a11y_set_label (w, _("Close"));
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    name_close_buttons (c);
 }
 
 void
 swell_window_show_toast (SwellWindow *self, const char *text, const char *action_label, GCallback action,
                          gpointer data, GDestroyNotify destroy)
 {
-  g_clear_handle_id (&self->toast_timeout, g_source_remove);
-  clear_toast_data (self);
-  gtk_label_set_text (self->toast_label, text);
-  gtk_widget_set_visible (GTK_WIDGET (self->toast_button), action_label != NULL);
-  if (action_label)
-    gtk_button_set_label (self->toast_button, action_label);
-  self->toast_action = action;
-  self->toast_data = data;
-  self->toast_destroy = destroy;
-  gtk_revealer_set_reveal_child (self->toast_revealer, TRUE);
-  self->toast_timeout = g_timeout_add_seconds (action_label ? 10 : 6, toast_timeout_cb, self);
+  /* A new toast replaces the one shown (AdwToastOverlay would queue it). */
+  swell_window_dismiss_toast (self);
+  AdwToast *toast = adw_toast_new (text);
+  adw_toast_set_timeout (toast, action_label ? 10 : 6);
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  if (action_label && action) {
+    ToastAction *ta = g_new0 (ToastAction, 1);
+    *ta = (ToastAction) { self, action, data, destroy };
+    adw_toast_set_button_label (toast, action_label);
+    g_signal_connect_data (toast, "button-clicked", G_CALLBACK (on_toast_button), ta, toast_action_free, 0);
+  } else if (destroy && data) {
+    destroy (data);
+  }
+  g_set_weak_pointer (&self->toast, toast);
+  self->toast_shown_at = g_get_monotonic_time ();
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  name_close_buttons (GTK_WIDGET (self->toast_overlay));
 }
 
 void
 swell_window_dismiss_toast (SwellWindow *self)
 {
-  hide_toast (self);
+  if (self->toast) {
+    gint64 age_ms = (g_get_monotonic_time () - self->toast_shown_at) / 1000;
+    if (age_ms >= TOAST_SETTLE_MS)
+      adw_toast_dismiss (self->toast);
+    else
+      g_timeout_add_full (G_PRIORITY_DEFAULT, (guint) (TOAST_SETTLE_MS - age_ms), dismiss_settled_toast,
+                          g_object_ref (self->toast), g_object_unref);
+  }
+  g_clear_weak_pointer (&self->toast);
 }
 
 void
 swell_window_show_error (SwellWindow *self, const char *title, const char *message)
 {
-  GtkWidget *dialog = gtk_message_dialog_new (GTK_WINDOW (self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
-                                              GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "%s", title);
-  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", message);
-  g_signal_connect (dialog, "response", G_CALLBACK (gtk_window_destroy), NULL);
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), title, message);
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* The keyboard focus follows the view shown (Alt+1…4, the view switcher,
+ * opening or closing a project), once the view is on screen. */
+static gboolean
+focus_view_idle (gpointer data)
+{
+  SwellWindow *self = data;
+  self->focus_idle = 0;
+  GtkWidget *view = self->document ? adw_view_stack_get_visible_child (self->view_stack) : GTK_WIDGET (self->welcome);
+  if (view)
+    swell_a11y_focus_view (view);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+queue_focus_view (SwellWindow *self)
+{
+  if (!self->focus_idle)
+    self->focus_idle = g_timeout_add (50, focus_view_idle, self);
 }
 
 static void
 on_view_changed (SwellWindow *self)
 {
-  const char *name = gtk_stack_get_visible_child_name (self->view_stack);
+  queue_focus_view (self);
+  const char *name = adw_view_stack_get_visible_child_name (self->view_stack);
   if (!name || !self->document)
     return;
   g_settings_set_string (self->settings, "last-view", name);
@@ -131,21 +138,50 @@ on_view_changed (SwellWindow *self)
   swell_actions_update_window (self);
 }
 
+/* The view switcher moves to the bottom bar when the header bar is too
+ * narrow for it (the title shows instead). */
+static void
+update_switcher_bar (SwellWindow *self)
+{
+  adw_view_switcher_bar_set_reveal (self->switcher_bar,
+                                    self->document && adw_view_switcher_title_get_title_visible (self->switcher_title));
+}
+
+/* Below this width the views lay out for a phone (their sidebars fold by
+ * themselves, AdwFlap). */
+#define NARROW_WIDTH 600
+
+static void
+on_width_changed (SwellWindow *self)
+{
+  int w, h;
+  gtk_window_get_default_size (GTK_WINDOW (self), &w, &h);
+  swell_train_view_set_narrow (self->train_view, w > 0 && w < NARROW_WIDTH);
+  swell_results_view_set_narrow (self->results_view, w > 0 && w < NARROW_WIDTH);
+}
+
 static void
 update_title (SwellWindow *self)
 {
   if (self->document) {
     g_autofree char *title = swell_document_get_title (self->document);
-    g_autofree char *full = g_strdup_printf (_("%s — Swell"), title);
+    gboolean read_only = swell_window_is_read_only (self);
+    /* Translators: the window title of a project that cannot be written */
+    g_autofree char *full = g_strdup_printf (read_only ? _("%s (read-only) — Swell") : _("%s — Swell"), title);
     gtk_window_set_title (GTK_WINDOW (self), full);
-    gtk_stack_set_visible_child_name (self->title_stack, "switcher");
+    gtk_widget_set_visible (GTK_WIDGET (self->read_only_label), read_only);
+    adw_view_switcher_title_set_title (self->switcher_title, title);
     gtk_stack_set_visible_child_name (self->main_stack, "project");
   } else {
+    gtk_widget_set_visible (GTK_WIDGET (self->read_only_label), FALSE);
     gtk_window_set_title (GTK_WINDOW (self), _("Swell"));
-    gtk_stack_set_visible_child_name (self->title_stack, "title");
+    adw_view_switcher_title_set_title (self->switcher_title, _("Swell"));
     gtk_stack_set_visible_child_name (self->main_stack, "welcome");
+    queue_focus_view (self);
   }
+  adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, self->document != NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->import_button), self->document != NULL);
+  update_switcher_bar (self);
 }
 
 static void
@@ -178,11 +214,11 @@ swell_window_open_project (SwellWindow *self, const char *path, gboolean create)
 
   /* The project opens at its own last view, else at the last view used. */
   g_autofree char *view = swell_project_get_setting (swell_document_get_project (doc), "last-view");
-  if (!view || !gtk_stack_get_child_by_name (self->view_stack, view)) {
+  if (!view || !adw_view_stack_get_child_by_name (self->view_stack, view)) {
     g_free (view);
     view = g_settings_get_string (self->settings, "last-view");
   }
-  gtk_stack_set_visible_child_full (self->view_stack, view, GTK_STACK_TRANSITION_TYPE_NONE);
+  adw_view_stack_set_visible_child_name (self->view_stack, view);
   on_view_changed (self);
   return TRUE;
 }
@@ -196,6 +232,13 @@ swell_window_close_project (SwellWindow *self)
   swell_welcome_refresh (self->welcome);
 }
 
+gboolean
+swell_window_is_read_only (SwellWindow *self)
+{
+  g_return_val_if_fail (SWELL_IS_WINDOW (self), FALSE);
+  return self->document && swell_project_is_read_only (swell_document_get_project (self->document));
+}
+
 const char *
 swell_window_get_project_path (SwellWindow *self)
 {
@@ -207,8 +250,8 @@ SwellDocument *swell_window_get_document (SwellWindow *self) { return self->docu
 void
 swell_window_set_view (SwellWindow *self, const char *name)
 {
-  if (self->document && gtk_stack_get_child_by_name (self->view_stack, name))
-    gtk_stack_set_visible_child_name (self->view_stack, name);
+  if (self->document && adw_view_stack_get_child_by_name (self->view_stack, name))
+    adw_view_stack_set_visible_child_name (self->view_stack, name);
 }
 
 const char *
@@ -216,7 +259,7 @@ swell_window_get_view (SwellWindow *self)
 {
   if (!self->document)
     return "welcome";
-  return gtk_stack_get_visible_child_name (self->view_stack);
+  return adw_view_stack_get_visible_child_name (self->view_stack);
 }
 
 GtkWidget *
@@ -224,13 +267,19 @@ swell_window_get_view_widget (SwellWindow *self, const char *name)
 {
   if (g_strcmp0 (name, "welcome") == 0)
     return GTK_WIDGET (self->welcome);
-  return gtk_stack_get_child_by_name (self->view_stack, name);
+  return adw_view_stack_get_child_by_name (self->view_stack, name);
 }
 
 GtkMenuButton *
 swell_window_get_menu_button (SwellWindow *self)
 {
   return self->menu_button;
+}
+
+gboolean
+swell_window_switcher_at_bottom (SwellWindow *self)
+{
+  return adw_view_switcher_bar_get_reveal (self->switcher_bar);
 }
 
 static gboolean
@@ -251,8 +300,8 @@ static void
 swell_window_dispose (GObject *object)
 {
   SwellWindow *self = SWELL_WINDOW (object);
-  g_clear_handle_id (&self->toast_timeout, g_source_remove);
-  clear_toast_data (self);
+  g_clear_weak_pointer (&self->toast);
+  g_clear_handle_id (&self->focus_idle, g_source_remove);
   g_clear_object (&self->document);
   g_clear_object (&self->settings);
   G_OBJECT_CLASS (swell_window_parent_class)->dispose (object);
@@ -272,9 +321,11 @@ swell_window_class_init (SwellWindowClass *klass)
   g_type_ensure (SWELL_TYPE_PREDICT_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/swell/Swell/swell-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, SwellWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, SwellWindow, header_bar);
-  gtk_widget_class_bind_template_child (widget_class, SwellWindow, title_stack);
-  gtk_widget_class_bind_template_child (widget_class, SwellWindow, title_label);
+  gtk_widget_class_bind_template_child (widget_class, SwellWindow, switcher_title);
+  gtk_widget_class_bind_template_child (widget_class, SwellWindow, switcher_bar);
+  gtk_widget_class_bind_template_child (widget_class, SwellWindow, read_only_label);
   gtk_widget_class_bind_template_child (widget_class, SwellWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, SwellWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, SwellWindow, welcome);
@@ -284,12 +335,7 @@ swell_window_class_init (SwellWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SwellWindow, predict_view);
   gtk_widget_class_bind_template_child (widget_class, SwellWindow, import_button);
   gtk_widget_class_bind_template_child (widget_class, SwellWindow, menu_button);
-  gtk_widget_class_bind_template_child (widget_class, SwellWindow, toast_revealer);
-  gtk_widget_class_bind_template_child (widget_class, SwellWindow, toast_label);
-  gtk_widget_class_bind_template_child (widget_class, SwellWindow, toast_button);
   gtk_widget_class_bind_template_callback (widget_class, on_view_changed);
-  gtk_widget_class_bind_template_callback (widget_class, on_toast_action);
-  gtk_widget_class_bind_template_callback (widget_class, on_toast_close);
 }
 
 static void
@@ -302,6 +348,10 @@ swell_window_init (SwellWindow *self)
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
   swell_actions_install_window (self);
+  swell_a11y_set_label (GTK_WIDGET (self->menu_button), _("Main Menu"));
+  g_signal_connect_swapped (self->switcher_title, "notify::title-visible", G_CALLBACK (update_switcher_bar), self);
+  g_signal_connect_swapped (self, "notify::default-width", G_CALLBACK (on_width_changed), self);
+  on_width_changed (self);
   update_title (self);
 }
 

@@ -2,7 +2,7 @@
  * with its Label / Train / Results / Predict views. */
 #pragma once
 
-#include <gtk/gtk.h>
+#include <adwaita.h>
 
 #include "swell-application.h"
 #include "swell-document.h"
@@ -10,7 +10,7 @@
 G_BEGIN_DECLS
 
 #define SWELL_TYPE_WINDOW (swell_window_get_type ())
-G_DECLARE_FINAL_TYPE (SwellWindow, swell_window, SWELL, WINDOW, GtkApplicationWindow)
+G_DECLARE_FINAL_TYPE (SwellWindow, swell_window, SWELL, WINDOW, AdwApplicationWindow)
 
 SwellWindow *swell_window_new (SwellApplication *app);
 /* Opens (or with create, creates) a project in this window; errors are shown
@@ -20,12 +20,11 @@ gboolean swell_window_open_project (SwellWindow *self, const char *path, gboolea
 void swell_window_close_project (SwellWindow *self);
 /* NULL when the window shows the welcome view. */
 const char *swell_window_get_project_path (SwellWindow *self);
-SwellDocument *swell_window_get_document (SwellWindow *self);
+/* TRUE when the open project is read-only (its file or folder cannot be written). */
+gboolean swell_window_is_read_only (SwellWindow *self);
 /* "label", "train", "results", "predict". */
 void swell_window_set_view (SwellWindow *self, const char *name);
-const char *swell_window_get_view (SwellWindow *self);
 GtkWidget *swell_window_get_view_widget (SwellWindow *self, const char *name);
-GtkMenuButton *swell_window_get_menu_button (SwellWindow *self);
 
 /* A short message at the bottom of the window; with an action label and
  * callback (e.g. Undo) it shows a button. data is freed with destroy. */

@@ -2,7 +2,8 @@
  * filtering (category, split, minimal change ranges, 10,000 images), the
  * category list (order, counts per split, palette), the confusion matrix
  * (counts, row shares, a cell's exact image set) and the gallery's sorting;
- * plus the plot widget's tick maths. */
+ * the review items (split, "label may be wrong" mark, the app's review order,
+ * a matrix from stored counts); plus the plot widget's tick maths. */
 #include <glib.h>
 #include <math.h>
 #include <stdio.h>
@@ -317,6 +318,62 @@ test_gallery (void)
   CHECK (ids_equal (after, (gint64[]) { 8, 7, 2, 5 }, 4), "deleted image 3 leaves the gallery");
 }
 
+/* Items made from stored predictions: their split and mark come from the app
+ * (swell_metrics_label_may_be_wrong), their order is swell_metrics_review_order's. */
+static void
+test_review_items (void)
+{
+  /* 6 labeled train images over 2 classes: probs of class 0 */
+  const float p0[] = { 0.95f, 0.97f, 0.40f, 0.08f, 0.50f, 0.60f };
+  const int actual[] = { 1, 0, 0, 1, 1, 1 };
+  g_autoptr (GArray) sp = g_array_new (FALSE, TRUE, sizeof (SwellPrediction));
+  float probs[6][2];
+  for (int i = 0; i < 6; i++) {
+    probs[i][0] = p0[i];
+    probs[i][1] = 1 - p0[i];
+    SwellPrediction pr = { .image_id = 10 + i, .actual = actual[i], .predicted = p0[i] >= 0.5f ? 0 : 1,
+                           .loss = -log (probs[i][actual[i]]), .n_classes = 2, .probs = probs[i],
+                           .split = SWELL_SPLIT_TRAIN };
+    g_array_append_val (sp, pr);
+  }
+  g_autoptr (GListStore) store = g_list_store_new (SWELL_TYPE_PRED_ITEM);
+  /* added in reverse: the gallery's order must not depend on the input's */
+  for (int i = 5; i >= 0; i--) {
+    g_autoptr (SwellPredItem) it = swell_pred_item_new_from_prediction (&g_array_index (sp, SwellPrediction, i), NULL);
+    g_list_store_append (store, it);
+  }
+  g_autoptr (SwellGallery) g = swell_gallery_new ();
+  swell_gallery_show_all (g, G_LIST_MODEL (store));
+  for (int o = 0; o < 2; o++) {
+    swell_gallery_set_sort (g, o ? SWELL_GALLERY_SORT_MOST_UNSURE : SWELL_GALLERY_SORT_TOP_LOSSES);
+    g_autofree int *order = swell_metrics_review_order (sp, o ? SWELL_REVIEW_MOST_UNSURE : SWELL_REVIEW_TOP_LOSSES);
+    gboolean same = g_list_model_get_n_items (G_LIST_MODEL (g)) == 6;
+    for (guint k = 0; same && k < 6; k++) {
+      g_autoptr (SwellPredItem) it = g_list_model_get_item (G_LIST_MODEL (g), k);
+      same = swell_pred_item_get_image_id (it) == g_array_index (sp, SwellPrediction, order[k]).image_id;
+    }
+    CHECK (same, "gallery order %d is swell_metrics_review_order's", o);
+  }
+  /* marks: image 10 (b taken for a at 0.95) only; 13 is right at 0.92, 12, 14, 15 are unsure mistakes */
+  guint marks = 0;
+  for (guint k = 0; k < 6; k++) {
+    g_autoptr (SwellPredItem) it = g_list_model_get_item (G_LIST_MODEL (g), k);
+    gboolean want = swell_metrics_label_may_be_wrong (&g_array_index (sp, SwellPrediction, swell_pred_item_get_image_id (it) - 10));
+    CHECK (swell_pred_item_get_label_may_be_wrong (it) == want, "mark of image %lld", (long long) swell_pred_item_get_image_id (it));
+    CHECK (swell_pred_item_get_split (it) == SWELL_SPLIT_TRAIN, "split kept");
+    marks += want;
+  }
+  CHECK (marks == 1 && swell_gallery_count_label_may_be_wrong (g) == 1, "one label may be wrong (%u)", marks);
+  swell_gallery_show_misclassified (g, G_LIST_MODEL (store));
+  CHECK (g_list_model_get_n_items (G_LIST_MODEL (g)) == 4, "4 mistakes");
+  /* a matrix from stored counts (a run's test score) */
+  const char *names[] = { "a", "b", NULL };
+  const gint32 counts[] = { 3, 1, 0, 4 };
+  g_autoptr (SwellConfusion) cm = swell_confusion_new_from_counts (names, counts, 2, G_LIST_MODEL (store));
+  CHECK (swell_confusion_get_count (cm, 0, 1) == 1 && swell_confusion_get_count (cm, 1, 1) == 4, "counts kept");
+  CHECK (fabs (swell_confusion_get_accuracy (cm) - 7.0 / 8) < 1e-12, "accuracy 7/8");
+}
+
 static void
 test_plot_ticks (void)
 {
@@ -349,6 +406,7 @@ main (void)
   test_category_list ();
   test_confusion ();
   test_gallery ();
+  test_review_items ();
   test_plot_ticks ();
   if (sw_test_failures)
     fprintf (stderr, "%d check(s) failed\n", sw_test_failures);

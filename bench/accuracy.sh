@@ -5,7 +5,7 @@
 #
 #   bench/accuracy.sh [BUILD_DIR] [EPOCHS] [SEEDS...]
 #
-# BUILD_DIR defaults to ./build (needs app/swell-cli), EPOCHS to 10, SEEDS to "0 1".
+# BUILD_DIR defaults to ./build (needs app/cli/swell-cli), EPOCHS to 10, SEEDS to "0 1".
 # Runs everything with nice -n 10 on 2 threads, one job at a time, writes the JSON
 # lines to $OUT (default: a temporary folder) and prints a table at the end.
 set -euo pipefail
@@ -16,7 +16,7 @@ shift $(( $# > 2 ? 2 : $# )) || true
 seeds=${*:-0 1}
 shared=${SWELL_SHARED:-$here/../shared}
 weights=$shared/weights/mobilenet_v2_1.0_imagenet.safetensors
-cli=$build/app/swell-cli
+cli=$build/app/cli/swell-cli
 py=${PYTHON:-/usr/bin/python3}
 out=${OUT:-$(mktemp -d /tmp/swell-accuracy.XXXXXX)}
 mkdir -p "$out"

@@ -72,7 +72,21 @@ def fastai_head(nf, n_out):
     return head
 
 
-def build_model(weights, n_classes):
+def build_resnet(arch, weights, n_classes):
+    """A torchvision ResNet body (conv1 .. layer4) from a .pth state dict, fastai's head."""
+    net = getattr(torchvision.models, arch)()
+    sd = torch.load(weights, map_location="cpu")
+    missing, unexpected = net.load_state_dict(sd, strict=False)
+    assert not [k for k in missing if not k.endswith("num_batches_tracked")] and \
+        not [k for k in unexpected if not k.startswith("fc.")], (missing, unexpected)
+    body = nn.Sequential(*list(net.children())[:-2])
+    nf = 2 * net.fc.in_features
+    return nn.Sequential(body, fastai_head(nf, n_classes)), [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+
+
+def build_model(weights, n_classes, arch="mobilenet_v2"):
+    if arch.startswith("resnet"):
+        return build_resnet(arch, weights, n_classes)
     sd, meta = st.read(weights)
     wm = float(meta.get("width_mult", "1.0"))
     net = torchvision.models.mobilenet_v2(width_mult=wm)
@@ -95,8 +109,11 @@ def build_model(weights, n_classes):
 
 
 def param_groups(model):
+    # fastai's splits: mobilenet_v2 features[0:9] | [9:19] | head (Swell's); ResNet
+    # (conv1, bn1, relu, maxpool, layer1, layer2) | (layer3, layer4) | head (_resnet_split).
     body, head = model[0], model[1]
-    return [list(body[:9].parameters()), list(body[9:].parameters()), list(head.parameters())]
+    cut = 6 if isinstance(body[0], nn.Conv2d) and len(body) == 8 else 9
+    return [list(body[:cut].parameters()), list(body[cut:].parameters()), list(head.parameters())]
 
 
 def bn_bias_params(model):
@@ -195,6 +212,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
     ap.add_argument("--weights", required=True)
+    ap.add_argument("--arch", default="mobilenet_v2",
+                    help="mobilenet_v2 (safetensors weights) or resnet18/34/50 (a torchvision .pth)")
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--freeze-epochs", type=int, default=1)
     ap.add_argument("--lr", type=float, default=2e-3)
@@ -208,7 +227,8 @@ def main():
     np.random.seed(args.seed)
     t0 = time.time()
     tr_dir, va_dir = split_dirs(args.data)
-    model, mean, std = build_model(args.weights, len(torchvision.datasets.ImageFolder(tr_dir).classes))
+    model, mean, std = build_model(args.weights, len(torchvision.datasets.ImageFolder(tr_dir).classes),
+                                   args.arch)
     norm = transforms.Normalize(mean, std)
     # Each photo is decoded once and kept with its short side at size + 32 (256 for
     # 224), as Swell's loader caches it; crops are taken from that copy.

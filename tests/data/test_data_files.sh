@@ -9,7 +9,7 @@ set -u
 SRC=$1
 BUILD=$2
 APP_ID=io.github.swell.Swell
-. "$(dirname "$0")/testlib.sh"
+. "$(dirname "$0")/../testlib.sh"
 check() { # check DESCRIPTION COMMAND...
   what=$1
   shift

@@ -4,6 +4,7 @@
 
 #include <glib/gi18n.h>
 
+#include "swell-files.h"
 #include "swell-label-view-private.h"
 
 typedef enum { UNDO_DELETE, UNDO_LABEL, UNDO_SPLIT } UndoKind;
@@ -342,16 +343,9 @@ import_chooser_response (GtkNativeDialog *native, int response, SwellLabelView *
 {
   if (response == GTK_RESPONSE_ACCEPT) {
     g_autoptr (GListModel) files = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (native));
-    g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
-    for (guint i = 0; i < g_list_model_get_n_items (files); i++) {
-      g_autoptr (GFile) f = g_list_model_get_item (files, i);
-      char *p = g_file_get_path (f);
-      if (p)
-        g_ptr_array_add (paths, p);
-    }
-    g_ptr_array_add (paths, NULL);
+    g_auto (GStrv) paths = swell_files_paths_from_model (files);
     gint64 cat = swell_image_filter_get_category (self->filter);
-    swell_label_view_import (self, (const char *const *) paths->pdata, cat);
+    swell_label_view_import (self, (const char *const *) paths, cat);
   }
   g_object_unref (native);
 }

@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "swell-category-row.h"
+#include "swell-files.h"
 #include "swell-import.h"
 #include "swell-label-view-private.h"
 #include "swell-test-hooks.h"
@@ -120,21 +121,6 @@ on_import_cancel (SwellLabelView *self)
     g_cancellable_cancel (self->import_cancellable);
 }
 
-static char **
-file_list_paths (const GValue *value)
-{
-  GSList *files = gdk_file_list_get_files (g_value_get_boxed (value));
-  GPtrArray *paths = g_ptr_array_new ();
-  for (GSList *l = files; l; l = l->next) {
-    char *p = g_file_get_path (l->data);
-    if (p)
-      g_ptr_array_add (paths, p);
-  }
-  g_slist_free (files);
-  g_ptr_array_add (paths, NULL);
-  return (char **) g_ptr_array_free (paths, FALSE);
-}
-
 /* ------------------------------------------------------------- drag and drop */
 
 static gboolean
@@ -150,7 +136,7 @@ on_row_drop (GtkDropTarget *target, const GValue *value, double x, double y, gpo
   if (id == SWELL_CATEGORY_SUGGESTED)
     return FALSE;
   if (G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST)) {
-    g_auto (GStrv) paths = file_list_paths (value);
+    g_auto (GStrv) paths = swell_files_paths_from_drop (value, FALSE);
     swell_label_view_import (self, (const char *const *) paths, id);
     return TRUE;
   }
@@ -185,7 +171,7 @@ on_grid_drop (GtkDropTarget *target, const GValue *value, double x, double y, gp
   gtk_widget_remove_css_class (GTK_WIDGET (self->grid_stack), "swell-drop-target");
   if (!self->document || !G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
     return FALSE;
-  g_auto (GStrv) paths = file_list_paths (value);
+  g_auto (GStrv) paths = swell_files_paths_from_drop (value, FALSE);
   swell_label_view_import (self, (const char *const *) paths, swell_image_filter_get_category (self->filter));
   return TRUE;
 }

@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "swell-a11y.h"
+#include "swell-files.h"
 #include "swell-heatmap.h"
 #include "swell-inference.h"
 #include "swell-predict.h"
@@ -442,15 +443,8 @@ open_response (GtkNativeDialog *native, int response, SwellPredictView *self)
 {
   if (response == GTK_RESPONSE_ACCEPT) {
     g_autoptr (GListModel) files = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (native));
-    g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
-    for (guint i = 0; i < g_list_model_get_n_items (files); i++) {
-      g_autoptr (GFile) f = g_list_model_get_item (files, i);
-      char *p = g_file_get_path (f);
-      if (p)
-        g_ptr_array_add (paths, p);
-    }
-    g_ptr_array_add (paths, NULL);
-    swell_predict_view_classify_paths (self, (const char *const *) paths->pdata);
+    g_auto (GStrv) paths = swell_files_paths_from_model (files);
+    swell_predict_view_classify_paths (self, (const char *const *) paths);
   }
   g_object_unref (native);
 }
@@ -473,18 +467,8 @@ swell_predict_view_open_dialog (SwellPredictView *self)
 static gboolean
 on_drop (GtkDropTarget *target, const GValue *value, double x, double y, SwellPredictView *self)
 {
-  GSList *files = gdk_file_list_get_files (g_value_get_boxed (value));
-  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
-  for (GSList *l = files; l; l = l->next) {
-    char *p = g_file_get_path (l->data);
-    if (p && g_file_test (p, G_FILE_TEST_IS_REGULAR))
-      g_ptr_array_add (paths, p);
-    else
-      g_free (p);
-  }
-  g_slist_free (files);
-  g_ptr_array_add (paths, NULL);
-  swell_predict_view_classify_paths (self, (const char *const *) paths->pdata);
+  g_auto (GStrv) paths = swell_files_paths_from_drop (value, TRUE);
+  swell_predict_view_classify_paths (self, (const char *const *) paths);
   return TRUE;
 }
 

@@ -3,13 +3,16 @@
  * category list (order, counts per split, palette), the confusion matrix
  * (counts, row shares, a cell's exact image set) and the gallery's sorting;
  * the review items (split, "label may be wrong" mark, the app's review order,
- * a matrix from stored counts); plus the plot widget's tick maths. */
+ * a matrix from stored counts); plus the plot widget's tick maths and the
+ * paths of chooser and drop file lists. */
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "swell-category-list.h"
+#include "swell-files.h"
 #include "swell-image-list.h"
 #include "swell-plot.h"
 #include "swell-results-model.h"
@@ -398,6 +401,47 @@ test_plot_ticks (void)
   CHECK (swell_plot_nice_ticks (1, 1, 5, t) == 0, "empty range gives no ticks");
 }
 
+/* The paths of a file chooser's list and of a drop: local files in order,
+ * remote ones left out, folders left out of a drop only when asked. */
+static void
+test_file_paths (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("swell-files-XXXXXX", NULL);
+  g_autofree char *file = g_build_filename (dir, "a.jpg", NULL);
+  CHECK (g_file_set_contents (file, "x", 1, NULL), "write %s", file);
+  g_autoptr (GFile) f_file = g_file_new_for_path (file);
+  g_autoptr (GFile) f_dir = g_file_new_for_path (dir);
+  g_autoptr (GFile) f_remote = g_file_new_for_uri ("sftp://example.org/b.jpg");
+
+  g_autoptr (GListStore) store = g_list_store_new (G_TYPE_FILE);
+  g_list_store_append (store, f_dir);
+  g_list_store_append (store, f_remote);
+  g_list_store_append (store, f_file);
+  g_auto (GStrv) chosen = swell_files_paths_from_model (G_LIST_MODEL (store));
+  CHECK (g_strv_length (chosen) == 2 && g_str_equal (chosen[0], dir) && g_str_equal (chosen[1], file),
+         "chooser paths: %u", g_strv_length (chosen));
+  g_auto (GStrv) none = swell_files_paths_from_model (NULL);
+  CHECK (none && !none[0], "no chooser list gives an empty array");
+
+  GSList *list = g_slist_append (NULL, f_dir);
+  list = g_slist_append (list, f_remote);
+  list = g_slist_append (list, f_file);
+  GdkFileList *fl = gdk_file_list_new_from_list (list);
+  g_slist_free (list);
+  GValue v = G_VALUE_INIT;
+  g_value_init (&v, GDK_TYPE_FILE_LIST);
+  g_value_take_boxed (&v, fl);
+  g_auto (GStrv) all = swell_files_paths_from_drop (&v, FALSE);
+  g_auto (GStrv) regular = swell_files_paths_from_drop (&v, TRUE);
+  CHECK (g_strv_length (all) == 2 && g_str_equal (all[0], dir) && g_str_equal (all[1], file), "drop paths: %u",
+         g_strv_length (all));
+  CHECK (g_strv_length (regular) == 1 && g_str_equal (regular[0], file), "drop, regular files only: %u",
+         g_strv_length (regular));
+  g_value_unset (&v);
+  g_unlink (file);
+  g_rmdir (dir);
+}
+
 int
 main (void)
 {
@@ -408,6 +452,7 @@ main (void)
   test_gallery ();
   test_review_items ();
   test_plot_ticks ();
+  test_file_paths ();
   if (sw_test_failures)
     fprintf (stderr, "%d check(s) failed\n", sw_test_failures);
   else

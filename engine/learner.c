@@ -43,6 +43,9 @@ struct sw_learner {
   float *v_losses[2];
   float *v_logits[2];
   int v_n;
+  /* the inference copy of the last prediction pass, and the shape it was made for */
+  void *infer;
+  int infer_batch, infer_h, infer_w;
 };
 
 const char *sw_stage_name(sw_stage s) {
@@ -162,6 +165,7 @@ oom:
 
 void sw_learner_free(sw_learner *l) {
   if (!l) return;
+  if (l->infer) l->net.infer_free(l->infer);
   sw_optim_free(l->opt);
   free(l->params);
   free(l->x);
@@ -307,6 +311,22 @@ static int predict_batches(sw_learner *l, void *infer, bool cancellable, sw_batc
   return SW_FIT_DONE;
 }
 
+/* The current weights compiled for a pass over src (BatchNorm folded, its own
+ * small activation pool): the last pass's copy, compiled again when it fits,
+ * else a new one. NULL with a message in err. */
+static void *current_infer(sw_learner *l, const sw_batch_source *src, char *err, size_t errlen) {
+  if (l->infer && l->net.infer_update && src->batch_size <= l->infer_batch &&
+      src->height == l->infer_h && src->width == l->infer_w &&
+      l->net.infer_update(l->infer, l->net.impl, err, errlen) == 0)
+    return l->infer;
+  if (l->infer) l->net.infer_free(l->infer);
+  l->infer = l->net.infer_new(l->net.impl, src->batch_size, src->height, src->width, err, errlen);
+  l->infer_batch = src->batch_size;
+  l->infer_h = src->height;
+  l->infer_w = src->width;
+  return l->infer;
+}
+
 static int predict_into(sw_learner *l, bool cancellable, sw_batch_source *src, const pred_out *o,
                         int *n_out, char *err, size_t errlen) {
   *n_out = 0;
@@ -319,16 +339,9 @@ static int predict_into(sw_learner *l, bool cancellable, sw_batch_source *src, c
     return SW_FIT_ERROR;
   }
   if (src->begin_epoch(src->user, 0, err, errlen) < 0) return SW_FIT_ERROR;
-  /* the current weights compiled once for this pass (BatchNorm folded, its own
-   * small activation pool) */
   void *infer = NULL;
-  if (l->net.infer_new) {
-    infer = l->net.infer_new(l->net.impl, src->batch_size, src->height, src->width, err, errlen);
-    if (!infer) return SW_FIT_ERROR;
-  }
-  int rc = predict_batches(l, infer, cancellable, src, o, n_out, err, errlen);
-  if (infer) l->net.infer_free(infer);
-  return rc;
+  if (l->net.infer_new && !(infer = current_infer(l, src, err, errlen))) return SW_FIT_ERROR;
+  return predict_batches(l, infer, cancellable, src, o, n_out, err, errlen);
 }
 
 int sw_learner_predict(sw_learner *l, sw_batch_source *src, float *probs, int32_t *targets,

@@ -46,9 +46,12 @@ typedef struct {
   void (*snapshot)(void *impl, float *dst);
   void (*restore)(void *impl, const float *src);
   /* Optional (NULL: predictions run forward in eval mode): a compiled
-   * inference copy of the current weights for batches up to `batch`, used for
-   * one prediction pass and then released. */
+   * inference copy of the current weights for batches up to `batch`. The
+   * learner keeps it from one prediction pass to the next and, when
+   * infer_update is there, compiles the weights of the moment into it again
+   * (0, or -1 with a message: it is then released and made anew). */
   void *(*infer_new)(void *impl, int batch, int height, int width, char *err, size_t errlen);
+  int (*infer_update)(void *infer, void *impl, char *err, size_t errlen);
   const float *(*infer_forward)(void *infer, const float *input, int batch);
   void (*infer_free)(void *infer);
 } sw_net;

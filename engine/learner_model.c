@@ -24,6 +24,9 @@ static void m_restore(void *m, const float *src) { sw_model_restore(m, src); }
 static void *m_infer_new(void *m, int batch, int h, int w, char *err, size_t errlen) {
   return sw_plan_new(m, batch, h, w, err, errlen);
 }
+static int m_infer_update(void *p, void *m, char *err, size_t errlen) {
+  return sw_plan_update(p, m, err, errlen);
+}
 static const float *m_infer_forward(void *p, const float *x, int batch) {
   return sw_plan_forward(p, x, batch);
 }
@@ -44,6 +47,7 @@ void sw_net_from_model(sw_net *net, sw_model *m) {
   net->snapshot = m_snapshot;
   net->restore = m_restore;
   net->infer_new = m_infer_new;
+  net->infer_update = m_infer_update;
   net->infer_forward = m_infer_forward;
   net->infer_free = m_infer_free;
 }

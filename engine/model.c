@@ -21,6 +21,7 @@
 
 #include "layers.h"
 #include "model_internal.h"
+#include "parallel.h"
 
 /* ---- names ---------------------------------------------------------------- */
 
@@ -507,7 +508,13 @@ void sw_model_restore(sw_model *m, const float *src) {
   memcpy(m->param_block, src, m->param_floats * sizeof(float));
 }
 
-void sw_model_zero_grad(sw_model *m) { memset(m->grad_block, 0, m->grad_floats * sizeof(float)); }
+static void zero_chunk(void *vctx, int64_t i0, int64_t i1) {
+  memset((float *)vctx + i0, 0, (size_t)(i1 - i0) * sizeof(float));
+}
+
+void sw_model_zero_grad(sw_model *m) {
+  sw_parallel_for((int64_t)m->grad_floats, 1 << 18, zero_chunk, m->grad_block);
+}
 
 /* ---- preparing a batch shape ------------------------------------------- */
 

@@ -1,6 +1,8 @@
 /* optim.c: see optim.h. */
 #include "optim.h"
 
+#include "parallel.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,47 +96,60 @@ void sw_optim_free(sw_optim *o) {
 
 const sw_optim_config *sw_optim_get_config(const sw_optim *o) { return &o->cfg; }
 
-/* fastai's true (decoupled) weight decay: w *= 1 - lr * wd, before the step */
-static void decay(const sw_optim_config *c, sw_optim_slot *sl, double lr) {
-  if (!sl->do_wd || c->wd == 0) return;
-  float f = (float)(1.0 - lr * c->wd), *w = sl->p->data;
-  for (int64_t i = 0; i < sl->p->numel; i++) w[i] *= f;
-}
+/* One parameter's update, split over the engine's threads by element ranges:
+ * every element is updated on its own, so the bits do not depend on the split. */
+typedef struct {
+  sw_optim_slot *sl;
+  bool decay;
+  float f_decay;                /* fastai's true (decoupled) weight decay: w *= 1 - lr * wd */
+  float fm, fdm, fs, fds, fd2, feps, alpha; /* Adam */
+  float flr;                    /* SGD */
+} step_ctx;
 
-static void adam_step(const sw_optim_config *c, sw_optim_slot *sl, double lr, double mom) {
-  sw_param *p = sl->p;
-  float *w = p->data;
-  const float *g = p->grad;
-  int64_t n = p->numel;
-  decay(c, sl, lr);
-  float fm = (float)mom, fdm = (float)(1.0 - mom);
-  float fs = (float)c->sqr_mom, fds = (float)(1.0 - c->sqr_mom);
-  float *ga = sl->grad_avg, *sa = sl->sqr_avg;
-  sl->step++;
-  double debias1 = 1.0 - pow(mom, (double)sl->step);
-  double debias2 = 1.0 - pow(c->sqr_mom, (double)sl->step);
-  float fd2 = (float)debias2, feps = (float)c->eps;
-  float alpha = (float)(-lr / debias1);
-  for (int64_t i = 0; i < n; i++) {
-    ga[i] = ga[i] * fm + fdm * g[i];
-    sa[i] = sa[i] * fs + fds * g[i] * g[i];
-    float denom = sqrtf(sa[i] / fd2) + feps;
-    w[i] += alpha * (ga[i] / denom);
+#define OPTIM_CHUNK 16384 /* elements worth handing to a thread */
+
+static void adam_chunk(void *vctx, int64_t i0, int64_t i1) {
+  const step_ctx *x = vctx;
+  float *w = x->sl->p->data, *ga = x->sl->grad_avg, *sa = x->sl->sqr_avg;
+  const float *g = x->sl->p->grad;
+  if (x->decay)
+    for (int64_t i = i0; i < i1; i++) w[i] *= x->f_decay;
+  for (int64_t i = i0; i < i1; i++) {
+    ga[i] = ga[i] * x->fm + x->fdm * g[i];
+    sa[i] = sa[i] * x->fs + x->fds * g[i] * g[i];
+    float denom = sqrtf(sa[i] / x->fd2) + x->feps;
+    w[i] += x->alpha * (ga[i] / denom);
   }
 }
 
-static void sgd_step(const sw_optim_config *c, sw_optim_slot *sl, double lr, double mom) {
-  sw_param *p = sl->p;
-  float *w = p->data;
-  const float *g = p->grad;
-  int64_t n = p->numel;
-  decay(c, sl, lr);
-  float fm = (float)mom, flr = (float)(-lr);
-  float *ga = sl->grad_avg;
+static void sgd_chunk(void *vctx, int64_t i0, int64_t i1) {
+  const step_ctx *x = vctx;
+  float *w = x->sl->p->data, *ga = x->sl->grad_avg;
+  const float *g = x->sl->p->grad;
+  if (x->decay)
+    for (int64_t i = i0; i < i1; i++) w[i] *= x->f_decay;
+  for (int64_t i = i0; i < i1; i++) {
+    ga[i] = ga[i] * x->fm + g[i];
+    w[i] += x->flr * ga[i];
+  }
+}
+
+static void slot_step(const sw_optim_config *c, sw_optim_slot *sl, double lr, double mom) {
+  step_ctx x = {.sl = sl, .decay = sl->do_wd && c->wd != 0, .f_decay = (float)(1.0 - lr * c->wd),
+                .fm = (float)mom};
   sl->step++;
-  for (int64_t i = 0; i < n; i++) {
-    ga[i] = ga[i] * fm + g[i];
-    w[i] += flr * ga[i];
+  if (c->kind == SW_OPTIM_ADAM) {
+    x.fdm = (float)(1.0 - mom);
+    x.fs = (float)c->sqr_mom;
+    x.fds = (float)(1.0 - c->sqr_mom);
+    double debias1 = 1.0 - pow(mom, (double)sl->step);
+    x.fd2 = (float)(1.0 - pow(c->sqr_mom, (double)sl->step));
+    x.feps = (float)c->eps;
+    x.alpha = (float)(-lr / debias1);
+    sw_parallel_for(sl->p->numel, OPTIM_CHUNK, adam_chunk, &x);
+  } else {
+    x.flr = (float)(-lr);
+    sw_parallel_for(sl->p->numel, OPTIM_CHUNK, sgd_chunk, &x);
   }
 }
 
@@ -142,11 +157,7 @@ void sw_optim_step(sw_optim *o, const double *lrs, double mom) {
   for (int i = 0; i < o->n; i++) {
     sw_optim_slot *sl = &o->slots[i];
     if (!sl->p->trainable || !sl->p->grad) continue;
-    double lr = lrs[sl->p->group];
-    if (o->cfg.kind == SW_OPTIM_ADAM)
-      adam_step(&o->cfg, sl, lr, mom);
-    else
-      sgd_step(&o->cfg, sl, lr, mom);
+    slot_step(&o->cfg, sl, lrs[sl->p->group], mom);
   }
 }
 

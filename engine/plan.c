@@ -61,6 +61,7 @@ struct sw_plan {
   int out_buf;
   float *weights;
   size_t nweights, cap_weights;
+  bool fixed_weights; /* sw_plan_update: the block may not grow (or move) */
   float *pool;
   size_t pool_floats, live_floats;
   float *ws;
@@ -117,6 +118,7 @@ static step *node_step(builder *bd, int i, step_kind kind) {
 /* n floats of the weight block (offsets stay valid as it grows); NO_W on failure. */
 static size_t new_weights(sw_plan *p, size_t n) {
   if (p->nweights + n > p->cap_weights) {
+    if (p->fixed_weights) return NO_W;
     size_t nc = p->cap_weights ? p->cap_weights * 2 : 1 << 16;
     while (nc < p->nweights + n) nc *= 2;
     float *nw = realloc(p->weights, nc * sizeof(float));
@@ -472,6 +474,40 @@ sw_plan *sw_plan_new(const sw_model *m, int max_batch, int height, int width, ch
     return NULL;
   }
   return p;
+}
+
+/* The steps of m folded again, into p's own weight block: the same steps with
+ * the same offsets, or -1 (then p's weights are a mix and p must be freed). */
+int sw_plan_update(sw_plan *p, const sw_model *m, char *err, size_t errlen) {
+  if (!p || !m || m->cfg.arch != p->cfg.arch || m->num_outputs != p->num_outputs) {
+    snprintf(err, errlen, "plan: the model is not the plan's");
+    return -1;
+  }
+  sw_plan t = {.cfg = m->cfg, .num_outputs = m->num_outputs, .max_batch = p->max_batch,
+               .height = p->height, .width = p->width, .weights = p->weights,
+               .cap_weights = p->cap_weights, .fixed_weights = true};
+  builder bd;
+  int rc = builder_init(&bd, m, &t);
+  if (rc == 0)
+    rc = sw_model_shapes(m, t.max_batch, t.height, t.width, bd.nd, bd.vh, bd.vw, err, errlen);
+  if (rc == 0) rc = new_buffer(&t, (size_t)3 * t.height * t.width) == 0 ? 0 : -1;
+  for (int i = 0; rc == 0 && i < m->nnodes; i++)
+    if (!bd.done[i]) rc = add_node(&bd, i);
+  builder_free(&bd);
+  bool same = rc == 0 && t.weights == p->weights && t.nweights == p->nweights &&
+              t.nsteps == p->nsteps;
+  for (int k = 0; same && k < t.nsteps; k++) {
+    const step *a = &t.steps[k], *b = &p->steps[k];
+    same = a->kind == b->kind && a->w == b->w && a->b == b->b && a->rm == b->rm &&
+           a->rv == b->rv && a->wtile == b->wtile && a->wpacked == b->wpacked;
+  }
+  free(t.steps);
+  free(t.bufs);
+  if (!same) {
+    snprintf(err, errlen, "plan: the model no longer matches the plan");
+    return -1;
+  }
+  return 0;
 }
 
 void sw_plan_free(sw_plan *p) {

@@ -15,7 +15,7 @@
  *    over its first input when that input dies there. No gradients, no
  *    saved statistics, nothing of the training arena.
  * The folded weights are the plan's own copy: the model may be changed or
- * freed afterwards (a plan is built again to see new weights). Memory is
+ * freed afterwards (sw_plan_update, or a new plan, sees new weights). Memory is
  * planned for max_batch; any batch up to it may be run.
  */
 #ifndef SW_PLAN_H
@@ -32,6 +32,13 @@ typedef struct sw_plan sw_plan;
 sw_plan *sw_plan_new(const sw_model *m, int max_batch, int height, int width, char *err,
                      size_t errlen);
 void sw_plan_free(sw_plan *p);
+
+/* Compiles m's current weights again into p, which was made from a model of
+ * the same architecture and shape (the same network after some training
+ * steps, say): the steps, the activation pool and the weight block stay, so
+ * nothing is allocated or faulted in again. Returns 0, or -1 with a message
+ * in err when m does not fit p (p must then be freed). */
+int sw_plan_update(sw_plan *p, const sw_model *m, char *err, size_t errlen);
 
 /* input (B, 3, H, W) -> logits (B, num_outputs), valid until the next forward.
  * NULL when B is out of range or input is NULL. */

@@ -34,7 +34,7 @@
 #include "gemm.h"
 #include "parallel.h"
 
-#define WL 8 /* channel lanes per transform */
+#define WL 8 /* staged maps: channels padded to a multiple of this */
 #define WP 36 /* positions of a transformed 6x6 tile (the most, F(4x4)) */
 #define WINO_SLOTS 8
 #define WINO_TMIN 16
@@ -45,6 +45,7 @@
 #define WINO_BLOCK_FLOATS (96 * 1024)
 
 typedef float v8 __attribute__((vector_size(32)));
+typedef float v16 __attribute__((vector_size(64)));
 
 #define AI static inline __attribute__((always_inline))
 
@@ -112,9 +113,18 @@ static void geom_bwd_data(wgeom *g, const sw_conv2d *c, int m) {
   geom_set(g, m, c->B, c->Cout, c->OH, c->OW, c->Cin, c->H, c->W, 2 - c->pad_t, 2 - c->pad_l);
 }
 
-static size_t slot_floats(const wgeom *g) {
-  return (size_t)g->slots * g->np * g->T * (size_t)(g->C + g->K);
+/* Floats from one position's (n x ch) matrix of transformed tiles to the next:
+ * padded by one cache line, since n * ch is often a multiple of 4 KiB, and a
+ * tile's a * a loads or stores would then all fall in one L1 set. */
+#define WPAD 16
+static inline size_t pos_stride(int n, int ch) { return (size_t)n * ch + WPAD; }
+
+/* Floats of one slot's V (np x T x C) and M (np x T x K). */
+static size_t slot_one(const wgeom *g) {
+  return (size_t)g->np * (pos_stride(g->T, g->C) + pos_stride(g->T, g->K));
 }
+
+static size_t slot_floats(const wgeom *g) { return (size_t)g->slots * slot_one(g); }
 
 static size_t staged_in(const wgeom *g) { return (size_t)g->B * g->Hs * g->Ws * g->Cp; }
 static size_t staged_out(const wgeom *g) { return (size_t)g->B * g->Hq * g->Wq * g->Kp; }
@@ -153,132 +163,6 @@ size_t sw_wino_workspace(const sw_conv2d *c) {
   return most;
 }
 
-/* ---- 1-D transforms on 8-lane vectors: y[i*ys] = M x[j*xs] ---------------- */
-
-/* Bt (6 -> 6) */
-AI void bt6(const v8 *x, int xs, v8 *y, int ys) {
-  v8 x0 = x[0], x1 = x[xs], x2 = x[2 * xs], x3 = x[3 * xs], x4 = x[4 * xs], x5 = x[5 * xs];
-  y[0] = 4.0f * x0 - 5.0f * x2 + x4;
-  y[ys] = x3 + x4 - 4.0f * (x1 + x2);
-  y[2 * ys] = x4 - x3 + 4.0f * (x1 - x2);
-  y[3 * ys] = x4 - x2 + 2.0f * (x3 - x1);
-  y[4 * ys] = x4 - x2 + 2.0f * (x1 - x3);
-  y[5 * ys] = 4.0f * x1 - 5.0f * x3 + x5;
-}
-
-/* G (3 -> 6) */
-AI void g6(const v8 *x, int xs, v8 *y, int ys) {
-  v8 g0 = x[0], g1 = x[xs], g2 = x[2 * xs];
-  v8 a = g0 + g2, b = g0 * (1.0f / 24) + g2 * (1.0f / 6);
-  y[0] = g0 * 0.25f;
-  y[ys] = (a + g1) * (-1.0f / 6);
-  y[2 * ys] = (a - g1) * (-1.0f / 6);
-  y[3 * ys] = b + g1 * (1.0f / 12);
-  y[4 * ys] = b - g1 * (1.0f / 12);
-  y[5 * ys] = g2;
-}
-
-/* At (6 -> 4) */
-AI void at4(const v8 *x, int xs, v8 *y, int ys) {
-  v8 m0 = x[0], m1 = x[xs], m2 = x[2 * xs], m3 = x[3 * xs], m4 = x[4 * xs], m5 = x[5 * xs];
-  v8 s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
-  y[0] = m0 + s12 + s34;
-  y[ys] = d12 + 2.0f * d34;
-  y[2 * ys] = s12 + 4.0f * s34;
-  y[3 * ys] = d12 + 8.0f * d34 + m5;
-}
-
-/* A (4 -> 6), the adjoint of At */
-AI void a6(const v8 *x, int xs, v8 *y, int ys) {
-  v8 y0 = x[0], y1 = x[xs], y2 = x[2 * xs], y3 = x[3 * xs];
-  v8 e = y0 + y2, o = y1 + y3, e4 = y0 + 4.0f * y2, o4 = 2.0f * y1 + 8.0f * y3;
-  y[0] = y0;
-  y[ys] = e + o;
-  y[2 * ys] = e - o;
-  y[3 * ys] = e4 + o4;
-  y[4 * ys] = e4 - o4;
-  y[5 * ys] = y3;
-}
-
-/* Gt (6 -> 3), the adjoint of G */
-AI void gt3(const v8 *x, int xs, v8 *y, int ys) {
-  v8 u0 = x[0], u1 = x[xs], u2 = x[2 * xs], u3 = x[3 * xs], u4 = x[4 * xs], u5 = x[5 * xs];
-  v8 s12 = u1 + u2, d12 = u2 - u1, s34 = u3 + u4, d34 = u3 - u4;
-  y[0] = u0 * 0.25f - s12 * (1.0f / 6) + s34 * (1.0f / 24);
-  y[ys] = d12 * (1.0f / 6) + d34 * (1.0f / 12);
-  y[2 * ys] = (s34 - s12) * (1.0f / 6) + u5;
-}
-
-/* F(2x2, 3x3) (points 0, +-1, inf): Bt (4 -> 4), G (3 -> 4), At (4 -> 2) and the
- * adjoints A (2 -> 4), Gt (4 -> 3) */
-AI void bt4(const v8 *x, int xs, v8 *y, int ys) {
-  v8 x0 = x[0], x1 = x[xs], x2 = x[2 * xs], x3 = x[3 * xs];
-  y[0] = x0 - x2;
-  y[ys] = x1 + x2;
-  y[2 * ys] = x2 - x1;
-  y[3 * ys] = x1 - x3;
-}
-
-AI void g4(const v8 *x, int xs, v8 *y, int ys) {
-  v8 g0 = x[0], g1 = x[xs], g2 = x[2 * xs], h = (g0 + g2) * 0.5f;
-  y[0] = g0;
-  y[ys] = h + g1 * 0.5f;
-  y[2 * ys] = h - g1 * 0.5f;
-  y[3 * ys] = g2;
-}
-
-AI void at2(const v8 *x, int xs, v8 *y, int ys) {
-  v8 m0 = x[0], m1 = x[xs], m2 = x[2 * xs], m3 = x[3 * xs];
-  y[0] = m0 + m1 + m2;
-  y[ys] = m1 - m2 - m3;
-}
-
-AI void a4(const v8 *x, int xs, v8 *y, int ys) {
-  v8 y0 = x[0], y1 = x[xs];
-  y[0] = y0;
-  y[ys] = y0 + y1;
-  y[2 * ys] = y0 - y1;
-  y[3 * ys] = -y1;
-}
-
-AI void gt3_2(const v8 *x, int xs, v8 *y, int ys) {
-  v8 u0 = x[0], u1 = x[xs], u2 = x[2 * xs], u3 = x[3 * xs];
-  v8 h = (u1 + u2) * 0.5f;
-  y[0] = u0 + h;
-  y[ys] = (u1 - u2) * 0.5f;
-  y[2 * ys] = h + u3;
-}
-
-/* The transforms of tile m (a compile-time constant wherever these inline). */
-#define TILE_TRANSFORM(name, f4, f2)                                                           \
-  AI void name(int m, const v8 *x, int xs, v8 *y, int ys) {                                    \
-    if (m == 4)                                                                                \
-      f4(x, xs, y, ys);                                                                        \
-    else                                                                                       \
-      f2(x, xs, y, ys);                                                                        \
-  }
-TILE_TRANSFORM(bt_m, bt6, bt4)
-TILE_TRANSFORM(g_m, g6, g4)
-TILE_TRANSFORM(at_m, at4, at2)
-TILE_TRANSFORM(a_m, a6, a4)
-TILE_TRANSFORM(gt_m, gt3, gt3_2)
-
-/* n lanes of v to dst (all 8 with one copy) and back */
-AI void put8(float *dst, const v8 *v, int n) {
-  if (n == WL)
-    memcpy(dst, v, sizeof *v);
-  else
-    memcpy(dst, v, (size_t)n * sizeof(float));
-}
-AI void get8(v8 *v, const float *src, int n) {
-  if (n == WL)
-    memcpy(v, src, sizeof *v);
-  else
-    memcpy(v, src, (size_t)n * sizeof(float));
-}
-
-/* ---- tile kernels -------------------------------------------------------- */
-
 /* Tile t's image and the top-left corner of its 4x4 output square. */
 static void tile_at(const wgeom *g, int64_t t, int *b, int *oh0, int *ow0) {
   int r = (int)(t % g->tpi);
@@ -287,126 +171,25 @@ static void tile_at(const wgeom *g, int64_t t, int *b, int *oh0, int *ow0) {
   *ow0 = (r % g->tw) * g->m;
 }
 
-/* Tiles [i0, i1) of the block starting at tile t0 (n tiles): the 6x6 patches
- * of the staged input X (B, Hs, Ws, Cp) -> V[xi][i][c], rows n*C floats apart. */
-AI void in_tiles_body(const int m, const wgeom *g, const float *X, int64_t t0, int n, int i0,
-                      int i1, float *V) {
-  const int a = m + 2;
-  const int C = g->C, Cp = g->Cp;
-  const size_t xs = (size_t)n * C, rs = (size_t)g->Ws * Cp;
-  for (int i = i0; i < i1; i++) {
-    int b, h0, w0;
-    tile_at(g, t0 + i, &b, &h0, &w0);
-    const float *base = X + ((size_t)b * g->Hs + h0) * rs + (size_t)w0 * Cp;
-    for (int c0 = 0; c0 < C; c0 += WL) {
-      const int nl = C - c0 < WL ? C - c0 : WL;
-      v8 d[WP], e[WP];
-      for (int r = 0; r < a; r++)
-        for (int k = 0; k < a; k++) get8(&d[r * a + k], base + r * rs + (size_t)k * Cp + c0, WL);
-      for (int k = 0; k < a; k++) bt_m(m, d + k, a, e + k, a);
-      for (int r = 0; r < a; r++) bt_m(m, e + r * a, 1, d + r * a, 1);
-      float *dst = V + (size_t)i * C + c0;
-      for (int k = 0; k < a * a; k++) put8(dst + k * xs, &d[k], nl);
-    }
-  }
-}
+#define WV v8
+#define WN 8
+#define WS(x) x##_8
+#include "winograd_body.h"
+#undef WV
+#undef WN
+#undef WS
 
-/* Tiles [i0, i1): M[xi][i][k] -> their 4x4 squares of the staged output
- * O (B, Hq, Wq, Kp). */
-AI void out_tiles_body(const int m, const wgeom *g, const float *M, int64_t t0, int n, int i0,
-                       int i1, float *O) {
-  const int a = m + 2;
-  const int K = g->K, Kp = g->Kp;
-  const size_t xs = (size_t)n * K, rs = (size_t)g->Wq * Kp;
-  for (int i = i0; i < i1; i++) {
-    int b, h0, w0;
-    tile_at(g, t0 + i, &b, &h0, &w0);
-    float *base = O + ((size_t)b * g->Hq + h0) * rs + (size_t)w0 * Kp;
-    for (int k0 = 0; k0 < K; k0 += WL) {
-      const int nl = K - k0 < WL ? K - k0 : WL;
-      v8 mm[WP], e[24];
-      if (nl < WL) memset(mm, 0, sizeof mm);
-      const float *src = M + (size_t)i * K + k0;
-      for (int k = 0; k < a * a; k++) get8(&mm[k], src + k * xs, nl);
-      for (int k = 0; k < a; k++) at_m(m, mm + k, a, e + k, a);
-      for (int r = 0; r < m; r++) at_m(m, e + r * a, 1, mm + r * m, 1);
-      for (int r = 0; r < m; r++)
-        for (int k = 0; k < m; k++) put8(base + r * rs + (size_t)k * Kp + k0, &mm[r * m + k], WL);
-    }
-  }
-}
+#define WV v16
+#define WN 16
+#define WS(x) x##_16
+#include "winograd_body.h"
+#undef WV
+#undef WN
+#undef WS
 
-/* Tiles [i0, i1) of the forward geometry: the 4x4 squares of the staged dout
- * D (B, Hq, Wq, Kp) -> Y[xi][i][k] = A dy At. */
-AI void dout_tiles_body(const int m, const wgeom *g, const float *D, int64_t t0, int n, int i0,
-                        int i1, float *Y) {
-  const int a = m + 2;
-  const int K = g->K, Kp = g->Kp;
-  const size_t xs = (size_t)n * K, rs = (size_t)g->Wq * Kp;
-  for (int i = i0; i < i1; i++) {
-    int b, h0, w0;
-    tile_at(g, t0 + i, &b, &h0, &w0);
-    const float *base = D + ((size_t)b * g->Hq + h0) * rs + (size_t)w0 * Kp;
-    for (int k0 = 0; k0 < K; k0 += WL) {
-      const int nl = K - k0 < WL ? K - k0 : WL;
-      v8 y[16], e[24], z[WP];
-      for (int r = 0; r < m; r++)
-        for (int k = 0; k < m; k++) get8(&y[r * m + k], base + r * rs + (size_t)k * Kp + k0, WL);
-      for (int k = 0; k < m; k++) a_m(m, y + k, m, e + k, m);
-      for (int r = 0; r < a; r++) a_m(m, e + r * m, 1, z + r * a, 1);
-      float *dst = Y + (size_t)i * K + k0;
-      for (int k = 0; k < a * a; k++) put8(dst + k * xs, &z[k], nl);
-    }
-  }
-}
-
-/* Filters as (input channel i, group of 8 output channels) items [p0, p1):
- * filter (i, o) is w[o*so + i*si + tap] (tap 8 - k when flipped) ->
- * U[xi][i][o] = G g Gt, rows K floats apart; or (packed) each U[xi] packed for
- * sw_sgemm_avx512_pb (64-column panels, rows 64 floats apart). */
-AI void weights_body(const int m, const float *w, size_t so, size_t si, bool flip, bool packed,
-                     int C, int K, float *U, int64_t p0, int64_t p1) {
-  const int a = m + 2;
-  const int ng = (K + WL - 1) / WL;
-  for (int64_t p = p0; p < p1; p++) {
-    const int i = (int)(p / ng), o0 = (int)(p % ng) * WL;
-    const int nl = K - o0 < WL ? K - o0 : WL;
-    v8 gk[9], e[18], u[WP];
-    if (nl < WL) memset(gk, 0, sizeof gk);
-    for (int l = 0; l < nl; l++) {
-      const float *q = w + (size_t)(o0 + l) * so + (size_t)i * si;
-      for (int k = 0; k < 9; k++) gk[k][l] = q[flip ? 8 - k : k];
-    }
-    for (int k = 0; k < 3; k++) g_m(m, gk + k, 3, e + k, 3);
-    for (int r = 0; r < a; r++) g_m(m, e + r * 3, 1, u + r * a, 1);
-    float *dst = U + (packed ? sw_gemm_pb_index(C, i, o0) : (size_t)i * K + o0);
-    const size_t ps = packed ? sw_gemm_pb_floats(C, K) : (size_t)C * K;
-    for (int k = 0; k < a * a; k++) put8(dst + (size_t)k * ps, &u[k], nl);
-  }
-}
-
-/* The same items: dweight (K, C, 3, 3) += Gt dU[.][i][o] G. */
-AI void dweights_body(const int m, const float *dU, int C, int K, float *dw, int64_t p0,
-                      int64_t p1) {
-  const int a = m + 2;
-  const int ng = (K + WL - 1) / WL;
-  for (int64_t p = p0; p < p1; p++) {
-    const int i = (int)(p / ng), o0 = (int)(p % ng) * WL;
-    const int nl = K - o0 < WL ? K - o0 : WL;
-    v8 du[WP], e[18], r9[9];
-    if (nl < WL) memset(du, 0, sizeof du);
-    const float *src = dU + (size_t)i * K + o0;
-    for (int k = 0; k < a * a; k++) get8(&du[k], src + (size_t)k * C * K, nl);
-    for (int k = 0; k < a; k++) gt_m(m, du + k, a, e + k, a);
-    for (int r = 0; r < 3; r++) gt_m(m, e + r * a, 1, r9 + r * 3, 1);
-    for (int l = 0; l < nl; l++) {
-      float *q = dw + ((size_t)(o0 + l) * C + i) * 9;
-      for (int k = 0; k < 9; k++) q[k] += r9[k][l];
-    }
-  }
-}
 
 typedef struct {
+  int lanes; /* channels per transform item: the vector width */
   void (*in_tiles)(const wgeom *, const float *, int64_t, int, int, int, float *);
   void (*out_tiles)(const wgeom *, const float *, int64_t, int, int, int, float *);
   void (*dout_tiles)(const wgeom *, const float *, int64_t, int, int, int, float *);
@@ -415,58 +198,78 @@ typedef struct {
   void (*dweights)(int, const float *, int, int, float *, int64_t, int64_t);
 } wino_kernels;
 
-/* The kernels above, instantiated for one instruction set and both tiles (the
- * branch on the tile picks a body inlined with m constant). */
+/* The kernels of winograd_body.h for vectors of w lanes, instantiated for one
+ * instruction set and both tiles (the branch on the tile picks a body inlined
+ * with m constant). */
 #define WINO_TILE(m, body, ...) ((m) == 4 ? body(4, __VA_ARGS__) : body(2, __VA_ARGS__))
-#define WINO_KERNELS(sfx, attr)                                                                \
+#define WINO_KERNELS(sfx, attr, w)                                                             \
   attr static void in_tiles_##sfx(const wgeom *g, const float *s, int64_t t0, int n, int i0,   \
                                   int i1, float *V) {                                          \
-    WINO_TILE(g->m, in_tiles_body, g, s, t0, n, i0, i1, V);                                    \
+    WINO_TILE(g->m, in_tiles_body_##w, g, s, t0, n, i0, i1, V);                                \
   }                                                                                            \
   attr static void out_tiles_##sfx(const wgeom *g, const float *M, int64_t t0, int n, int i0,  \
                                    int i1, float *O) {                                         \
-    WINO_TILE(g->m, out_tiles_body, g, M, t0, n, i0, i1, O);                                   \
+    WINO_TILE(g->m, out_tiles_body_##w, g, M, t0, n, i0, i1, O);                               \
   }                                                                                            \
   attr static void dout_tiles_##sfx(const wgeom *g, const float *s, int64_t t0, int n, int i0, \
                                     int i1, float *Y) {                                        \
-    WINO_TILE(g->m, dout_tiles_body, g, s, t0, n, i0, i1, Y);                                  \
+    WINO_TILE(g->m, dout_tiles_body_##w, g, s, t0, n, i0, i1, Y);                              \
   }                                                                                            \
-  attr static void weights_##sfx(int m, const float *w, size_t so, size_t si, bool flip,     \
+  attr static void weights_##sfx(int m, const float *wt, size_t so, size_t si, bool flip,    \
                                  bool packed, int C, int K, float *U, int64_t p0, int64_t p1) { \
-    WINO_TILE(m, weights_body, w, so, si, flip, packed, C, K, U, p0, p1);                      \
+    WINO_TILE(m, weights_body_##w, wt, so, si, flip, packed, C, K, U, p0, p1);                 \
   }                                                                                            \
   attr static void dweights_##sfx(int m, const float *dU, int C, int K, float *dw, int64_t p0, \
                                   int64_t p1) {                                                \
-    WINO_TILE(m, dweights_body, dU, C, K, dw, p0, p1);                                         \
+    WINO_TILE(m, dweights_body_##w, dU, C, K, dw, p0, p1);                                     \
   }                                                                                            \
-  static const wino_kernels kernels_##sfx = {in_tiles_##sfx, out_tiles_##sfx, dout_tiles_##sfx, \
-                                             weights_##sfx, dweights_##sfx};
+  static const wino_kernels kernels_##sfx = {w, in_tiles_##sfx, out_tiles_##sfx,               \
+                                             dout_tiles_##sfx, weights_##sfx, dweights_##sfx};
 
-WINO_KERNELS(base, )
-WINO_KERNELS(avx2, __attribute__((target("avx2,fma"))))
+WINO_KERNELS(base, , 8)
+WINO_KERNELS(avx2, __attribute__((target("avx2,fma"))), 8)
+WINO_KERNELS(avx512, __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma"))), 16)
 
 static pthread_once_t g_isa_once = PTHREAD_ONCE_INIT;
-static bool g_has_avx2, g_use_avx2;
+static sw_wino_isa g_best_isa, g_isa;
 static bool g_stage_scalar, g_nopack; /* SWELL_WINO_STAGING=scalar, SWELL_WINO_NOPACK */
 
+/* The best the CPU has, or less with SWELL_WINO_ISA=base|avx2 (for A/B runs). */
 static void isa_init(void) {
   __builtin_cpu_init();
-  g_has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  g_use_avx2 = g_has_avx2;
-  const char *e = getenv("SWELL_WINO_STAGING");
+  g_best_isa = SW_WINO_ISA_BASE;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    g_best_isa = SW_WINO_ISA_AVX2;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw"))
+      g_best_isa = SW_WINO_ISA_AVX512;
+  }
+  const char *e = getenv("SWELL_WINO_ISA");
+  if (e && !strcmp(e, "base")) g_best_isa = SW_WINO_ISA_BASE;
+  if (e && !strcmp(e, "avx2") && g_best_isa > SW_WINO_ISA_AVX2) g_best_isa = SW_WINO_ISA_AVX2;
+  g_isa = g_best_isa;
+  e = getenv("SWELL_WINO_STAGING");
   g_stage_scalar = e && !strcmp(e, "scalar");
   g_nopack = getenv("SWELL_WINO_NOPACK") != NULL;
 }
 
-bool sw_wino_set_avx2(bool on) {
+sw_wino_isa sw_wino_set_isa(sw_wino_isa isa) {
   pthread_once(&g_isa_once, isa_init);
-  g_use_avx2 = on && g_has_avx2;
-  return g_use_avx2;
+  g_isa = isa < g_best_isa ? isa : g_best_isa;
+  return g_isa;
+}
+
+bool sw_wino_set_avx2(bool on) {
+  return sw_wino_set_isa(on ? SW_WINO_ISA_AVX512 : SW_WINO_ISA_BASE) != SW_WINO_ISA_BASE;
 }
 
 static const wino_kernels *kernels(void) {
   pthread_once(&g_isa_once, isa_init);
-  return g_use_avx2 ? &kernels_avx2 : &kernels_base;
+  switch (g_isa) {
+  case SW_WINO_ISA_AVX512: return &kernels_avx512;
+  case SW_WINO_ISA_AVX2: return &kernels_avx2;
+  default: return &kernels_base;
+  }
 }
 
 /* ---- parallel drivers ---------------------------------------------------- */
@@ -493,7 +296,10 @@ static void dweights_chunk(void *vctx, int64_t p0, int64_t p1) {
   x->k->dweights(x->m, x->dU, x->C, x->K, x->dw, p0, p1);
 }
 
-static int64_t filt_items(int C, int K) { return (int64_t)C * ((K + WL - 1) / WL); }
+/* (input channel, group of `lanes` output channels) items */
+static int64_t filt_items(int C, int K, int lanes) {
+  return (int64_t)C * ((K + lanes - 1) / lanes);
+}
 
 /* An NCHW map (B, C, H, W) and its NHWC staging (B, Hs, Ws, Cs), pixel (0, 0)
  * at staged (oy, ox), everything else zero. */
@@ -639,7 +445,7 @@ AVX2_FN static void from_nhwc_chunk_avx2(void *vctx, int64_t r0, int64_t r1) {
 }
 
 /* SWELL_WINO_STAGING=scalar forces the scalar copies (for A/B runs). */
-static bool stage_avx2(void) { return kernels() == &kernels_avx2 && !g_stage_scalar; }
+static bool stage_avx2(void) { return kernels() != &kernels_base && !g_stage_scalar; }
 
 static void (*to_nhwc(void))(void *, int64_t, int64_t) {
   return stage_avx2() ? to_nhwc_chunk_avx2 : to_nhwc_chunk;
@@ -673,21 +479,21 @@ static void conv_slots(void *vctx, int64_t s0, int64_t s1) {
   conv_ctx *x = vctx;
   const wgeom *g = x->g;
   const int C = g->C, K = g->K;
-  const size_t per = (size_t)g->np * g->T * (size_t)(C + K);
+  const size_t per = slot_one(g);
   for (int64_t s = s0; s < s1; s++) {
-    float *V = x->scratch + (size_t)s * per, *M = V + (size_t)g->np * g->T * C;
+    float *V = x->scratch + (size_t)s * per, *M = V + (size_t)g->np * pos_stride(g->T, C);
     for (int64_t blk = s; blk < g->nblocks; blk += g->slots) {
       const int64_t t0 = blk * g->T;
       const int n = block_len(g, t0, g->T);
       x->k->in_tiles(g, x->X, t0, n, 0, n, V);
       for (int p = 0; p < g->np; p++) {
         if (x->packed)
-          sw_sgemm_avx512_pb(false, n, K, C, 1.0f, V + (size_t)p * n * C, C,
+          sw_sgemm_avx512_pb(false, n, K, C, 1.0f, V + p * pos_stride(n, C), C,
                              x->U + (size_t)p * sw_gemm_pb_floats(C, K), 0.0f,
-                             M + (size_t)p * n * K, K);
+                             M + p * pos_stride(n, K), K);
         else
-          sw_sgemm_serial(false, false, n, K, C, 1.0f, V + (size_t)p * n * C, C,
-                          x->U + (size_t)p * C * K, K, 0.0f, M + (size_t)p * n * K, K);
+          sw_sgemm_serial(false, false, n, K, C, 1.0f, V + p * pos_stride(n, C), C,
+                          x->U + (size_t)p * C * K, K, 0.0f, M + p * pos_stride(n, K), K);
       }
       x->k->out_tiles(g, M, t0, n, 0, n, x->O);
     }
@@ -700,7 +506,7 @@ static void transform_filters(const wgeom *g, float *U, const float *w, size_t s
   if (packed && g->K % 64) memset(U, 0, (size_t)g->np * sw_gemm_pb_floats(g->C, g->K) * 4);
   filt_ctx f = {.k = kernels(), .m = g->m, .w = w, .so = so, .si = si, .flip = flip,
                 .packed = packed, .C = g->C, .K = g->K, .U = U};
-  sw_parallel_for(filt_items(g->C, g->K), 16, weights_chunk, &f);
+  sw_parallel_for(filt_items(g->C, g->K, f.k->lanes), 16, weights_chunk, &f);
 }
 
 /* out (=, + bias, or +=) = the convolution g of inp with the transformed filters U;
@@ -798,10 +604,10 @@ typedef struct {
 /* Positions [p0, p1): dU[xi] (C, K) = beta * dU[xi] + V[xi]^T (C, n) @ Y[xi] (n, K) */
 static void du_chunk(void *vctx, int64_t p0, int64_t p1) {
   du_ctx *x = vctx;
-  const size_t n = (size_t)x->n;
   for (int64_t p = p0; p < p1; p++)
-    sw_sgemm_serial(true, false, x->C, x->K, x->n, 1.0f, x->V + p * n * x->C, x->C,
-                    x->Y + p * n * x->K, x->K, x->beta, x->dU + (size_t)p * x->C * x->K, x->K);
+    sw_sgemm_serial(true, false, x->C, x->K, x->n, 1.0f, x->V + p * pos_stride(x->n, x->C), x->C,
+                    x->Y + p * pos_stride(x->n, x->K), x->K, x->beta,
+                    x->dU + (size_t)p * x->C * x->K, x->K);
 }
 
 static void wino_dweight(const sw_conv2d *c, int tile, float *dweight, const float *dout,
@@ -812,7 +618,7 @@ static void wino_dweight(const sw_conv2d *c, int tile, float *dweight, const flo
   const int C = g.C, K = g.K;
   const int64_t Tw = (int64_t)g.slots * g.T; /* the slots' scratch, as one block */
   float *dU = ws, *X = dU + (size_t)g.np * C * K, *D = X + staged_in(&g);
-  float *V = D + staged_out(&g), *Y = V + (size_t)g.np * Tw * C;
+  float *V = D + staged_out(&g), *Y = V + (size_t)g.np * pos_stride((int)Tw, C);
   stage_input(&g, inp, X);
   nhwc_ctx st = {.src = dout, .dst = D, .C = K, .H = g.OH, .W = g.OW, .Hs = g.Hq, .Ws = g.Wq,
                   .Cs = g.Kp};
@@ -828,7 +634,7 @@ static void wino_dweight(const sw_conv2d *c, int tile, float *dweight, const flo
     sw_parallel_for(g.np, 1, du_chunk, &ux);
   }
   filt_ctx f = {.k = k, .m = g.m, .C = C, .K = K, .dU = dU, .dw = dweight};
-  sw_parallel_for(filt_items(C, K), 16, dweights_chunk, &f);
+  sw_parallel_for(filt_items(C, K, k->lanes), 16, dweights_chunk, &f);
 }
 
 void sw_wino_backward(const sw_conv2d *c, int tile, float *dinp, float *dweight,

@@ -38,8 +38,15 @@ void sw_wino_transform_weights(const sw_conv2d *c, int tile, bool packed, const 
 size_t sw_wino_workspace_pre(const sw_conv2d *c, int tile);
 void sw_wino_forward_pre(const sw_conv2d *c, int tile, bool packed, float *out, const float *inp,
                          const float *U, const float *bias, float *ws);
-/* The transforms use AVX2 when the CPU has it (and FMA); false forces the
- * x86-64-v2 baseline. Returns whether AVX2 is now used. For tests and benches. */
+/* The instruction set of the transforms: the best the CPU has (16-lane AVX-512
+ * with avx512f/dq/vl/bw, else 8-lane AVX2 with FMA, else the x86-64-v2
+ * baseline), or less with SWELL_WINO_ISA=avx2|base. Every one gives the same
+ * bits (the transforms are lane-wise). For tests and benches:
+ * sw_wino_set_isa picks one (at most the best) and returns the one now used;
+ * sw_wino_set_avx2(true) is the best, (false) the baseline, and returns
+ * whether the one now used is above the baseline. */
+typedef enum { SW_WINO_ISA_BASE, SW_WINO_ISA_AVX2, SW_WINO_ISA_AVX512 } sw_wino_isa;
+sw_wino_isa sw_wino_set_isa(sw_wino_isa isa);
 bool sw_wino_set_avx2(bool on);
 
 #endif

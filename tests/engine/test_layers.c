@@ -798,13 +798,14 @@ static void wino_check(const char *p, const char *what, int pass, const float *g
   check(p, what, got, want, n, tol);
 }
 
-static void wino_vs_ref(const wino_case *k, int tile, bool avx2) {
+static const char *const ISA_NAMES[] = {"baseline", "AVX2", "AVX-512"};
+
+static void wino_vs_ref(const wino_case *k, int tile, sw_wino_isa isa) {
   sw_rng r;
   sw_rng_seed(&r, 11);
   char p[96];
-  snprintf(p, sizeof p, "winograd F(%dx%d) %s%s", tile, tile, k->name,
-           avx2 ? "" : " (baseline ISA)");
-  sw_wino_set_avx2(avx2);
+  snprintf(p, sizeof p, "winograd F(%dx%d) %s (%s)", tile, tile, k->name, ISA_NAMES[isa]);
+  CHECK(sw_wino_set_isa(isa) == isa, "%s: ISA not available", p);
   sw_conv2d c;
   sw_conv2d_init_pad(&c, k->B, k->Cin, k->H, k->W, k->Cout, 3, 1, k->pt, k->pl, k->pb, k->pr, 1);
   CHECK(sw_wino_supported(&c), "%s: not a Winograd shape", p);
@@ -842,6 +843,18 @@ static void wino_vs_ref(const wino_case *k, int tile, bool avx2) {
   CHECK(memcmp(y1, y[0], ny * 4) == 0 && memcmp(dx1, dx[0], nx * 4) == 0 &&
             memcmp(dw1, dw[0], nw * 4) == 0,
         "%s: 1 and 2 threads differ", p);
+  if (isa > SW_WINO_ISA_BASE) {
+    /* the transforms are lane-wise: a narrower vector gives the same bits */
+    sw_wino_set_isa(isa - 1);
+    memset(y1, 0, ny * 4);
+    for (size_t i = 0; i < nx; i++) dx1[i] = 0.5f;
+    for (size_t i = 0; i < nw; i++) dw1[i] = 0.5f;
+    sw_wino_forward(&c, tile, y1, x, w, b, ws);
+    sw_wino_backward(&c, tile, dx1, dw1, dy, x, w, ws);
+    CHECK(memcmp(y1, y[0], ny * 4) == 0 && memcmp(dx1, dx[0], nx * 4) == 0 &&
+              memcmp(dw1, dw[0], nw * 4) == 0,
+          "%s: differs from %s", p, ISA_NAMES[isa - 1]);
+  }
   sw_wino_set_avx2(true);
   for (int m = 0; m < 3; m++) {
     free(y[m]);
@@ -862,8 +875,9 @@ static void winograd_tests(void) {
   const size_t n = sizeof WINO_CASES / sizeof WINO_CASES[0];
   for (int tile = 4; tile >= 2; tile -= 2) {
     memset(g_wino_err, 0, sizeof g_wino_err);
-    for (size_t i = 0; i < n; i++) wino_vs_ref(&WINO_CASES[i], tile, true);
-    for (size_t i = 0; i < n; i++) wino_vs_ref(&WINO_CASES[i], tile, false);
+    const sw_wino_isa best = sw_wino_set_isa(SW_WINO_ISA_AVX512);
+    for (int isa = best; isa >= SW_WINO_ISA_BASE; isa--)
+      for (size_t i = 0; i < n; i++) wino_vs_ref(&WINO_CASES[i], tile, (sw_wino_isa)isa);
     printf("ok   winograd F(%dx%d) worst relative error: forward %.2g, backward-data %.2g, "
            "backward-weights %.2g (tol %.0e)\n",
            tile, tile, g_wino_err[0], g_wino_err[1], g_wino_err[2], TOL_WINO);

@@ -9,7 +9,7 @@
  * planned batch, a smaller one and batch 1, each with the im2col reference
  * convolutions and with the default algorithm (Winograd where it pays). Then
  * the real MobileNetV2 weights against PyTorch (models_forward_mnv2), the
- * plan's independence from the model it was built from, its memory against
+ * plan's independence from the model it was built from, sw_plan_update, its memory against
  * the training arena, and bad shapes.
  */
 #include <math.h>
@@ -142,6 +142,54 @@ static void test_independent(void) {
   free(x);
 }
 
+/* sw_plan_update: a plan compiled again from the changed model gives the bits
+ * of a new plan of it, for a ResNet (Winograd, folded BatchNorm) and a
+ * MobileNetV2 (depthwise, ReLU6); a model of another shape is refused. */
+static void test_update(void) {
+  char err[256];
+  const sw_arch archs[] = {SW_ARCH_RESNET18, SW_ARCH_MOBILENET_V2};
+  for (int a = 0; a < 2; a++) {
+    sw_model_config cfg = {.arch = archs[a], .width_mult = 1.0f, .head = SW_HEAD_FASTAI,
+                           .num_classes = 3, .seed = 5};
+    sw_model *m = sw_model_new(&cfg, err, sizeof err);
+    set_formula(m, NULL, 0.0f);
+    float *x = formula_input(78u, 2, 40, 40);
+    sw_plan *p = sw_plan_new(m, 2, 40, 40, err, sizeof err);
+    CHECK(p != NULL, "plan: %s", err);
+    if (!p) continue;
+    float before[6], updated[6];
+    memcpy(before, sw_plan_forward(p, x, 2), sizeof before);
+    for (int i = 0; i < sw_model_num_params(m); i++) {
+      sw_param *q = sw_model_param(m, i);
+      for (int64_t k = 0; k < q->numel; k++) q->data[k] = q->data[k] * 0.75f + 0.01f;
+    }
+    int rc = sw_plan_update(p, m, err, sizeof err);
+    CHECK(rc == 0, "%s plan update: %s", sw_arch_name(archs[a]), err);
+    memcpy(updated, sw_plan_forward(p, x, 2), sizeof updated);
+    sw_plan *fresh = sw_plan_new(m, 2, 40, 40, err, sizeof err);
+    const float *want = fresh ? sw_plan_forward(fresh, x, 2) : NULL;
+    bool same = want && memcmp(updated, want, sizeof updated) == 0;
+    bool changed = memcmp(updated, before, sizeof before) != 0;
+    printf("%s %s plan updated from the changed model: the bits of a new plan (%s), output "
+           "changed (%s)\n",
+           same && changed ? "ok  " : "FAIL", sw_arch_name(archs[a]), same ? "yes" : "no",
+           changed ? "yes" : "no");
+    if (!same || !changed) sw_test_failures++;
+    sw_plan_free(fresh);
+    sw_model_config other = cfg;
+    other.num_classes = 4;
+    sw_model *o = sw_model_new(&other, err, sizeof err);
+    err[0] = 0;
+    CHECK(o && sw_plan_update(p, o, err, sizeof err) == -1 && strstr(err, "plan"),
+          "%s: a model with 4 classes is refused: %s", sw_arch_name(archs[a]), err);
+    printf("ok   %s plan update refuses another model: %s\n", sw_arch_name(archs[a]), err);
+    sw_model_free(o);
+    sw_plan_free(p);
+    sw_model_free(m);
+    free(x);
+  }
+}
+
 /* Memory: the pool is what liveness needs, and far below the training arena. */
 static void test_memory(void) {
   char err[256];
@@ -188,6 +236,7 @@ int main(void) {
   for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++) golden(tags[i]);
   test_real_weights();
   test_independent();
+  test_update();
   test_memory();
   test_errors();
   return sw_test_finish();

@@ -6,8 +6,8 @@
  * bodies are written once for both, inlined with m constant. For each of the
  * a * a positions xi the channel sum is one sgemm (tiles x Cin) @ (Cin x Cout), so
  * transformed data is laid out [a * a][tiles][channels] and every transform
- * works on 8 channels at once (the lanes of one 8-float vector). So that a
- * tile's 8 channels at one pixel are one vector load (and store), the input
+ * works on 8 or 16 channels at once (the lanes of one vector). So that a
+ * tile's channels at one pixel are one vector load (and store), the input
  * is first staged NHWC with zero borders, and the output goes through an
  * NHWC staging map back to NCHW (channels padded to a multiple of 8).
  *
@@ -21,9 +21,10 @@
  *    in blocks of slots * T; the a * a sgemms are the parallel items, each
  *    accumulating over the blocks in order.
  * Every item writes only its own outputs and reductions stay inside one item,
- * so the bits do not depend on the thread count. The transforms are compiled
- * twice, for the engine's x86-64-v2 baseline and for AVX2, chosen at run
- * time (sw_wino_set_avx2 forces the baseline, for the tests). */
+ * so the bits do not depend on the thread count. The transforms
+ * (winograd_body.h) are compiled for the engine's x86-64-v2 baseline and AVX2
+ * on 8-lane vectors and for AVX-512 on 16-lane ones, chosen at run time
+ * (sw_wino_set_isa; every one gives the same bits). */
 #include "winograd.h"
 
 #include <immintrin.h>

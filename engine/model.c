@@ -512,9 +512,10 @@ static void zero_chunk(void *vctx, int64_t i0, int64_t i1) {
   memset((float *)vctx + i0, 0, (size_t)(i1 - i0) * sizeof(float));
 }
 
-void sw_model_zero_grad(sw_model *m) {
-  sw_parallel_for((int64_t)m->grad_floats, 1 << 18, zero_chunk, m->grad_block);
-}
+/* n floats of p set to zero, over the engine's threads */
+static void zero_floats(float *p, size_t n) { sw_parallel_for((int64_t)n, 1 << 16, zero_chunk, p); }
+
+void sw_model_zero_grad(sw_model *m) { zero_floats(m->grad_block, m->grad_floats); }
 
 /* ---- preparing a batch shape ------------------------------------------- */
 
@@ -938,10 +939,9 @@ static void backward(sw_model *m, const float *dlogits, int seed) {
     /* gradients whose first writer is this node start from zero, except
      * where the node can write instead of add (BatchNorm) */
     bool set_dinp = n->op == SW_OP_BN && in->need_grad && in->first_bwd == i;
-    if (in->need_grad && in->first_bwd == i && !set_dinp)
-      memset(in->grad, 0, vnumel(in, B) * sizeof(float));
+    if (in->need_grad && in->first_bwd == i && !set_dinp) zero_floats(in->grad, vnumel(in, B));
     if (n->in1 >= 0 && vals[n->in1].need_grad && vals[n->in1].first_bwd == i)
-      memset(vals[n->in1].grad, 0, vnumel(&vals[n->in1], B) * sizeof(float));
+      zero_floats(vals[n->in1].grad, vnumel(&vals[n->in1], B));
     float *dinp = in->need_grad ? in->grad : NULL;
     const float *dout = out->grad;
     size_t cnt = vnumel(out, B);

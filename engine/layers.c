@@ -22,6 +22,11 @@
 
 /* ---- batch norm -------------------------------------------------------- */
 
+/* The bodies below inline into a baseline and an AVX-512 copy of each chunk
+ * function (BN_KERNELS): elementwise loops and vec.h's fixed-order 8-lane
+ * reductions, so both give the same bits. */
+#define BN_AI static inline __attribute__((always_inline))
+
 typedef struct {
   const sw_batchnorm *bn;
   float *out, *save_mean, *save_invstd;
@@ -40,7 +45,7 @@ typedef struct {
 } bn_ctx;
 
 /* o[i] = act(in[i] * scale + shift) */
-static void bn_apply_row(float *o, const float *in, int n, float scale, float shift, sw_act act) {
+BN_AI void bn_apply_row(float *o, const float *in, int n, float scale, float shift, sw_act act) {
   switch (act) {
   case SW_ACT_RELU:
     for (int i = 0; i < n; i++) {
@@ -63,7 +68,7 @@ static void bn_apply_row(float *o, const float *in, int n, float scale, float sh
 
 /* g[i] = dy[i] where the activation let the gradient through (as relu/relu6
  * backward), else 0; plain copy semantics for SW_ACT_NONE (returns dy). */
-static const float *bn_mask_row(float *g, const float *dy, const float *y, int n, sw_act act) {
+BN_AI const float *bn_mask_row(float *g, const float *dy, const float *y, int n, sw_act act) {
   switch (act) {
   case SW_ACT_RELU:
     for (int i = 0; i < n; i++) {
@@ -88,7 +93,7 @@ static const float *bn_mask_row(float *g, const float *dy, const float *y, int n
 static double row_sum(const float *x, int n) { return sw_sum_d(x, n); }
 
 /* Training forward for channels [c0, c1). */
-static void bn_train_fwd_chunk(void *vctx, int64_t c0, int64_t c1) {
+BN_AI void bn_train_fwd_body(void *vctx, int64_t c0, int64_t c1) {
   bn_ctx *x = vctx;
   const int B = x->bn->B, C = x->bn->C, HW = x->bn->HW;
   const double N = (double)B * HW;
@@ -127,7 +132,7 @@ static void bn_train_fwd_chunk(void *vctx, int64_t c0, int64_t c1) {
 }
 
 /* Eval forward for planes [p0, p1) of the (B*C) planes. */
-static void bn_eval_fwd_chunk(void *vctx, int64_t p0, int64_t p1) {
+BN_AI void bn_eval_fwd_body(void *vctx, int64_t p0, int64_t p1) {
   bn_ctx *x = vctx;
   const int C = x->bn->C, HW = x->bn->HW;
   for (int64_t p = p0; p < p1; p++) {
@@ -138,6 +143,13 @@ static void bn_eval_fwd_chunk(void *vctx, int64_t p0, int64_t p1) {
     bn_apply_row(x->out + (size_t)p * HW, x->inp + (size_t)p * HW, HW, scale, shift, x->act);
   }
 }
+
+/* the chunk functions of the bodies, per instruction set (BN_KERNELS below) */
+static void bn_train_fwd_chunk_base(void *, int64_t, int64_t);
+static void bn_train_fwd_chunk_avx512(void *, int64_t, int64_t);
+static void bn_eval_fwd_chunk_base(void *, int64_t, int64_t);
+static void bn_eval_fwd_chunk_avx512(void *, int64_t, int64_t);
+static bool bn_avx512(void);
 
 /* inp (B, C, HW) -> out (B, C, HW) */
 void sw_batchnorm_forward(const sw_batchnorm *bn, float *out, float *save_mean,
@@ -158,10 +170,12 @@ void sw_batchnorm_act_forward(const sw_batchnorm *bn, sw_act act, float *out, fl
   size_t per_c = (size_t)bn->B * bn->HW;
   if (train) {
     int64_t min_c = (int64_t)(SW_ELEM_CHUNK / (per_c ? per_c : 1)) + 1;
-    sw_parallel_for(bn->C, min_c, bn_train_fwd_chunk, &x);
+    sw_parallel_for(bn->C, min_c,
+                    bn_avx512() ? bn_train_fwd_chunk_avx512 : bn_train_fwd_chunk_base, &x);
   } else {
     int64_t min_p = SW_ELEM_CHUNK / (bn->HW ? bn->HW : 1) + 1;
-    sw_parallel_for((int64_t)bn->B * bn->C, min_p, bn_eval_fwd_chunk, &x);
+    sw_parallel_for((int64_t)bn->B * bn->C, min_p,
+                    bn_avx512() ? bn_eval_fwd_chunk_avx512 : bn_eval_fwd_chunk_base, &x);
   }
 }
 
@@ -209,7 +223,7 @@ void sw_batchnorm_forward_ref(const sw_batchnorm *bn, float *out, float *save_me
 
 /* Backward for channels [c0, c1): dweight/dbias need a reduction over the
  * batch, so one item is one channel with all its planes. */
-static void bn_bwd_chunk(void *vctx, int64_t c0, int64_t c1) {
+BN_AI void bn_bwd_body(void *vctx, int64_t c0, int64_t c1) {
   bn_ctx *x = vctx;
   const int B = x->bn->B, C = x->bn->C, HW = x->bn->HW;
   const double N = (double)B * HW;
@@ -272,6 +286,40 @@ static void bn_bwd_chunk(void *vctx, int64_t c0, int64_t c1) {
   }
 }
 
+#define BN_KERNELS(sfx, attr)                                                                  \
+  attr static void bn_train_fwd_chunk_##sfx(void *x, int64_t a, int64_t b) {                   \
+    bn_train_fwd_body(x, a, b);                                                                \
+  }                                                                                            \
+  attr static void bn_eval_fwd_chunk_##sfx(void *x, int64_t a, int64_t b) {                    \
+    bn_eval_fwd_body(x, a, b);                                                                 \
+  }                                                                                            \
+  attr static void bn_bwd_chunk_##sfx(void *x, int64_t a, int64_t b) { bn_bwd_body(x, a, b); }
+BN_KERNELS(base, )
+BN_KERNELS(avx512, __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"))))
+
+/* AVX-512 where the CPU has it, unless SWELL_BN=base (for A/B runs). */
+static pthread_once_t g_bn_once = PTHREAD_ONCE_INIT;
+static bool g_bn_avx512;
+
+static void bn_isa_init(void) {
+  const char *e = getenv("SWELL_BN");
+  g_bn_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+                !(e && !strcmp(e, "base"));
+}
+
+static bool bn_avx512(void) {
+  pthread_once(&g_bn_once, bn_isa_init);
+  return g_bn_avx512;
+}
+
+bool sw_batchnorm_set_avx512(bool on) {
+  pthread_once(&g_bn_once, bn_isa_init);
+  g_bn_avx512 = on && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
+  return g_bn_avx512;
+}
+
 void sw_batchnorm_backward(const sw_batchnorm *bn, float *dinp, float *dweight, float *dbias,
                            const float *dout, const float *inp, const float *weight,
                            const float *save_mean, const float *save_invstd,
@@ -292,7 +340,7 @@ static void bn_backward(const sw_batchnorm *bn, sw_act act, float *dinp, bool di
               .act_out = out, .dinp_set = dinp_set};
   size_t per_c = (size_t)bn->B * bn->HW;
   int64_t min_c = (int64_t)(SW_ELEM_CHUNK / (per_c ? per_c : 1)) + 1;
-  sw_parallel_for(bn->C, min_c, bn_bwd_chunk, &x);
+  sw_parallel_for(bn->C, min_c, bn_avx512() ? bn_bwd_chunk_avx512 : bn_bwd_chunk_base, &x);
 }
 
 /* dout: gradient of the activation output `out` (B, C, HW) -> dinp (B, C, HW) +=,

@@ -89,6 +89,11 @@ typedef struct {
   float eps;      /* 1e-5 */
 } sw_batchnorm;
 
+/* Batch norm's kernels use AVX-512 where the CPU has it (avx512f/dq/vl/bw),
+ * unless SWELL_BN=base; false forces the baseline. The same bits either way.
+ * Returns whether AVX-512 is now used. For tests and benches. */
+bool sw_batchnorm_set_avx512(bool on);
+
 void sw_batchnorm_forward(const sw_batchnorm *bn, float *out, float *save_mean,
                           float *save_invstd, const float *inp, const float *weight,
                           const float *bias, float *running_mean, float *running_var, bool train);

@@ -60,53 +60,57 @@ static inline void sw_dot3(const float *x, const float *y0, const float *y1, con
 }
 
 /* ---- double accumulation (as PyTorch's CPU batch norm, whose accumulator
- * type for float is double) ------------------------------------------------ */
+ * type for float is double) ------------------------------------------------
+ *
+ * Eight double accumulators, lane l summing the elements i with i % 8 == l,
+ * combined as ((l0 + l2) + (l4 + l6)) + ((l1 + l3) + (l5 + l7)), then the tail
+ * added in order. One 8-lane vector holds them: four SSE registers on the
+ * baseline, one zmm register where a caller is compiled for AVX-512 (these
+ * always inline into it); the same operations, so the same bits either way. */
 
-typedef double sw_v2d __attribute__((vector_size(16)));
-typedef float sw_v2f __attribute__((vector_size(8)));
+typedef double sw_v8d __attribute__((vector_size(64)));
+typedef float sw_v8f __attribute__((vector_size(32)));
 
-static inline sw_v2d sw_ld2d(const float *p) {
-  sw_v2f f;
+#define SW_VEC_AI static inline __attribute__((always_inline))
+
+/* (through pointers: a 64-byte vector passed by value would change the ABI
+ * between baseline and AVX-512 code) */
+SW_VEC_AI void sw_ld8d(sw_v8d *v, const float *p) {
+  sw_v8f f;
   memcpy(&f, p, sizeof f);
-  return __builtin_convertvector(f, sw_v2d);
+  *v = __builtin_convertvector(f, sw_v8d);
 }
 
-static inline double sw_hsum2d(sw_v2d a, sw_v2d b, sw_v2d c, sw_v2d d) {
-  sw_v2d s = (a + b) + (c + d);
-  return s[0] + s[1];
+SW_VEC_AI double sw_hsum8d(const sw_v8d *v) {
+  const sw_v8d a = *v;
+  return ((a[0] + a[2]) + (a[4] + a[6])) + ((a[1] + a[3]) + (a[5] + a[7]));
 }
 
 /* sum x, in double */
-static inline double sw_sum_d(const float *x, int n) {
-  sw_v2d z = {0, 0}, a = z, b = z, c = z, d = z;
+SW_VEC_AI double sw_sum_d(const float *x, int n) {
+  sw_v8d a = {0, 0, 0, 0, 0, 0, 0, 0};
   int i = 0;
   for (; i + 8 <= n; i += 8) {
-    a += sw_ld2d(x + i);
-    b += sw_ld2d(x + i + 2);
-    c += sw_ld2d(x + i + 4);
-    d += sw_ld2d(x + i + 6);
+    sw_v8d v;
+    sw_ld8d(&v, x + i);
+    a += v;
   }
   double t = 0;
   for (; i < n; i++) t += x[i];
-  return sw_hsum2d(a, b, c, d) + t;
+  return sw_hsum8d(&a) + t;
 }
 
 /* sum (x - k) and sum (x - k)^2, in double */
-static inline void sw_shift_sums_d(const float *x, int n, double k, double *s1, double *s2) {
-  sw_v2d z = {0, 0}, kv = {k, k};
-  sw_v2d a0 = z, a1 = z, a2 = z, a3 = z, q0 = z, q1 = z, q2 = z, q3 = z;
+SW_VEC_AI void sw_shift_sums_d(const float *x, int n, double k, double *s1, double *s2) {
+  const sw_v8d z = {0, 0, 0, 0, 0, 0, 0, 0};
+  sw_v8d a = z, q = z, kv = z + k;
   int i = 0;
   for (; i + 8 <= n; i += 8) {
-    sw_v2d d0 = sw_ld2d(x + i) - kv, d1 = sw_ld2d(x + i + 2) - kv;
-    sw_v2d d2 = sw_ld2d(x + i + 4) - kv, d3 = sw_ld2d(x + i + 6) - kv;
-    a0 += d0;
-    a1 += d1;
-    a2 += d2;
-    a3 += d3;
-    q0 += d0 * d0;
-    q1 += d1 * d1;
-    q2 += d2 * d2;
-    q3 += d3 * d3;
+    sw_v8d d;
+    sw_ld8d(&d, x + i);
+    d -= kv;
+    a += d;
+    q += d * d;
   }
   double t0 = 0, t1 = 0;
   for (; i < n; i++) {
@@ -114,35 +118,30 @@ static inline void sw_shift_sums_d(const float *x, int n, double k, double *s1, 
     t0 += d;
     t1 += d * d;
   }
-  *s1 = sw_hsum2d(a0, a1, a2, a3) + t0;
-  *s2 = sw_hsum2d(q0, q1, q2, q3) + t1;
+  *s1 = sw_hsum8d(&a) + t0;
+  *s2 = sw_hsum8d(&q) + t1;
 }
 
 /* sum g and sum g*(x - m), in double */
-static inline void sw_sum_dot_dev_d(const float *g, const float *x, int n, double m, double *sg,
-                                    double *sgx) {
-  sw_v2d z = {0, 0}, mv = {m, m};
-  sw_v2d a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
+SW_VEC_AI void sw_sum_dot_dev_d(const float *g, const float *x, int n, double m, double *sg,
+                                double *sgx) {
+  const sw_v8d z = {0, 0, 0, 0, 0, 0, 0, 0};
+  sw_v8d a = z, b = z, mv = z + m;
   int i = 0;
   for (; i + 8 <= n; i += 8) {
-    sw_v2d g0 = sw_ld2d(g + i), g1 = sw_ld2d(g + i + 2);
-    sw_v2d g2 = sw_ld2d(g + i + 4), g3 = sw_ld2d(g + i + 6);
-    a0 += g0;
-    a1 += g1;
-    a2 += g2;
-    a3 += g3;
-    b0 += g0 * (sw_ld2d(x + i) - mv);
-    b1 += g1 * (sw_ld2d(x + i + 2) - mv);
-    b2 += g2 * (sw_ld2d(x + i + 4) - mv);
-    b3 += g3 * (sw_ld2d(x + i + 6) - mv);
+    sw_v8d gv, xv;
+    sw_ld8d(&gv, g + i);
+    sw_ld8d(&xv, x + i);
+    a += gv;
+    b += gv * (xv - mv);
   }
   double t0 = 0, t1 = 0;
   for (; i < n; i++) {
     t0 += g[i];
     t1 += (double)g[i] * (x[i] - m);
   }
-  *sg = sw_hsum2d(a0, a1, a2, a3) + t0;
-  *sgx = sw_hsum2d(b0, b1, b2, b3) + t1;
+  *sg = sw_hsum8d(&a) + t0;
+  *sgx = sw_hsum8d(&b) + t1;
 }
 
 #endif

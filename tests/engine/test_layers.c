@@ -13,6 +13,7 @@
 
 #include "gemm.h"
 #include "layers.h"
+#include "vec.h"
 #include "testutil.h"
 #include "winograd.h"
 
@@ -1016,6 +1017,93 @@ static void thread_determinism(void) {
   free(wd);
 }
 
+/* vec.h's double sums in their documented order: eight lanes by i % 8, combined
+ * ((l0 + l2) + (l4 + l6)) + ((l1 + l3) + (l5 + l7)), then the tail. */
+static void vec_order(void) {
+  sw_rng r;
+  sw_rng_seed(&r, 5);
+  const int n = 1003;
+  float *x = randn(n, &r, 1e3f), *g = randn(n, &r, 1.0f);
+  for (int i = 0; i < n; i += 7) x[i] *= 1e5f; /* make the order matter */
+  const double m = 0.37;
+  double l[3][8] = {{0}}, t[3] = {0};
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; k++) {
+      double d = x[i + k] - m;
+      l[0][k] += x[i + k];
+      l[1][k] += d * d;
+      l[2][k] += (double)g[i + k] * d;
+    }
+  for (; i < n; i++) {
+    double d = x[i] - m;
+    t[0] += x[i];
+    t[1] += d * d;
+    t[2] += (double)g[i] * d;
+  }
+  double want[3];
+  for (int j = 0; j < 3; j++)
+    want[j] = ((l[j][0] + l[j][2]) + (l[j][4] + l[j][6])) + ((l[j][1] + l[j][3]) + (l[j][5] + l[j][7])) + t[j];
+  double s1, s2, sg, sgx;
+  sw_shift_sums_d(x, n, m, &s1, &s2);
+  sw_sum_dot_dev_d(g, x, n, m, &sg, &sgx);
+  bool ok = sw_sum_d(x, n) == want[0] && s2 == want[1] && sgx == want[2];
+  printf("%s vec.h double sums in their fixed 8-lane order\n", ok ? "ok  " : "FAIL");
+  if (!ok) sw_test_failures++;
+  free(x);
+  free(g);
+}
+
+/* Batch norm with its AVX-512 kernels and with the baseline ones: the same bits,
+ * forward (train, eval) and backward, plain and with each fused activation, on
+ * maps below one vector, odd ones and ones past a backward block. */
+static void bn_isa_bits(void) {
+  if (!sw_batchnorm_set_avx512(true)) {
+    printf("ok   batch norm AVX-512 vs baseline: no AVX-512 on this CPU, skipped\n");
+    return;
+  }
+  const int shapes[][3] = {{16, 10, 1}, {3, 5, 49}, {2, 3, 5000}};
+  int cases = 0, same = 0;
+  for (int s = 0; s < 3; s++)
+    for (int act = SW_ACT_NONE; act <= SW_ACT_RELU6; act++)
+      for (int train = 0; train < 2; train++) {
+        const int B = shapes[s][0], C = shapes[s][1], HW = shapes[s][2];
+        const size_t n = (size_t)B * C * HW;
+        sw_batchnorm bn = {.B = B, .C = C, .HW = HW, .momentum = 0.1f, .eps = 1e-5f};
+        float *res[2][8];
+        for (int v = 0; v < 2; v++) {
+          sw_rng r;
+          sw_rng_seed(&r, 40 + s);
+          float *x = randn(n, &r, 3), *w = randn(C, &r, 1), *b = randn(C, &r, 1);
+          float *dy = randn(n, &r, 1), *rm = randn(C, &r, 0.3f), *rv = filled(C, 1.5f);
+          float *y = zeros(n), *sm = zeros(C), *si = zeros(C), *dx = filled(n, 0.5f);
+          float *dw = zeros(C), *db = zeros(C);
+          sw_batchnorm_set_avx512(v == 0);
+          sw_batchnorm_act_forward(&bn, (sw_act)act, y, sm, si, x, w, b, rm, rv, train);
+          sw_batchnorm_act_backward(&bn, (sw_act)act, dx, dw, db, dy, act ? y : NULL, x, w, sm, si,
+                                    rm, rv, train);
+          float *keep[8] = {y, sm, si, rm, rv, dx, dw, db};
+          memcpy(res[v], keep, sizeof keep);
+          free(x);
+          free(w);
+          free(b);
+          free(dy);
+        }
+        const size_t sizes[8] = {n, C, C, C, C, n, C, C};
+        bool eq = true;
+        for (int k = 0; k < 8; k++) eq = eq && memcmp(res[0][k], res[1][k], sizes[k] * 4) == 0;
+        cases++;
+        same += eq;
+        if (!eq) printf("FAIL batch norm AVX-512 vs baseline: %dx%dx%d act %d train %d differ\n", B, C, HW, act, train);
+        for (int v = 0; v < 2; v++)
+          for (int k = 0; k < 8; k++) free(res[v][k]);
+      }
+  sw_batchnorm_set_avx512(true);
+  printf("%s batch norm AVX-512 vs baseline: %d of %d cases the same bits\n",
+         same == cases ? "ok  " : "FAIL", same, cases);
+  if (same != cases) sw_test_failures++;
+}
+
 int main(void) {
   sw_set_num_threads(2);
   sw_test_load_fixture("layers.safetensors", &g_fx);
@@ -1044,6 +1132,8 @@ int main(void) {
   fast_vs_ref_bn(16, 10, 1, 3.0f);
   fast_vs_ref_bn(8, 4, 3136, 50.0f);
   fast_vs_ref_linear();
+  vec_order();
+  bn_isa_bits();
   for (int act = SW_ACT_RELU; act <= SW_ACT_RELU6; act++) {
     fused_bn_act(act, true);
     fused_bn_act(act, false);

@@ -314,14 +314,27 @@ typedef struct {
   bool add;
 } nhwc_ctx;
 
+/* The zeros of staged row drow (map row y): all of it outside the map, else its
+ * border pixels (and, with padded channels, all of it: the copy fills the
+ * rest). Returns whether the row is all border. */
+static inline bool zero_border(const nhwc_ctx *x, float *drow, int y) {
+  const size_t px = (size_t)x->Cs * sizeof(float);
+  if (y < 0 || y >= x->H || x->Cs != x->C) {
+    memset(drow, 0, (size_t)x->Ws * px);
+    return y < 0 || y >= x->H;
+  }
+  memset(drow, 0, (size_t)x->ox * px);
+  memset(drow + (size_t)(x->ox + x->W) * x->Cs, 0, (size_t)(x->Ws - x->ox - x->W) * px);
+  return false;
+}
+
 /* Staged rows [r0, r1) of B*Hs: dst = staged src. */
 static void to_nhwc_chunk(void *vctx, int64_t r0, int64_t r1) {
   nhwc_ctx *x = vctx;
   for (int64_t row = r0; row < r1; row++) {
     const int b = (int)(row / x->Hs), y = (int)(row % x->Hs) - x->oy;
     float *drow = x->dst + (size_t)row * x->Ws * x->Cs;
-    memset(drow, 0, (size_t)x->Ws * x->Cs * sizeof(float));
-    if (y < 0 || y >= x->H) continue;
+    if (zero_border(x, drow, y)) continue;
     for (int c = 0; c < x->C; c++) {
       const float *s = x->src + (((size_t)b * x->C + c) * x->H + y) * x->W;
       float *d = drow + (size_t)x->ox * x->Cs + c;
@@ -384,8 +397,7 @@ AVX2_FN static void to_nhwc_chunk_avx2(void *vctx, int64_t r0, int64_t r1) {
   for (int64_t row = r0; row < r1; row++) {
     const int b = (int)(row / x->Hs), y = (int)(row % x->Hs) - x->oy;
     float *drow = x->dst + (size_t)row * x->Ws * x->Cs;
-    memset(drow, 0, (size_t)x->Ws * x->Cs * sizeof(float));
-    if (y < 0 || y >= x->H) continue;
+    if (zero_border(x, drow, y)) continue;
     const float *src = x->src + ((size_t)b * x->C * x->H + y) * x->W;
     float *dpix = drow + (size_t)x->ox * x->Cs;
     for (int c = 0; c < C8; c += 8) {

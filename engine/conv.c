@@ -121,12 +121,30 @@ sw_conv_algo sw_conv2d_get_algo(void) {
  *   output added to every 3x3 forward moves resnet34's from 4.9e-4 to 4.1-7.1e-4), so the
  *   forward needs the smallest error that is still faster than im2col: F(2x2);
  * - inference forward (nothing downstream is differentiated): F(4x4);
- * - backward-data and backward-weights: F(4x4);
+ * - backward-weights: F(4x4);
+ * - backward-data: F(4x4), unless the map is so small for its batch that
+ *   transforming F(4x4)'s 36 filter positions (each C x K floats, every step) costs
+ *   more than F(2x2)'s larger products save (bwd_data_f4). On an AMD EPYC Zen 5
+ *   (AVX-512 gemm, 2 threads, batch 16, --ab 1, two runs), F(4x4) | F(2x2) ms:
+ *   7x7x512 12.43 | 10.70 and 10.85 | 9.62, 14x14x256 6.67 | 7.24 and 7.34 | 8.50.
+ *   A cost of a per tile position and b per filter position (both per C x K) fits
+ *   both runs with b = 129-141 a: F(4x4) wins when 16 T2 - 36 T4 > 20 * 135, T the
+ *   batch's tiles of each size (14x14 at batch 16: 3328, by 1 ms as measured; 7x7:
+ *   1792);
  * each only where Winograd applies and saves half the multiplications
  * (sw_wino_profitable: not on 2x2 or 5x5 maps). */
+static bool bwd_data_f4(const sw_conv2d *c) {
+  /* backward-data's output is the conv's input map */
+  const int64_t t4 = (int64_t)c->B * ((c->H + 3) / 4) * ((c->W + 3) / 4);
+  const int64_t t2 = (int64_t)c->B * ((c->H + 1) / 2) * ((c->W + 1) / 2);
+  return 16 * t2 - 36 * t4 > 20 * 135;
+}
+
 static int wino_auto(const sw_conv2d *c, sw_conv_pass p) {
   if (!sw_wino_profitable(c)) return 0;
-  return p == SW_CONV_PASS_FORWARD ? 2 : 4;
+  if (p == SW_CONV_PASS_FORWARD) return 2;
+  if (p == SW_CONV_PASS_BWD_DATA && !bwd_data_f4(c)) return 2;
+  return 4;
 }
 
 int sw_conv2d_winograd_tile(const sw_conv2d *c, sw_conv_pass p) {

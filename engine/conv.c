@@ -163,8 +163,18 @@ static size_t im2col_workspace(const sw_conv2d *c) {
   if (is_pointwise(c) && nb == 1) return 0;
   size_t cols = (size_t)nb * c->OH * c->OW;
   /* the column matrix (Cin*KH*KW, nb*OH*OW), reused for dcol in backward,
-   * then (batched only) a staging matrix (Cout, nb*OH*OW) for out / dout */
-  return (size_t)c->Cin * c->KH * c->KW * cols + (nb > 1 ? (size_t)c->Cout * cols : 0);
+   * then (batched only) a staging matrix (Cout, nb*OH*OW) for out / dout,
+   * then dweight transposed (dweight_t) */
+  return (size_t)c->Cin * c->KH * c->KW * cols + (nb > 1 ? (size_t)c->Cout * cols : 0) +
+         (size_t)c->Cin * c->KH * c->KW * (c->Cout / c->groups);
+}
+
+/* dweight_g (Cout_g, Kg) += dout_g @ col_g^T has few rows when Cout_g <= 64 (the stem:
+ * 64 x 147, K = 12544 per image), which the AVX-512 gemm runs badly and OpenBLAS
+ * only so-so (bench_gemm "stem dweight nt"); its transpose col_g @ dout_g^T
+ * (Kg, Cout_g) has Kg rows. Summed over the batch in ws, then added transposed. */
+static bool dweight_t(const sw_conv2d *c, int Cout_g, int Kg) {
+  return sw_gemm_uses_avx512() && Cout_g <= 64 && Kg > 64 && !is_depthwise(c);
 }
 
 /* Enough for either algorithm, so the choice may change between calls. */
@@ -844,6 +854,8 @@ void sw_conv2d_backward(const sw_conv2d *c, float *dinp, float *dweight, float *
   }
   const size_t ld = (size_t)nb * OHW;
   float *col = ws, *st = ws + (size_t)G * Kg * ld;
+  float *dwt = st + (nb > 1 ? (size_t)c->Cout * ld : 0); /* (G, Kg, Cout_g) */
+  const bool transposed = dweight && dweight_t(c, Cout_g, Kg);
   for (int b0 = 0; b0 < c->B; b0 += nb) {
     int n = c->B - b0 < nb ? c->B - b0 : nb;
     const float *dm = dout + (size_t)b0 * c->Cout * OHW; /* (Cout, ld) when nb == 1 */
@@ -853,11 +865,15 @@ void sw_conv2d_backward(const sw_conv2d *c, float *dinp, float *dweight, float *
     }
     if (dweight) {
       im2col(c, inp + (size_t)b0 * c->Cin * HW, n, col, ld);
-      /* dW_g (Cout_g, Kg) += dout_g (Cout_g, n*OHW) @ col_g^T */
-      for (int g = 0; g < G; g++)
-        sw_sgemm(false, true, Cout_g, Kg, n * (int)OHW, 1.0f,
-                    dm + (size_t)g * Cout_g * ld, (int)ld, col + (size_t)g * Kg * ld, (int)ld,
-                    1.0f, dweight + (size_t)g * Cout_g * Kg, Kg);
+      for (int g = 0; g < G; g++) {
+        const float *dg = dm + (size_t)g * Cout_g * ld, *cg = col + (size_t)g * Kg * ld;
+        if (transposed) /* dW_g^T (Kg, Cout_g) (+)= col_g (Kg, n*OHW) @ dout_g^T */
+          sw_sgemm(false, true, Kg, Cout_g, n * (int)OHW, 1.0f, cg, (int)ld, dg, (int)ld,
+                   b0 == 0 ? 0.0f : 1.0f, dwt + (size_t)g * Kg * Cout_g, Cout_g);
+        else /* dW_g (Cout_g, Kg) += dout_g (Cout_g, n*OHW) @ col_g^T */
+          sw_sgemm(false, true, Cout_g, Kg, n * (int)OHW, 1.0f, dg, (int)ld, cg, (int)ld, 1.0f,
+                   dweight + (size_t)g * Cout_g * Kg, Kg);
+      }
     }
     if (dinp) {
       /* dcol_g (Kg, n*OHW) = W_g^T @ dout_g, then scatter-add into the images */
@@ -868,6 +884,13 @@ void sw_conv2d_backward(const sw_conv2d *c, float *dinp, float *dweight, float *
       col2im_add(c, col, ld, n, dinp + (size_t)b0 * c->Cin * HW);
     }
   }
+  if (transposed)
+    for (int g = 0; g < G; g++)
+      for (int o = 0; o < Cout_g; o++) {
+        float *dw = dweight + ((size_t)g * Cout_g + o) * Kg;
+        const float *t = dwt + (size_t)g * Kg * Cout_g + o;
+        for (int k = 0; k < Kg; k++) dw[k] += t[(size_t)k * Cout_g];
+      }
 }
 
 /* ---- naive references ---------------------------------------------------- */

@@ -502,7 +502,7 @@ static inline void maxpool_one(const sw_maxpool *p, const float *in, int oh, int
       }
   }
   *o = best == -INFINITY ? in[bi] : best;
-  *am = bi;
+  if (am) *am = bi;
 }
 
 /* Planes [p0, p1) of (B*C), one output at a time: the reference, and the
@@ -514,9 +514,10 @@ static void maxpool_fwd_chunk(void *vctx, int64_t p0, int64_t p1) {
   for (int64_t pl = p0; pl < p1; pl++) {
     const float *in = x->inp + (size_t)pl * H * W;
     float *o = x->out + (size_t)pl * OH * OW;
-    int32_t *am = x->argmax + (size_t)pl * OH * OW;
+    int32_t *am = x->argmax ? x->argmax + (size_t)pl * OH * OW : NULL;
     for (int oh = 0; oh < OH; oh++)
-      for (int ow = 0; ow < OW; ow++) maxpool_one(p, in, oh, ow, &o[oh * OW + ow], &am[oh * OW + ow]);
+      for (int ow = 0; ow < OW; ow++)
+        maxpool_one(p, in, oh, ow, &o[oh * OW + ow], am ? &am[oh * OW + ow] : NULL);
   }
 }
 
@@ -526,7 +527,10 @@ static void maxpool_fwd_chunk(void *vctx, int64_t p0, int64_t p1) {
  * and argmax bits. Outputs whose window crosses the left or right border
  * take the scalar path (rows crossing the top or bottom just scan fewer rows). */
 #define TGT512 __attribute__((target("avx512f,avx512dq")))
-TGT512 static void maxpool3s2_fwd_chunk_avx512(void *vctx, int64_t p0, int64_t p1) {
+/* idx: keep the argmax (training); without it (inference) the same maxima. */
+TGT512 static inline __attribute__((always_inline)) void maxpool3s2_body(void *vctx, int64_t p0,
+                                                                       int64_t p1,
+                                                                       const bool idx) {
   pool_ctx *x = vctx;
   const sw_maxpool *p = x->p;
   const int H = p->H, W = p->W, OH = p->OH, OW = p->OW, pad = p->pad;
@@ -538,13 +542,15 @@ TGT512 static void maxpool3s2_fwd_chunk_avx512(void *vctx, int64_t p0, int64_t p
   for (int64_t pl = p0; pl < p1; pl++) {
     const float *in = x->inp + (size_t)pl * H * W;
     float *o = x->out + (size_t)pl * OH * OW;
-    int32_t *am = x->argmax + (size_t)pl * OH * OW;
+    int32_t *am = idx ? x->argmax + (size_t)pl * OH * OW : NULL;
     for (int oh = 0; oh < OH; oh++) {
       int h0 = oh * 2 - pad, h1 = h0 + 3;
       if (h0 < 0) h0 = 0;
       if (h1 > H) h1 = H;
-      for (int ow = 0; ow < lo; ow++) maxpool_one(p, in, oh, ow, &o[oh * OW + ow], &am[oh * OW + ow]);
-      for (int ow = hi; ow < OW; ow++) maxpool_one(p, in, oh, ow, &o[oh * OW + ow], &am[oh * OW + ow]);
+      for (int ow = 0; ow < lo; ow++)
+        maxpool_one(p, in, oh, ow, &o[oh * OW + ow], idx ? &am[oh * OW + ow] : NULL);
+      for (int ow = hi; ow < OW; ow++)
+        maxpool_one(p, in, oh, ow, &o[oh * OW + ow], idx ? &am[oh * OW + ow] : NULL);
       for (int ow0 = lo; ow0 < hi; ow0 += 16) {
         const int n = hi - ow0 < 16 ? hi - ow0 : 16;
         const int w0 = ow0 * 2 - pad; /* first window's left column */
@@ -565,15 +571,24 @@ TGT512 static void maxpool3s2_fwd_chunk_avx512(void *vctx, int64_t p0, int64_t p
             const __mmask16 take = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) |
                                    _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
             best = _mm512_mask_mov_ps(best, take, v);
-            bi = _mm512_mask_mov_epi32(bi, take, _mm512_add_epi32(rowi, _mm512_set1_epi32(w)));
+            if (idx)
+              bi = _mm512_mask_mov_epi32(bi, take, _mm512_add_epi32(rowi, _mm512_set1_epi32(w)));
           }
         }
         const __mmask16 mo = n >= 16 ? 0xFFFF : (__mmask16)((1u << n) - 1);
         _mm512_mask_storeu_ps(o + (size_t)oh * OW + ow0, mo, best);
-        _mm512_mask_storeu_epi32(am + (size_t)oh * OW + ow0, mo, bi);
+        if (idx) _mm512_mask_storeu_epi32(am + (size_t)oh * OW + ow0, mo, bi);
       }
     }
   }
+}
+
+TGT512 static void maxpool3s2_fwd_chunk_avx512(void *vctx, int64_t p0, int64_t p1) {
+  maxpool3s2_body(vctx, p0, p1, true);
+}
+
+TGT512 static void maxpool3s2_fwd_chunk_avx512_noidx(void *vctx, int64_t p0, int64_t p1) {
+  maxpool3s2_body(vctx, p0, p1, false);
 }
 
 static pthread_once_t g_pool_once = PTHREAD_ONCE_INIT;
@@ -599,7 +614,10 @@ void sw_maxpool_forward(const sw_maxpool *p, float *out, int32_t *argmax, const 
   pthread_once(&g_pool_once, pool_isa_init);
   bool fast = g_pool_avx512 && p->K == 3 && p->stride == 2;
   sw_parallel_for((int64_t)p->B * p->C, min_p,
-                  fast ? maxpool3s2_fwd_chunk_avx512 : maxpool_fwd_chunk, &x);
+                  !fast    ? maxpool_fwd_chunk
+                  : argmax ? maxpool3s2_fwd_chunk_avx512
+                           : maxpool3s2_fwd_chunk_avx512_noidx,
+                  &x);
 }
 
 static void maxpool_bwd_chunk(void *vctx, int64_t p0, int64_t p1) {

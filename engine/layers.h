@@ -150,6 +150,7 @@ typedef struct {
 } sw_maxpool;
 
 void sw_maxpool_init(sw_maxpool *p, int B, int C, int H, int W, int K, int stride, int pad);
+/* argmax may be NULL (inference: the same maxima, no indices kept) */
 void sw_maxpool_forward(const sw_maxpool *p, float *out, int32_t *argmax, const float *inp);
 /* 3x3 stride-2 pools run 16 outputs at a time with AVX-512 when the CPU has
  * it (the same bits as the scalar loop); false, or SWELL_MAXPOOL=scalar in the

@@ -33,7 +33,7 @@ typedef enum {
 
 typedef struct {
   step_kind kind;
-  int in0, in1, out, tmp; /* plan buffers; tmp: max pool argmax scratch */
+  int in0, in1, out, tmp; /* plan buffers; tmp: the concat pool's argmax scratch */
   sw_act act;
   sw_conv2d conv;
   sw_maxpool pool;
@@ -295,10 +295,10 @@ static int add_simple(builder *bd, int i) {
     s->act = n->op == SW_OP_RELU ? SW_ACT_RELU : SW_ACT_RELU6;
     return 0;
   }
-  if (n->op == SW_OP_MAXPOOL || n->op == SW_OP_CONCATPOOL) {
-    /* int32 argmax scratch, one per (max) output */
-    s->pool = bd->nd[i].pool;
-    s->tmp = new_buffer(bd->p, n->op == SW_OP_MAXPOOL ? bd->p->bufs[s->out].per : (size_t)s->C);
+  if (n->op == SW_OP_MAXPOOL) s->pool = bd->nd[i].pool; /* no argmax kept */
+  if (n->op == SW_OP_CONCATPOOL) {
+    /* int32 argmax scratch, one per max output */
+    s->tmp = new_buffer(bd->p, (size_t)s->C);
     if (s->tmp < 0) return -1;
   }
   s->act = absorb_act(bd, n->out);
@@ -550,7 +550,7 @@ static void run_step(sw_plan *p, step *s, int B) {
     break;
   case ST_MAXPOOL: /* (B, C, H, W) -> (B, C, OH, OW) */
     s->pool.B = B;
-    sw_maxpool_forward(&s->pool, out, (int32_t *)p->bufs[s->tmp].data, in);
+    sw_maxpool_forward(&s->pool, out, NULL, in);
     break;
   case ST_ADD: /* n elements, out may be in0 */
     sw_add_forward(out, in, p->bufs[s->in1].data, n);

@@ -376,23 +376,25 @@ static void test_maxpool_avx512(void) {
       if (i % 97 == 5) x[i] = NAN;
       if (i % 89 == 7) x[i] = -INFINITY;
     }
-    float *y[2] = {zeros(ny), zeros(ny)};
+    /* AVX-512 and scalar with the argmax, then both without it (inference) */
+    float *y[4] = {zeros(ny), zeros(ny), zeros(ny), zeros(ny)};
     int32_t *am[2] = {calloc(ny, 4), calloc(ny, 4)};
-    for (int v = 0; v < 2; v++) {
-      sw_maxpool_set_avx512(v == 0);
-      sw_maxpool_forward(&mp, y[v], am[v], x);
+    for (int v = 0; v < 4; v++) {
+      sw_maxpool_set_avx512(v % 2 == 0);
+      sw_maxpool_forward(&mp, y[v], v < 2 ? am[v] : NULL, x);
     }
     sw_maxpool_set_avx512(true);
-    bool ok = memcmp(y[0], y[1], ny * 4) == 0 && memcmp(am[0], am[1], ny * 4) == 0;
+    bool ok = memcmp(y[0], y[1], ny * 4) == 0 && memcmp(am[0], am[1], ny * 4) == 0 &&
+              memcmp(y[0], y[2], ny * 4) == 0 && memcmp(y[0], y[3], ny * 4) == 0;
     CHECK(ok, "maxpool avx512 %dx%d pad %d: differs from the scalar loop", H, W, pad);
     same &= ok;
-    for (int v = 0; v < 2; v++) {
-      free(y[v]);
-      free(am[v]);
-    }
+    for (int v = 0; v < 4; v++) free(y[v]);
+    for (int v = 0; v < 2; v++) free(am[v]);
     free(x);
   }
-  if (same) printf("ok   maxpool avx512: the scalar loop's bits on 11 shapes with ties and NaNs\n");
+  if (same)
+    printf("ok   maxpool avx512: the scalar loop's bits on 11 shapes with ties and NaNs, with and "
+           "without the argmax\n");
 }
 
 /* ---- dropout semantics --------------------------------------------------- */

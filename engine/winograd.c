@@ -164,12 +164,21 @@ size_t sw_wino_workspace(const sw_conv2d *c) {
   return most;
 }
 
-/* Tile t's image and the top-left corner of its 4x4 output square. */
+/* Tile t's image and the top-left corner of its m x m output square. */
 static void tile_at(const wgeom *g, int64_t t, int *b, int *oh0, int *ow0) {
   int r = (int)(t % g->tpi);
   *b = (int)(t / g->tpi);
   *oh0 = (r / g->tw) * g->m;
   *ow0 = (r % g->tw) * g->m;
+}
+
+/* The tile after (b, oh0, ow0), in the same order, without divisions. */
+static inline void tile_next(const wgeom *g, int *b, int *oh0, int *ow0) {
+  if ((*ow0 += g->m) < g->tw * g->m) return;
+  *ow0 = 0;
+  if ((*oh0 += g->m) < g->tpi / g->tw * g->m) return;
+  *oh0 = 0;
+  ++*b;
 }
 
 #define WV v8

@@ -142,9 +142,9 @@ AI void WS(in_tiles_body)(const int m, const wgeom *g, const float *X, int64_t t
   const int a = m + 2;
   const int C = g->C, Cp = g->Cp;
   const size_t xs = pos_stride(n, C), rs = (size_t)g->Ws * Cp;
-  for (int i = i0; i < i1; i++) {
-    int b, h0, w0;
-    tile_at(g, t0 + i, &b, &h0, &w0);
+  int b, h0, w0;
+  tile_at(g, t0 + i0, &b, &h0, &w0);
+  for (int i = i0; i < i1; i++, tile_next(g, &b, &h0, &w0)) {
     const float *base = X + ((size_t)b * g->Hs + h0) * rs + (size_t)w0 * Cp;
     for (int c0 = 0; c0 < C; c0 += WN) {
       const int nl = C - c0 < WN ? C - c0 : WN;
@@ -168,9 +168,9 @@ AI void WS(out_tiles_body)(const int m, const wgeom *g, const float *M, int64_t 
   const int a = m + 2;
   const int K = g->K, Kp = g->Kp;
   const size_t xs = pos_stride(n, K), rs = (size_t)g->Wq * Kp;
-  for (int i = i0; i < i1; i++) {
-    int b, h0, w0;
-    tile_at(g, t0 + i, &b, &h0, &w0);
+  int b, h0, w0;
+  tile_at(g, t0 + i0, &b, &h0, &w0);
+  for (int i = i0; i < i1; i++, tile_next(g, &b, &h0, &w0)) {
     float *base = O + ((size_t)b * g->Hq + h0) * rs + (size_t)w0 * Kp;
     for (int k0 = 0; k0 < K; k0 += WN) {
       const int nl = K - k0 < WN ? K - k0 : WN;
@@ -194,9 +194,9 @@ AI void WS(dout_tiles_body)(const int m, const wgeom *g, const float *D, int64_t
   const int a = m + 2;
   const int K = g->K, Kp = g->Kp;
   const size_t xs = pos_stride(n, K), rs = (size_t)g->Wq * Kp;
-  for (int i = i0; i < i1; i++) {
-    int b, h0, w0;
-    tile_at(g, t0 + i, &b, &h0, &w0);
+  int b, h0, w0;
+  tile_at(g, t0 + i0, &b, &h0, &w0);
+  for (int i = i0; i < i1; i++, tile_next(g, &b, &h0, &w0)) {
     const float *base = D + ((size_t)b * g->Hq + h0) * rs + (size_t)w0 * Kp;
     for (int k0 = 0; k0 < K; k0 += WN) {
       const int nl = K - k0 < WN ? K - k0 : WN;

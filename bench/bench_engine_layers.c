@@ -345,7 +345,7 @@ int main(int argc, char **argv) {
       /* as the models run it: one fused pass each way (sw_batchnorm_act_*) */
       sw_act act = s->relu6 ? SW_ACT_RELU6 : SW_ACT_RELU;
       sw_batchnorm_act_forward(&bn, act, y2, sm, si, y, g, bb, rm, rv, true);
-      sw_batchnorm_act_backward(&bn, act, dyc, dg, dbb, dy, y2, y, g, sm, si, rm, rv, true);
+      sw_batchnorm_act_backward(&bn, act, dyc, dg, dbb, dy, y, g, bb, sm, si, rm, rv, true);
       double t3 = now_s();
       if (t1 - t0 < tf) tf = t1 - t0;
       if (t2 - t1 < tb) tb = t2 - t1;

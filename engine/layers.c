@@ -37,10 +37,9 @@ typedef struct {
   float *dinp, *dweight, *dbias;
   const float *dout;
   const float *mean_in, *invstd_in;
-  /* fused activation: forward applies it to out; backward masks dout by the
-   * activation output act_out */
+  /* fused activation: forward applies it to out; backward masks dout where the
+   * forward's pre-activation inp * scale + shift (recomputed) was cut off */
   sw_act act;
-  const float *act_out;
   bool dinp_set; /* backward: dinp = instead of += */
 } bn_ctx;
 
@@ -67,20 +66,24 @@ BN_AI void bn_apply_row(float *o, const float *in, int n, float scale, float shi
 }
 
 /* g[i] = dy[i] where the activation let the gradient through (as relu/relu6
- * backward), else 0; plain copy semantics for SW_ACT_NONE (returns dy). */
-BN_AI const float *bn_mask_row(float *g, const float *dy, const float *y, int n, sw_act act) {
+ * backward: not where its output was <= 0, or >= 6 for ReLU6), else 0. The
+ * output is x * scale + shift through the activation (bn_apply_row's bits); it
+ * is <= 0 exactly where x * scale + shift is (-0 and NaN included) and >= 6
+ * exactly where that is >= 6. Plain copy semantics for SW_ACT_NONE (returns dy). */
+BN_AI const float *bn_mask_row(float *g, const float *dy, const float *x, int n, float scale,
+                               float shift, sw_act act) {
   switch (act) {
   case SW_ACT_RELU:
     for (int i = 0; i < n; i++) {
-      float v = dy[i];
-      g[i] = y[i] <= 0.0f ? 0.0f : v;
+      float v = dy[i], z = x[i] * scale + shift;
+      g[i] = z <= 0.0f ? 0.0f : v;
     }
     return g;
   case SW_ACT_RELU6:
     for (int i = 0; i < n; i++) {
-      float v = dy[i], o = y[i];
-      v = o <= 0.0f ? 0.0f : v;
-      g[i] = o >= 6.0f ? 0.0f : v;
+      float v = dy[i], z = x[i] * scale + shift;
+      v = z <= 0.0f ? 0.0f : v;
+      g[i] = z >= 6.0f ? 0.0f : v;
     }
     return g;
   default:
@@ -236,6 +239,9 @@ BN_AI void bn_bwd_body(void *vctx, int64_t c0, int64_t c1) {
       mean = x->running_mean[c];
       invstd = 1.0f / sqrtf(x->running_var[c] + x->bn->eps);
     }
+    /* the forward's scale and shift (bn_train_fwd_body / bn_eval_fwd_body) */
+    const float fscale = (x->weight ? x->weight[c] : 1.0f) * invstd;
+    const float fshift = (x->bias ? x->bias[c] : 0.0f) - mean * fscale;
     /* sum(g) and sum(g * xhat), g = dy masked by the fused activation, in
      * blocks of BN_BLOCK values so the mask buffer stays small */
     float gbuf[BN_BLOCK];
@@ -244,8 +250,7 @@ BN_AI void bn_bwd_body(void *vctx, int64_t c0, int64_t c1) {
       for (int i0 = 0; i0 < HW; i0 += BN_BLOCK) {
         int n = HW - i0 < BN_BLOCK ? HW - i0 : BN_BLOCK;
         size_t off = ((size_t)b * C + c) * HW + i0;
-        const float *g = bn_mask_row(gbuf, x->dout + off, x->act_out ? x->act_out + off : NULL,
-                                     n, x->act);
+        const float *g = bn_mask_row(gbuf, x->dout + off, x->inp + off, n, fscale, fshift, x->act);
         double r0, r1;
         sw_sum_dot_dev_d(g, x->inp + off, n, mean, &r0, &r1);
         sdy += r0;
@@ -263,8 +268,7 @@ BN_AI void bn_bwd_body(void *vctx, int64_t c0, int64_t c1) {
       for (int i0 = 0; i0 < HW; i0 += BN_BLOCK) {
         int n = HW - i0 < BN_BLOCK ? HW - i0 : BN_BLOCK;
         size_t off = ((size_t)b * C + c) * HW + i0;
-        const float *g = bn_mask_row(gbuf, x->dout + off, x->act_out ? x->act_out + off : NULL,
-                                     n, x->act);
+        const float *g = bn_mask_row(gbuf, x->dout + off, x->inp + off, n, fscale, fshift, x->act);
         const float *in = x->inp + off;
         float *dx = x->dinp + off;
         if (x->train && x->dinp_set) {
@@ -324,44 +328,44 @@ void sw_batchnorm_backward(const sw_batchnorm *bn, float *dinp, float *dweight, 
                            const float *dout, const float *inp, const float *weight,
                            const float *save_mean, const float *save_invstd,
                            const float *running_mean, const float *running_var, bool train) {
-  sw_batchnorm_act_backward(bn, SW_ACT_NONE, dinp, dweight, dbias, dout, NULL, inp, weight,
+  sw_batchnorm_act_backward(bn, SW_ACT_NONE, dinp, dweight, dbias, dout, inp, weight, NULL,
                             save_mean, save_invstd, running_mean, running_var, train);
 }
 
 static void bn_backward(const sw_batchnorm *bn, sw_act act, float *dinp, bool dinp_set,
-                        float *dweight, float *dbias, const float *dout, const float *out,
-                        const float *inp, const float *weight, const float *save_mean,
+                        float *dweight, float *dbias, const float *dout, const float *inp,
+                        const float *weight, const float *bias, const float *save_mean,
                         const float *save_invstd, const float *running_mean,
                         const float *running_var, bool train) {
   bn_ctx x = {.bn = bn, .inp = inp, .weight = weight, .train = train, .dinp = dinp,
               .dweight = dweight, .dbias = dbias, .dout = dout, .mean_in = save_mean,
               .invstd_in = save_invstd, .running_mean = (float *)running_mean,
-              .running_var = (float *)running_var, .act = out ? act : SW_ACT_NONE,
-              .act_out = out, .dinp_set = dinp_set};
+              .running_var = (float *)running_var, .act = act, .bias = bias,
+              .dinp_set = dinp_set};
   size_t per_c = (size_t)bn->B * bn->HW;
   int64_t min_c = (int64_t)(SW_ELEM_CHUNK / (per_c ? per_c : 1)) + 1;
   sw_parallel_for(bn->C, min_c, bn_avx512() ? bn_bwd_chunk_avx512 : bn_bwd_chunk_base, &x);
 }
 
-/* dout: gradient of the activation output `out` (B, C, HW) -> dinp (B, C, HW) +=,
+/* dout: gradient of act(batchnorm(inp)) (B, C, HW) -> dinp (B, C, HW) +=,
  * dweight, dbias (C) += */
 void sw_batchnorm_act_backward(const sw_batchnorm *bn, sw_act act, float *dinp, float *dweight,
-                               float *dbias, const float *dout, const float *out,
-                               const float *inp, const float *weight, const float *save_mean,
+                               float *dbias, const float *dout, const float *inp,
+                               const float *weight, const float *bias, const float *save_mean,
                                const float *save_invstd, const float *running_mean,
                                const float *running_var, bool train) {
-  bn_backward(bn, act, dinp, false, dweight, dbias, dout, out, inp, weight, save_mean,
+  bn_backward(bn, act, dinp, false, dweight, dbias, dout, inp, weight, bias, save_mean,
               save_invstd, running_mean, running_var, train);
 }
 
 /* As above with dinp (B, C, HW) = */
 void sw_batchnorm_act_backward_into(const sw_batchnorm *bn, sw_act act, float *dinp,
                                     float *dweight, float *dbias, const float *dout,
-                                    const float *out, const float *inp, const float *weight,
+                                    const float *inp, const float *weight, const float *bias,
                                     const float *save_mean, const float *save_invstd,
                                     const float *running_mean, const float *running_var,
                                     bool train) {
-  bn_backward(bn, act, dinp, true, dweight, dbias, dout, out, inp, weight, save_mean,
+  bn_backward(bn, act, dinp, true, dweight, dbias, dout, inp, weight, bias, save_mean,
               save_invstd, running_mean, running_var, train);
 }
 

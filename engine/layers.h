@@ -120,16 +120,20 @@ void sw_batchnorm_act_forward(const sw_batchnorm *bn, sw_act act, float *out, fl
                               float *save_invstd, const float *inp, const float *weight,
                               const float *bias, float *running_mean, float *running_var,
                               bool train);
+/* dout: the gradient of act(batchnorm(inp)). The activation's mask is recomputed
+ * from inp, weight, bias and the statistics (save_mean / save_invstd in train
+ * mode, the running ones in eval mode) bit for bit as the forward made its
+ * output, so that output is not read again. bias matters only with an act. */
 void sw_batchnorm_act_backward(const sw_batchnorm *bn, sw_act act, float *dinp, float *dweight,
-                               float *dbias, const float *dout, const float *out,
-                               const float *inp, const float *weight, const float *save_mean,
+                               float *dbias, const float *dout, const float *inp,
+                               const float *weight, const float *bias, const float *save_mean,
                                const float *save_invstd, const float *running_mean,
                                const float *running_var, bool train);
 /* The same, but dinp = (not +=): for a gradient this layer writes first, which
  * saves zeroing it and one read of it. */
 void sw_batchnorm_act_backward_into(const sw_batchnorm *bn, sw_act act, float *dinp,
                                     float *dweight, float *dbias, const float *dout,
-                                    const float *out, const float *inp, const float *weight,
+                                    const float *inp, const float *weight, const float *bias,
                                     const float *save_mean, const float *save_invstd,
                                     const float *running_mean, const float *running_var,
                                     bool train);

@@ -953,12 +953,13 @@ static void backward(sw_model *m, const float *dlogits, int seed) {
       break;
     }
     case SW_OP_BN: {
-      /* fused: the gradient and output of the activation node after this one */
+      /* fused: the gradient of the activation node after this one (its mask is
+       * recomputed from the BatchNorm's input) */
       const sw_value *act = n->act != SW_ACT_NONE ? &vals[m->nodes[i + 1].out] : NULL;
       (set_dinp ? sw_batchnorm_act_backward_into : sw_batchnorm_act_backward)(
           &n->bn, n->act, dinp, G(m, n->pw, params), G(m, n->pb, params), act ? act->grad : dout,
-          act ? act->data : NULL, in->data, P(m, n->pw), n->save_mean, n->save_invstd,
-          P(m, n->prm), P(m, n->prv), train);
+          in->data, P(m, n->pw), P(m, n->pb), n->save_mean, n->save_invstd, P(m, n->prm),
+          P(m, n->prv), train);
       break;
     }
     case SW_OP_RELU:

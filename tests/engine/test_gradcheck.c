@@ -162,7 +162,7 @@ static void check_bn(const char *name, int B, int C, int HW, bool train, sw_act 
   t.si = zeros(C);
   bn_loss(&t);
   float *dx = zeros(t.n), *dw = zeros(C), *db = zeros(C);
-  sw_batchnorm_act_backward(&t.bn, act, dx, dw, db, t.r, t.y, t.x, t.w, t.sm, t.si, t.rm, t.rv,
+  sw_batchnorm_act_backward(&t.bn, act, dx, dw, db, t.r, t.x, t.w, t.b, t.sm, t.si, t.rm, t.rv,
                             train);
   double tol = train ? TOL_CURVED : TOL_LINEAR;
   char what[96];
@@ -244,7 +244,7 @@ static void check_bn_act(sw_act act) {
   t.act = save;
   bn_loss(&t);
   float *dx = zeros(t.n), *dw = zeros(C), *db = zeros(C);
-  sw_batchnorm_act_backward(&t.bn, act, dx, dw, db, t.r, t.y, t.x, t.w, t.sm, t.si, t.rm, t.rv,
+  sw_batchnorm_act_backward(&t.bn, act, dx, dw, db, t.r, t.x, t.w, t.b, t.sm, t.si, t.rm, t.rv,
                             true);
   const char *an = act == SW_ACT_RELU ? "relu" : "relu6";
   char what[96];

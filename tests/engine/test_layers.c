@@ -596,7 +596,7 @@ static void fused_bn_act(int act, bool train) {
   check(p, "running_var", rv1, rv2, C, TOL_FAST_FWD);
   float *dx1 = filled(n, 0.5f), *dx2 = filled(n, 0.5f), *dw1 = zeros(C), *dw2 = zeros(C);
   float *db1 = zeros(C), *db2 = zeros(C);
-  sw_batchnorm_act_backward(&bn, (sw_act)act, dx1, dw1, db1, dy, y1, x, w, sm1, si1, rm1, rv1,
+  sw_batchnorm_act_backward(&bn, (sw_act)act, dx1, dw1, db1, dy, x, w, b, sm1, si1, rm1, rv1,
                             train);
   if (act == SW_ACT_RELU)
     sw_relu_backward(t, dy, y2, n);
@@ -608,11 +608,11 @@ static void fused_bn_act(int act, bool train) {
   check(p, "dbias", db1, db2, C, TOL_FAST_BWD);
   /* _into writes dinp: the += result minus its starting 0.5, bit for bit */
   float *dx3 = filled(n, 1e30f), *dw3 = zeros(C), *db3 = zeros(C);
-  sw_batchnorm_act_backward_into(&bn, (sw_act)act, dx3, dw3, db3, dy, y1, x, w, sm1, si1, rm1,
+  sw_batchnorm_act_backward_into(&bn, (sw_act)act, dx3, dw3, db3, dy, x, w, b, sm1, si1, rm1,
                                  rv1, train);
   size_t same = 0;
   float *dx4 = zeros(n);
-  sw_batchnorm_act_backward(&bn, (sw_act)act, dx4, NULL, NULL, dy, y1, x, w, sm1, si1, rm1, rv1,
+  sw_batchnorm_act_backward(&bn, (sw_act)act, dx4, NULL, NULL, dy, x, w, b, sm1, si1, rm1, rv1,
                             train);
   for (size_t i = 0; i < n; i++) same += dx3[i] == dx4[i];
   bool ok = same == n && memcmp(dw3, dw1, C * sizeof(float)) == 0 &&
@@ -1085,8 +1085,8 @@ static void bn_isa_bits(void) {
           float *dw = zeros(C), *db = zeros(C);
           sw_batchnorm_set_avx512(v == 0);
           sw_batchnorm_act_forward(&bn, (sw_act)act, y, sm, si, x, w, b, rm, rv, train);
-          sw_batchnorm_act_backward(&bn, (sw_act)act, dx, dw, db, dy, act ? y : NULL, x, w, sm, si,
-                                    rm, rv, train);
+          sw_batchnorm_act_backward(&bn, (sw_act)act, dx, dw, db, dy, x, w, b, sm, si, rm, rv,
+                                    train);
           float *keep[8] = {y, sm, si, rm, rv, dx, dw, db};
           memcpy(res[v], keep, sizeof keep);
           free(x);

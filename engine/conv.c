@@ -174,7 +174,9 @@ static size_t im2col_workspace(const sw_conv2d *c) {
  * only so-so (bench_gemm "stem dweight nt"); its transpose col_g @ dout_g^T
  * (Kg, Cout_g) has Kg rows. Summed over the batch in ws, then added transposed. */
 static bool dweight_t(const sw_conv2d *c, int Cout_g, int Kg) {
-  return sw_gemm_uses_avx512() && Cout_g <= 64 && Kg > 64 && !is_depthwise(c);
+  /* measured on the stem only: 1x1 convs keep the plain product */
+  return sw_gemm_uses_avx512() && Cout_g <= 64 && Kg > 64 && !is_depthwise(c) &&
+         c->KH * c->KW > 1;
 }
 
 /* Enough for either algorithm, so the choice may change between calls. */

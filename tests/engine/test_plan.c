@@ -109,24 +109,41 @@ static void test_real_weights(void) {
   free(path);
 }
 
+/* A 3-class model of arch with the formula parameters, and a plan of it for
+ * 2x3x40x40 (NULL with a failed check). */
+static sw_plan *small_plan(sw_arch arch, sw_model **m) {
+  char err[256];
+  sw_model_config cfg = {.arch = arch, .width_mult = 1.0f, .head = SW_HEAD_FASTAI,
+                         .num_classes = 3, .seed = 5};
+  *m = sw_model_new(&cfg, err, sizeof err);
+  set_formula(*m, NULL, 0.0f);
+  sw_plan *p = sw_plan_new(*m, 2, 40, 40, err, sizeof err);
+  CHECK(p != NULL, "plan: %s", err);
+  return p;
+}
+
+/* every parameter p = p * mul + add */
+static void change_params(sw_model *m, float mul, float add) {
+  for (int i = 0; i < sw_model_num_params(m); i++) {
+    sw_param *q = sw_model_param(m, i);
+    for (int64_t k = 0; k < q->numel; k++) q->data[k] = q->data[k] * mul + add;
+  }
+}
+
 /* The plan keeps its own folded weights: changing or freeing the model after
  * building it changes nothing. */
 static void test_independent(void) {
-  char err[256];
-  sw_model_config cfg = {.arch = SW_ARCH_RESNET18, .head = SW_HEAD_FASTAI, .num_classes = 3,
-                         .seed = 5};
-  sw_model *m = sw_model_new(&cfg, err, sizeof err);
-  set_formula(m, NULL, 0.0f);
+  sw_model *m;
+  sw_plan *p = small_plan(SW_ARCH_RESNET18, &m);
   float *x = formula_input(77u, 2, 40, 40);
-  sw_plan *p = sw_plan_new(m, 2, 40, 40, err, sizeof err);
-  CHECK(p != NULL, "plan: %s", err);
-  if (!p) return;
+  if (!p) {
+    sw_model_free(m);
+    free(x);
+    return;
+  }
   float before[6], after[6];
   memcpy(before, sw_plan_forward(p, x, 2), sizeof before);
-  for (int i = 0; i < sw_model_num_params(m); i++) {
-    sw_param *q = sw_model_param(m, i);
-    for (int64_t k = 0; k < q->numel; k++) q->data[k] *= 0.5f;
-  }
+  change_params(m, 0.5f, 0.0f);
   sw_model_free(m);
   memcpy(after, sw_plan_forward(p, x, 2), sizeof after);
   bool same = memcmp(before, after, sizeof before) == 0;
@@ -149,20 +166,17 @@ static void test_update(void) {
   char err[256];
   const sw_arch archs[] = {SW_ARCH_RESNET18, SW_ARCH_MOBILENET_V2};
   for (int a = 0; a < 2; a++) {
-    sw_model_config cfg = {.arch = archs[a], .width_mult = 1.0f, .head = SW_HEAD_FASTAI,
-                           .num_classes = 3, .seed = 5};
-    sw_model *m = sw_model_new(&cfg, err, sizeof err);
-    set_formula(m, NULL, 0.0f);
+    sw_model *m;
+    sw_plan *p = small_plan(archs[a], &m);
     float *x = formula_input(78u, 2, 40, 40);
-    sw_plan *p = sw_plan_new(m, 2, 40, 40, err, sizeof err);
-    CHECK(p != NULL, "plan: %s", err);
-    if (!p) continue;
+    if (!p) {
+      sw_model_free(m);
+      free(x);
+      continue;
+    }
     float before[6], updated[6];
     memcpy(before, sw_plan_forward(p, x, 2), sizeof before);
-    for (int i = 0; i < sw_model_num_params(m); i++) {
-      sw_param *q = sw_model_param(m, i);
-      for (int64_t k = 0; k < q->numel; k++) q->data[k] = q->data[k] * 0.75f + 0.01f;
-    }
+    change_params(m, 0.75f, 0.01f);
     int rc = sw_plan_update(p, m, err, sizeof err);
     CHECK(rc == 0, "%s plan update: %s", sw_arch_name(archs[a]), err);
     memcpy(updated, sw_plan_forward(p, x, 2), sizeof updated);
@@ -176,7 +190,7 @@ static void test_update(void) {
            changed ? "yes" : "no");
     if (!same || !changed) sw_test_failures++;
     sw_plan_free(fresh);
-    sw_model_config other = cfg;
+    sw_model_config other = *sw_model_get_config(m);
     other.num_classes = 4;
     sw_model *o = sw_model_new(&other, err, sizeof err);
     err[0] = 0;

@@ -109,16 +109,22 @@ static void test_real_weights(void) {
   free(path);
 }
 
-/* A 3-class model of arch with the formula parameters, and a plan of it for
- * 2x3x40x40 (NULL with a failed check). */
-static sw_plan *small_plan(sw_arch arch, sw_model **m) {
+/* A 3-class model of arch with the formula parameters, a plan of it for
+ * 2x3x40x40 and an input for it (formula seed): NULL with a failed check, the
+ * model and input freed. */
+static sw_plan *small_plan(sw_arch arch, uint32_t seed, sw_model **m, float **x) {
   char err[256];
   sw_model_config cfg = {.arch = arch, .width_mult = 1.0f, .head = SW_HEAD_FASTAI,
                          .num_classes = 3, .seed = 5};
   *m = sw_model_new(&cfg, err, sizeof err);
   set_formula(*m, NULL, 0.0f);
+  *x = formula_input(seed, 2, 40, 40);
   sw_plan *p = sw_plan_new(*m, 2, 40, 40, err, sizeof err);
   CHECK(p != NULL, "plan: %s", err);
+  if (!p) {
+    sw_model_free(*m);
+    free(*x);
+  }
   return p;
 }
 
@@ -134,13 +140,9 @@ static void change_params(sw_model *m, float mul, float add) {
  * building it changes nothing. */
 static void test_independent(void) {
   sw_model *m;
-  sw_plan *p = small_plan(SW_ARCH_RESNET18, &m);
-  float *x = formula_input(77u, 2, 40, 40);
-  if (!p) {
-    sw_model_free(m);
-    free(x);
-    return;
-  }
+  float *x;
+  sw_plan *p = small_plan(SW_ARCH_RESNET18, 77u, &m, &x);
+  if (!p) return;
   float before[6], after[6];
   memcpy(before, sw_plan_forward(p, x, 2), sizeof before);
   change_params(m, 0.5f, 0.0f);
@@ -167,13 +169,9 @@ static void test_update(void) {
   const sw_arch archs[] = {SW_ARCH_RESNET18, SW_ARCH_MOBILENET_V2};
   for (int a = 0; a < 2; a++) {
     sw_model *m;
-    sw_plan *p = small_plan(archs[a], &m);
-    float *x = formula_input(78u, 2, 40, 40);
-    if (!p) {
-      sw_model_free(m);
-      free(x);
-      continue;
-    }
+    float *x;
+    sw_plan *p = small_plan(archs[a], 78u, &m, &x);
+    if (!p) continue;
     float before[6], updated[6];
     memcpy(before, sw_plan_forward(p, x, 2), sizeof before);
     change_params(m, 0.75f, 0.01f);

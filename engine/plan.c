@@ -437,6 +437,17 @@ static int builder_init(builder *bd, const sw_model *m, sw_plan *p) {
   return 0;
 }
 
+/* The steps of m for p's batch shape, its weights folded into p's block (the
+ * input is buffer 0). */
+static int build_steps(builder *bd, const sw_model *m, sw_plan *p, char *err, size_t errlen) {
+  int rc = sw_model_shapes(m, p->max_batch, p->height, p->width, bd->nd, bd->vh, bd->vw, err,
+                           errlen);
+  if (rc == 0) rc = new_buffer(p, (size_t)3 * p->height * p->width) == 0 ? 0 : -1;
+  for (int i = 0; rc == 0 && i < m->nnodes; i++)
+    if (!bd->done[i]) rc = add_node(bd, i);
+  return rc;
+}
+
 sw_plan *sw_plan_new(const sw_model *m, int max_batch, int height, int width, char *err,
                      size_t errlen) {
   if (max_batch < 1 || height < 1 || width < 1 || max_batch > 1 << 16 || height > 1 << 14 ||
@@ -457,10 +468,7 @@ sw_plan *sw_plan_new(const sw_model *m, int max_batch, int height, int width, ch
   p->max_batch = max_batch;
   p->height = height;
   p->width = width;
-  int rc = sw_model_shapes(m, max_batch, height, width, bd.nd, bd.vh, bd.vw, err, errlen);
-  if (rc == 0) rc = new_buffer(p, (size_t)3 * height * width) == 0 ? 0 : -1; /* the input */
-  for (int i = 0; rc == 0 && i < m->nnodes; i++)
-    if (!bd.done[i]) rc = add_node(&bd, i);
+  int rc = build_steps(&bd, m, p, err, errlen);
   if (rc == 0) {
     p->out_buf = bd.buf_of[m->nvalues - 1];
     rc = place_buffers(p);
@@ -488,11 +496,7 @@ int sw_plan_update(sw_plan *p, const sw_model *m, char *err, size_t errlen) {
                .cap_weights = p->cap_weights, .fixed_weights = true};
   builder bd;
   int rc = builder_init(&bd, m, &t);
-  if (rc == 0)
-    rc = sw_model_shapes(m, t.max_batch, t.height, t.width, bd.nd, bd.vh, bd.vw, err, errlen);
-  if (rc == 0) rc = new_buffer(&t, (size_t)3 * t.height * t.width) == 0 ? 0 : -1;
-  for (int i = 0; rc == 0 && i < m->nnodes; i++)
-    if (!bd.done[i]) rc = add_node(&bd, i);
+  if (rc == 0) rc = build_steps(&bd, m, &t, err, errlen);
   builder_free(&bd);
   bool same = rc == 0 && t.weights == p->weights && t.nweights == p->nweights &&
               t.nsteps == p->nsteps;
